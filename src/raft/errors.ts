@@ -1,0 +1,83 @@
+/**
+ * Typed errors of the Raft core. Each class has a stable `code` that callers (the server, the
+ * CLI) map to their own responses; messages are one sentence saying what was refused and why.
+ */
+
+/** Base class of every error the core throws on purpose. */
+export class RaftError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message)
+    this.name = new.target.name
+  }
+}
+
+/** Why a proposal was dropped: used by the server to choose its answer to the client. */
+export type ProposalDroppedReason =
+  | 'no-leader'
+  | 'transfer-in-progress'
+  | 'too-many-uncommitted-bytes'
+  | 'conf-change-refused'
+  | 'not-a-member'
+
+/** A proposal was not appended to the log: no leader, a transfer in progress, and so on. */
+export class ProposalDroppedError extends RaftError {
+  constructor(readonly reason: ProposalDroppedReason, detail: string) {
+    super('PROPOSAL_DROPPED', `proposal dropped: ${detail}`)
+  }
+}
+
+/** The requested log index has been compacted away; a snapshot must serve it. */
+export class CompactedError extends RaftError {
+  constructor(message = 'requested index is unavailable due to compaction') {
+    super('COMPACTED', message)
+  }
+}
+
+/** The storage cannot answer right now (entries or a snapshot not yet loaded); retry later. */
+export class UnavailableError extends RaftError {
+  constructor(message = 'requested entries or snapshot are temporarily unavailable') {
+    super('UNAVAILABLE', message)
+  }
+}
+
+/** A snapshot older than the one the storage already holds was offered. */
+export class SnapshotOutOfDateError extends RaftError {
+  constructor(message = 'requested snapshot is out of date') {
+    super('SNAPSHOT_OUT_OF_DATE', message)
+  }
+}
+
+/** A configuration change was refused; the message names the rule it would break. */
+export class ConfChangeError extends RaftError {
+  constructor(message: string) {
+    super('CONF_CHANGE', message)
+  }
+}
+
+/** A local-only message type (MsgHup, MsgBeat, ...) was passed to step(). */
+export class StepLocalMsgError extends RaftError {
+  constructor(message = 'raft: cannot step raft local message') {
+    super('STEP_LOCAL_MSG', message)
+  }
+}
+
+/** A response message came from a peer that is not in the progress tracker. */
+export class StepPeerNotFoundError extends RaftError {
+  constructor(message = 'raft: cannot step as peer not found') {
+    super('STEP_PEER_NOT_FOUND', message)
+  }
+}
+
+/** The Config passed to RawNode is invalid; the message names the field. */
+export class ConfigInvalidError extends RaftError {
+  constructor(message: string) {
+    super('CONFIG_INVALID', message)
+  }
+}
+
+/** The application broke the RawNode contract (e.g. stepped while a Ready was outstanding). */
+export class RawNodeMisuseError extends RaftError {
+  constructor(message: string) {
+    super('RAWNODE_MISUSE', message)
+  }
+}

@@ -1,0 +1,3 @@
+export * from './checked.js'
+export * from './convert.js'
+export * from './codec.js'
