@@ -1,0 +1,147 @@
+/**
+ * The configuration of one raftctl node, resolved from four sources with the precedence
+ * flag > environment (RAFTCTL_*) > config file (YAML) > default, then validated. Every value that
+ * is wrong is reported with the source it came from, so an operator knows what to fix.
+ */
+import {readFileSync} from 'node:fs'
+import {parse as parseYaml} from 'yaml'
+
+/** Thrown for any invalid setting; the message names the setting, its source and the problem. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID'
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+export type ClusterState = 'new' | 'existing'
+export type LogFormat = 'text' | 'json'
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+
+/** A member named in --initial-cluster: its node id and peer address (host:port). */
+export interface InitialMember {
+  readonly id: number
+  readonly peerUrl: string
+}
+
+/** The fully resolved, validated settings of a node. */
+export interface ServerConfig {
+  readonly id: number
+  readonly name: string
+  readonly dataDir: string
+  readonly listenClient: string
+  readonly listenPeer: string
+  readonly advertiseClient: string
+  readonly advertisePeer: string
+  readonly initialCluster: readonly InitialMember[]
+  readonly initialClusterState: ClusterState
+  readonly join?: string
+  readonly tickMs: number
+  readonly electionTicks: number
+  readonly heartbeatTicks: number
+  readonly snapshotCount: number
+  readonly snapshotCatchUpEntries: number
+  readonly maxLearners: number
+  readonly logLevel: LogLevel
+  readonly logFormat: LogFormat
+}
+
+/** Setting names as they appear in flags (kebab-case); env is RAFTCTL_ + upper snake case. */
+export const SETTINGS = [
+  'id', 'name', 'data-dir', 'listen-client', 'listen-peer', 'advertise-client', 'advertise-peer',
+  'initial-cluster', 'initial-cluster-state', 'join', 'tick-ms', 'election-ticks',
+  'heartbeat-ticks', 'snapshot-count', 'snapshot-catch-up-entries', 'max-learners', 'log-level',
+  'log-format',
+] as const
+export type SettingName = (typeof SETTINGS)[number]
+
+export const DEFAULTS: Readonly<Record<SettingName, string | undefined>> = {
+  'id': '1',
+  'name': undefined,
+  'data-dir': './raftctl-data',
+  'listen-client': '127.0.0.1:2379',
+  'listen-peer': '127.0.0.1:2380',
+  'advertise-client': undefined,
+  'advertise-peer': undefined,
+  'initial-cluster': undefined,
+  'initial-cluster-state': 'new',
+  'join': undefined,
+  'tick-ms': '100',
+  'election-ticks': '10',
+  'heartbeat-ticks': '1',
+  'snapshot-count': '10000',
+  'snapshot-catch-up-entries': '10000',
+  'max-learners': '1',
+  'log-level': 'info',
+  'log-format': 'text',
+}
+
+/** One setting's raw value and where it came from (for error messages). */
+interface RawValue {
+  readonly value: string
+  readonly source: string
+}
+
+/** The environment variable that carries a setting: data-dir → RAFTCTL_DATA_DIR. */
+export function envName(setting: SettingName): string {
+  return `RAFTCTL_${setting.toUpperCase().replaceAll('-', '_')}`
+}
+
+/** Reads a YAML config file whose keys are setting names (kebab-case or snake_case). */
+export function readConfigFile(path: string): Partial<Record<SettingName, string>> {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`)
+  }
+  let doc: unknown
+  try {
+    doc = parseYaml(text)
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`)
+  }
+  if (doc === null || doc === undefined) return {}
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError(`config file ${path} must be a mapping of setting: value`)
+  }
+  const out: Partial<Record<SettingName, string>> = {}
+  for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
+    const name = key.replaceAll('_', '-') as SettingName
+    if (!SETTINGS.includes(name)) {
+      throw new ConfigError(`config file ${path} has unknown setting "${key}"`)
+    }
+    out[name] = yamlScalar(path, key, value)
+  }
+  return out
+}
+
+function yamlScalar(path: string, key: string, value: unknown): string {
+  if (typeof value === 'string') return value
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
+  if (Array.isArray(value) && key.replaceAll('_', '-') === 'initial-cluster') {
+    return value.map((v) => String(v)).join(',')
+  }
+  throw new ConfigError(`config file ${path}: setting "${key}" must be a string or a number`)
+}
+
+/**
+ * Merges the sources by precedence. `flags` holds only flags the operator actually passed.
+ */
+export function mergeSources(
+  flags: Partial<Record<SettingName, string>>,
+  env: NodeJS.ProcessEnv,
+  file: Partial<Record<SettingName, string>>,
+  filePath?: string,
+): Map<SettingName, RawValue> {
+  const merged = new Map<SettingName, RawValue>()
+  for (const s of SETTINGS) {
+    const fromEnv = env[envName(s)]
+    if (flags[s] !== undefined) merged.set(s, {value: flags[s]!, source: `flag --${s}`})
+    else if (fromEnv !== undefined && fromEnv !== '') merged.set(s, {value: fromEnv, source: `environment ${envName(s)}`})
+    else if (file[s] !== undefined) merged.set(s, {value: file[s]!, source: `config file ${filePath} (${s})`})
+    else if (DEFAULTS[s] !== undefined) merged.set(s, {value: DEFAULTS[s]!, source: `default of --${s}`})
+  }
+  return merged
+}

@@ -1,0 +1,112 @@
+/**
+ * Turns merged raw settings into a validated ServerConfig. Each check names the setting and the
+ * source of the bad value ("flag --tick-ms", "environment RAFTCTL_TICK_MS", ...).
+ */
+import {resolve} from 'node:path'
+import {EndpointError, parseEndpoint} from '../raftpb/address.js'
+import {
+  type ClusterState, ConfigError, type InitialMember, type LogFormat, type LogLevel,
+  mergeSources, readConfigFile, type ServerConfig, type SettingName,
+} from './config.js'
+
+type Raw = ReturnType<typeof mergeSources>
+
+function get(raw: Raw, name: SettingName): {value: string; source: string} | undefined {
+  return raw.get(name)
+}
+
+function intSetting(raw: Raw, name: SettingName, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const v = get(raw, name)!
+  const n = Number(v.value)
+  if (!/^\d+$/.test(v.value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `${min}..${max}`
+    throw new ConfigError(`${v.source}: "${v.value}" is not an integer ${range}`)
+  }
+  return n
+}
+
+function choice<T extends string>(raw: Raw, name: SettingName, options: readonly T[]): T {
+  const v = get(raw, name)!
+  if (!options.includes(v.value as T)) {
+    throw new ConfigError(`${v.source}: "${v.value}" must be one of ${options.join(', ')}`)
+  }
+  return v.value as T
+}
+
+function endpoint(raw: Raw, name: SettingName, allowPortZero: boolean): string {
+  const v = get(raw, name)!
+  try {
+    return parseEndpoint(v.source, v.value, allowPortZero).address
+  } catch (err) {
+    if (err instanceof EndpointError) throw new ConfigError(err.message)
+    throw err
+  }
+}
+
+/** Parses "1=127.0.0.1:2380,2=127.0.0.1:2381" into members, refusing duplicates and bad ids. */
+export function parseInitialCluster(source: string, text: string): InitialMember[] {
+  const members: InitialMember[] = []
+  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const eq = part.indexOf('=')
+    if (eq <= 0) throw new ConfigError(`${source}: "${part}" is not id=host:port`)
+    const idText = part.slice(0, eq).trim()
+    const id = Number(idText)
+    if (!/^\d+$/.test(idText) || !Number.isSafeInteger(id) || id === 0) {
+      throw new ConfigError(`${source}: member id "${idText}" is not a positive integer`)
+    }
+    if (members.some((m) => m.id === id)) throw new ConfigError(`${source}: member id ${id} appears twice`)
+    let peerUrl: string
+    try {
+      peerUrl = parseEndpoint(`${source}: member ${id}`, part.slice(eq + 1)).address
+    } catch (err) {
+      throw new ConfigError((err as Error).message)
+    }
+    members.push({id, peerUrl})
+  }
+  if (members.length === 0) throw new ConfigError(`${source}: no members given`)
+  return members
+}
+
+/** Resolves and validates the node configuration from flags, environment, file and defaults. */
+export function resolveServerConfig(
+  flags: Partial<Record<SettingName, string>>,
+  env: NodeJS.ProcessEnv,
+  configFile?: string,
+): ServerConfig {
+  const file = configFile === undefined ? {} : readConfigFile(configFile)
+  const raw = mergeSources(flags, env, file, configFile)
+  const id = intSetting(raw, 'id', 1)
+  const listenPeer = endpoint(raw, 'listen-peer', true)
+  const listenClient = endpoint(raw, 'listen-client', true)
+  const advertisePeer = raw.has('advertise-peer') ? endpoint(raw, 'advertise-peer', false) : listenPeer
+  const advertiseClient = raw.has('advertise-client') ? endpoint(raw, 'advertise-client', false) : listenClient
+  const electionTicks = intSetting(raw, 'election-ticks', 2)
+  const heartbeatTicks = intSetting(raw, 'heartbeat-ticks', 1)
+  if (heartbeatTicks >= electionTicks) {
+    throw new ConfigError(`--heartbeat-ticks (${heartbeatTicks}) must be less than --election-ticks (${electionTicks})`)
+  }
+  const ic = get(raw, 'initial-cluster')
+  const initialCluster = ic === undefined ? [{id, peerUrl: advertisePeer}] : parseInitialCluster(ic.source, ic.value)
+  const state = choice<ClusterState>(raw, 'initial-cluster-state', ['new', 'existing'])
+  if (state === 'new' && !initialCluster.some((m) => m.id === id)) {
+    throw new ConfigError(`${ic?.source ?? '--initial-cluster'}: does not include this node's id ${id}`)
+  }
+  const join = get(raw, 'join')
+  return {
+    id,
+    name: get(raw, 'name')?.value ?? `node${id}`,
+    dataDir: resolve(get(raw, 'data-dir')!.value),
+    listenClient, listenPeer, advertiseClient, advertisePeer,
+    initialCluster,
+    initialClusterState: join === undefined ? state : 'existing',
+    join: join === undefined ? undefined : endpoint(raw, 'join', false),
+    tickMs: intSetting(raw, 'tick-ms', 1, 60_000),
+    electionTicks,
+    heartbeatTicks,
+    snapshotCount: intSetting(raw, 'snapshot-count', 1),
+    snapshotCatchUpEntries: intSetting(raw, 'snapshot-catch-up-entries', 0),
+    maxLearners: intSetting(raw, 'max-learners', 0),
+    logLevel: choice<LogLevel>(raw, 'log-level', ['debug', 'info', 'warn', 'error']),
+    logFormat: choice<LogFormat>(raw, 'log-format', ['text', 'json']),
+  }
+}
