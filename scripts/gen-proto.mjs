@@ -42,7 +42,7 @@ function listFiles(dir) {
 const out = mkdtempSync(join(tmpdir(), 'raftctl-gen-'))
 try {
   execFileSync(join(root, 'node_modules', '.bin', 'buf'),
-    ['generate', join(root, 'proto'), '--template', template, '-o', out],
+    ['generate', join(root, 'proto'), '--config', '{"version":"v2"}', '--template', template, '-o', out],
     {stdio: 'inherit', cwd: root})
   if (!check) {
     rmSync(target, {recursive: true, force: true})

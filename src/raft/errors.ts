@@ -81,3 +81,21 @@ export class RawNodeMisuseError extends RaftError {
     super('RAWNODE_MISUSE', message)
   }
 }
+
+/**
+ * An internal invariant of the core was broken (etcd-raft panics in these places): a bug or
+ * corrupted input such as a storage that lost committed entries. Never swallowed by the core;
+ * the application should stop the node.
+ */
+export class RaftInvariantError extends RaftError {
+  constructor(message: string) {
+    super('INVARIANT_VIOLATED', `raft: ${message}`)
+  }
+}
+
+/** A value passed into the core (a message field, an id) is not valid; the message names it. */
+export class InvalidInputError extends RaftError {
+  constructor(message: string) {
+    super('INVALID_INPUT', message)
+  }
+}
