@@ -1,0 +1,189 @@
+/**
+ * The configuration of one Raft node (etcd-io/raft Config, raft-rs Config). Every field is
+ * documented with its meaning, its default and the trade-off it controls. `validateConfig`
+ * fills in the defaults and refuses an invalid value with a ConfigInvalidError naming the field.
+ */
+import {ConfigInvalidError} from './errors.js'
+
+/** How ReadIndex requests are confirmed (Raft thesis §6.4). */
+export type ReadOnlyOption = 'safe' | 'lease'
+
+/** The options a caller passes; everything but `id` has a default. */
+export interface Config {
+  /**
+   * The identity of the local node. Must be a safe integer > 0 (0 means "none" in Raft messages).
+   * No default.
+   */
+  readonly id: number
+  /**
+   * The number of ticks a follower waits without hearing from a leader before it campaigns; the
+   * actual timeout is randomized in [electionTick, 2*electionTick) (Raft paper §5.2). It is also
+   * how often a check-quorum leader verifies it still has a quorum. Default 10. Must be greater
+   * than heartbeatTick; etcd recommends electionTick = 10 * heartbeatTick. A smaller value
+   * detects a dead leader sooner but makes spurious elections more likely.
+   */
+  readonly electionTick?: number
+  /**
+   * The number of ticks between heartbeats sent by the leader. Default 1. Must be > 0.
+   */
+  readonly heartbeatTick?: number
+  /**
+   * The last index the application has applied, given when restarting; entries up to it are
+   * not handed out again in Ready.committedEntries. Default 0. Must not exceed the committed
+   * index recovered from storage.
+   */
+  readonly applied?: number
+  /**
+   * The maximum number of bytes (entry data + context) in one MsgAppend. 0 means at most one
+   * entry per message. Default 1 MiB. A smaller value lowers the cost of probing and of a lost
+   * message; a larger one raises throughput during normal replication.
+   */
+  readonly maxSizePerMsg?: number
+  /**
+   * The maximum number of in-flight MsgAppend messages per follower in Replicate state (flow
+   * control, etcd Inflights). Default 256. Must be > 0. A larger value keeps a fast network busy
+   * but lets more messages pile up (and be resent) when a follower is slow.
+   */
+  readonly maxInflightMsgs?: number
+  /**
+   * The maximum number of in-flight bytes (entry data) per follower; 0 means no limit. Default
+   * 0. When set it must be >= maxSizePerMsg. Complements maxInflightMsgs when entries vary in size.
+   */
+  readonly maxInflightBytes?: number
+  /**
+   * The maximum total size (entry data bytes) of the leader's uncommitted log tail; a proposal
+   * that would exceed it is dropped with reason 'too-many-uncommitted-bytes'. Empty entries are
+   * always accepted, and a proposal is always accepted when the tail is empty. 0 means no limit.
+   * Default 0. A limit protects memory when a quorum is unavailable, at the cost of refusing writes.
+   */
+  readonly maxUncommittedSize?: number
+  /**
+   * When true, a leader steps down if it has not heard from a quorum within an election timeout,
+   * and a node that heard from a leader within the election timeout ignores vote requests (leader
+   * lease). Default false (as etcd and raft-rs); servers should enable it. Required for lease reads.
+   */
+  readonly checkQuorum?: boolean
+  /**
+   * When true, a node runs a pre-election (Raft thesis §9.6) and only increments its term when a
+   * quorum says it could win, so a partitioned node that rejoins does not disrupt the leader.
+   * Default false (as etcd and raft-rs); servers should enable it. Costs one extra round trip per
+   * election.
+   */
+  readonly preVote?: boolean
+  /**
+   * 'safe' (default) confirms each ReadIndex with a heartbeat round to a quorum (thesis §6.4).
+   * 'lease' trusts the leader lease instead (thesis §6.4.1): no round trip, but correctness then
+   * depends on bounded clock drift; it requires checkQuorum.
+   */
+  readonly readOnlyOption?: ReadOnlyOption
+  /**
+   * When true, a leader that is removed from the configuration or demoted to learner steps down
+   * as soon as it applies that change. Default true (etcd makes this unconditional in future
+   * versions). When false, the removed leader keeps leading (without counting itself) until the
+   * next election.
+   */
+  readonly stepDownOnRemoval?: boolean
+  /**
+   * The source of randomness for election timeouts: returns an integer in [0, n). The core has
+   * no randomness of its own, so tests can be deterministic. Default: a small deterministic
+   * generator seeded from `id`, which spreads timeouts of different nodes apart.
+   */
+  readonly random?: (n: number) => number
+}
+
+/** A Config with every default filled in. */
+export type ResolvedConfig = Required<Config>
+
+/** No limit, for byte sizes (etcd's noLimit = math.MaxUint64). */
+export const NO_LIMIT = Number.POSITIVE_INFINITY
+
+/** Default values of the optional fields. */
+export const CONFIG_DEFAULTS = Object.freeze({
+  electionTick: 10,
+  heartbeatTick: 1,
+  applied: 0,
+  maxSizePerMsg: 1024 * 1024,
+  maxInflightMsgs: 256,
+  maxInflightBytes: 0,
+  maxUncommittedSize: 0,
+  checkQuorum: false,
+  preVote: false,
+  readOnlyOption: 'safe' as ReadOnlyOption,
+  stepDownOnRemoval: true,
+})
+
+/**
+ * Returns a deterministic generator of integers in [0, n) seeded by `seed` (mulberry32). Used as
+ * the default `random` so that the core never touches Math.random.
+ */
+export function seededRandom(seed: number): (n: number) => number {
+  let state = (seed * 2654435761) >>> 0
+  return (n: number) => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    const r = ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    return Math.floor(r * n)
+  }
+}
+
+function checkSafeInt(field: string, v: unknown, min: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
+    throw new ConfigInvalidError(`config.${field} must be a safe integer, got ${String(v)}`)
+  }
+  if (v < min) {
+    throw new ConfigInvalidError(`config.${field} must be >= ${min}, got ${v}`)
+  }
+  return v
+}
+
+function checkBool(field: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') {
+    throw new ConfigInvalidError(`config.${field} must be a boolean, got ${String(v)}`)
+  }
+  return v
+}
+
+/**
+ * Fills in defaults and validates `c` as etcd's Config.validate does. Throws ConfigInvalidError
+ * whose message names the offending field.
+ */
+export function validateConfig(c: Config): ResolvedConfig {
+  if (c === null || typeof c !== 'object') throw new ConfigInvalidError('config must be an object')
+  const r = {...CONFIG_DEFAULTS, random: seededRandom(Number(c.id) || 1), ...stripUndefined(c)}
+  checkSafeInt('id', r.id, 0)
+  if (r.id === 0) throw new ConfigInvalidError('config.id cannot be 0 (0 means "no node")')
+  checkSafeInt('heartbeatTick', r.heartbeatTick, 1)
+  checkSafeInt('electionTick', r.electionTick, 1)
+  if (r.electionTick <= r.heartbeatTick) {
+    throw new ConfigInvalidError(
+      `config.electionTick (${r.electionTick}) must be greater than heartbeatTick (${r.heartbeatTick})`)
+  }
+  checkSafeInt('applied', r.applied, 0)
+  checkSafeInt('maxSizePerMsg', r.maxSizePerMsg, 0)
+  checkSafeInt('maxInflightMsgs', r.maxInflightMsgs, 1)
+  checkSafeInt('maxInflightBytes', r.maxInflightBytes, 0)
+  if (r.maxInflightBytes !== 0 && r.maxInflightBytes < r.maxSizePerMsg) {
+    throw new ConfigInvalidError(
+      `config.maxInflightBytes (${r.maxInflightBytes}) must be >= maxSizePerMsg (${r.maxSizePerMsg})`)
+  }
+  checkSafeInt('maxUncommittedSize', r.maxUncommittedSize, 0)
+  checkBool('checkQuorum', r.checkQuorum)
+  checkBool('preVote', r.preVote)
+  checkBool('stepDownOnRemoval', r.stepDownOnRemoval)
+  if (r.readOnlyOption !== 'safe' && r.readOnlyOption !== 'lease') {
+    throw new ConfigInvalidError(`config.readOnlyOption must be 'safe' or 'lease', got ${String(r.readOnlyOption)}`)
+  }
+  if (r.readOnlyOption === 'lease' && !r.checkQuorum) {
+    throw new ConfigInvalidError("config.checkQuorum must be enabled when readOnlyOption is 'lease'")
+  }
+  if (typeof r.random !== 'function') throw new ConfigInvalidError('config.random must be a function')
+  return r
+}
+
+function stripUndefined(c: Config): Config {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(c)) if (v !== undefined) out[k] = v
+  return out as unknown as Config
+}

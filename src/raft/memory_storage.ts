@@ -1,0 +1,144 @@
+/**
+ * An in-memory Storage, for tests, the simulated network and the benchmark (etcd-io/raft
+ * MemoryStorage, raft-rs MemStorage). The application writes to it after each Ready: append
+ * (entries), setHardState, applySnapshot; and compacts it with createSnapshot + compact.
+ *
+ * Invariant: ents[0] is a dummy entry holding the index and term of the latest snapshot (or
+ * index 0, term 0 for a fresh log); ents[i] has index ents[0].index + i.
+ */
+import {CompactedError, SnapshotOutOfDateError, UnavailableError} from './errors.js'
+import type {RaftState, Storage} from './storage.js'
+import {
+  type ConfState, EMPTY_BYTES, EMPTY_CONF_STATE, EMPTY_HARD_STATE, type Entry, type HardState,
+  newEntry, type Snapshot,
+} from './types.js'
+import {limitSize, panic} from './util.js'
+
+export class MemoryStorage implements Storage {
+  private hardState: HardState = EMPTY_HARD_STATE
+  private confState: ConfState = EMPTY_CONF_STATE
+  private snap: Snapshot = {data: EMPTY_BYTES, metadata: {confState: EMPTY_CONF_STATE, index: 0, term: 0}}
+  private ents: Entry[] = [newEntry({term: 0, index: 0})]
+
+  /**
+   * Creates a storage. With `voters` (and optionally `learners`) it starts as a bootstrapped
+   * group: its ConfState names them, as raft-rs's MemStorage::new_with_conf_state does.
+   */
+  static withConfState(cs: Partial<ConfState>): MemoryStorage {
+    const s = new MemoryStorage()
+    s.setConfState({...EMPTY_CONF_STATE, ...cs})
+    return s
+  }
+
+  initialState(): RaftState {
+    return {hardState: this.hardState, confState: this.confState}
+  }
+
+  /** Saves the current HardState. */
+  setHardState(hs: HardState): void {
+    this.hardState = hs
+  }
+
+  /** Saves the current ConfState (the application does this after applying a conf change). */
+  setConfState(cs: ConfState): void {
+    this.confState = cs
+  }
+
+  entries(lo: number, hi: number, maxSize?: number): Entry[] {
+    const offset = this.ents[0].index
+    if (lo <= offset) throw new CompactedError()
+    if (hi > this.lastIndex() + 1) panic(`entries' hi(${hi}) is out of bound lastindex(${this.lastIndex()})`)
+    const ents = this.ents.slice(lo - offset, hi - offset)
+    return maxSize === undefined ? ents : limitSize(ents, maxSize)
+  }
+
+  term(i: number): number {
+    const offset = this.ents[0].index
+    if (i < offset) throw new CompactedError()
+    if (i - offset >= this.ents.length) throw new UnavailableError()
+    return this.ents[i - offset].term
+  }
+
+  lastIndex(): number {
+    return this.ents[0].index + this.ents.length - 1
+  }
+
+  firstIndex(): number {
+    return this.ents[0].index + 1
+  }
+
+  snapshot(_requestIndex: number, _to: number): Snapshot {
+    return this.snap
+  }
+
+  /**
+   * Overwrites the contents of this storage with the snapshot (after a Ready carried one).
+   * Throws SnapshotOutOfDateError if it is not newer than the snapshot already held.
+   */
+  applySnapshot(snap: Snapshot): void {
+    const msIndex = this.snap.metadata.index
+    const snapIndex = snap.metadata.index
+    if (msIndex >= snapIndex) {
+      throw new SnapshotOutOfDateError(`snapshot at index ${snapIndex} is not newer than ${msIndex}`)
+    }
+    this.snap = snap
+    this.confState = snap.metadata.confState
+    this.ents = [newEntry({term: snap.metadata.term, index: snap.metadata.index})]
+  }
+
+  /**
+   * Makes a snapshot at index i (which the application has applied) with the given ConfState
+   * (default: the saved one) and state-machine data; it is served to followers that fell behind
+   * compaction. Throws SnapshotOutOfDateError if i is not newer than the current snapshot.
+   */
+  createSnapshot(i: number, cs: ConfState | undefined, data: Uint8Array): Snapshot {
+    if (i <= this.snap.metadata.index) {
+      throw new SnapshotOutOfDateError(`snapshot at index ${i} is not newer than ${this.snap.metadata.index}`)
+    }
+    const offset = this.ents[0].index
+    if (i > this.lastIndex()) panic(`snapshot ${i} is out of bound lastindex(${this.lastIndex()})`)
+    this.snap = {
+      data,
+      metadata: {index: i, term: this.ents[i - offset].term, confState: cs ?? this.confState},
+    }
+    return this.snap
+  }
+
+  /**
+   * Discards all log entries before compactIndex; the entry at compactIndex becomes the dummy.
+   * The application must not compact beyond its applied index. Throws CompactedError if
+   * compactIndex is already compacted.
+   */
+  compact(compactIndex: number): void {
+    const offset = this.ents[0].index
+    if (compactIndex <= offset) throw new CompactedError()
+    if (compactIndex > this.lastIndex()) {
+      panic(`compact ${compactIndex} is out of bound lastindex(${this.lastIndex()})`)
+    }
+    const i = compactIndex - offset
+    this.ents = [newEntry({index: this.ents[i].index, term: this.ents[i].term})].concat(this.ents.slice(i + 1))
+  }
+
+  /**
+   * Appends entries (contiguous, ascending), overwriting any existing entries at or after
+   * entries[0].index. Entries below firstIndex() are ignored.
+   */
+  append(entries: readonly Entry[]): void {
+    if (entries.length === 0) return
+    const first = this.firstIndex()
+    const last = entries[0].index + entries.length - 1
+    // Shortcut if there is no new entry.
+    if (last < first) return
+    // Truncate compacted entries.
+    let ents = entries
+    if (first > entries[0].index) ents = entries.slice(first - entries[0].index)
+    const offset = ents[0].index - this.ents[0].index
+    if (this.ents.length > offset) {
+      this.ents = this.ents.slice(0, offset).concat(ents)
+    } else if (this.ents.length === offset) {
+      for (const e of ents) this.ents.push(e)
+    } else {
+      panic(`missing log entry [last: ${this.lastIndex()}, append at: ${ents[0].index}]`)
+    }
+  }
+}
