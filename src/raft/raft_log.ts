@@ -12,6 +12,10 @@ import type {Storage} from './storage.js'
 import type {Entry, Snapshot} from './types.js'
 import {entsSize, limitSize, panic} from './util.js'
 
+/** Markers returned by termOrMarker: the entry is compacted / beyond the log. */
+const COMPACTED = -1
+const UNAVAILABLE = -2
+
 export class RaftLog {
   /** The persisted log entries, snapshot and state. */
   readonly storage: Storage
@@ -89,13 +93,9 @@ export class RaftLog {
    */
   findConflictByTerm(index: number, term: number): [number, number] {
     for (; index > 0; index--) {
-      let ourTerm: number
-      try {
-        ourTerm = this.term(index)
-      } catch (err) {
-        if (err instanceof CompactedError || err instanceof UnavailableError) return [index, 0]
-        throw err
-      }
+      const ourTerm = this.termOrMarker(index)
+      // Unknown (compacted or unavailable): assume a possible match, with term 0.
+      if (ourTerm < 0) return [index, 0]
       if (ourTerm <= term) return [index, ourTerm]
     }
     return [0, 0]
@@ -214,23 +214,37 @@ export class RaftLog {
    * lastIndex(); other storage failures propagate.
    */
   term(i: number): number {
+    const t = this.termOrMarker(i)
+    if (t === COMPACTED) throw new CompactedError()
+    if (t === UNAVAILABLE) throw new UnavailableError()
+    return t
+  }
+
+  /** The term of entry i, or 0 when it is compacted or beyond the log (zeroTermOnOutOfBounds). */
+  termOrZero(i: number): number {
+    const t = this.termOrMarker(i)
+    return t < 0 ? 0 : t
+  }
+
+  /**
+   * The term of entry i, or the negative markers COMPACTED / UNAVAILABLE, without throwing (the
+   * hot paths of appends probe entries beyond the log constantly). A storage that throws
+   * CompactedError or UnavailableError is mapped to the markers; other failures propagate.
+   */
+  private termOrMarker(i: number): number {
     // Check the unstable log first, even before computing the valid term range, which may need
     // to access stable Storage.
     const t = this.unstable.maybeTerm(i)
     if (t !== undefined) return t
     // The valid term range is [firstIndex-1, lastIndex]: the entry at firstIndex-1 is compacted
     // away but its term is kept for matching purposes.
-    if (i + 1 < this.firstIndex()) throw new CompactedError()
-    if (i > this.lastIndex()) throw new UnavailableError()
-    return this.storage.term(i)
-  }
-
-  /** The term of entry i, or 0 when it is compacted or beyond the log (zeroTermOnOutOfBounds). */
-  termOrZero(i: number): number {
+    if (i + 1 < this.firstIndex()) return COMPACTED
+    if (i > this.lastIndex()) return UNAVAILABLE
     try {
-      return this.term(i)
+      return this.storage.term(i)
     } catch (err) {
-      if (err instanceof CompactedError || err instanceof UnavailableError) return 0
+      if (err instanceof CompactedError) return COMPACTED
+      if (err instanceof UnavailableError) return UNAVAILABLE
       throw err
     }
   }
@@ -264,12 +278,7 @@ export class RaftLog {
 
   /** Whether the log has an entry at `index` with term `term`. */
   matchTerm(index: number, term: number): boolean {
-    try {
-      return this.term(index) === term
-    } catch (err) {
-      if (err instanceof CompactedError || err instanceof UnavailableError) return false
-      throw err
-    }
+    return this.termOrMarker(index) === term
   }
 
   /**

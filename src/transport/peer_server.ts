@@ -121,6 +121,9 @@ export class PeerServer {
       try {
         const batch = checkBatch(this.opts, bytes)
         if (from === undefined) this.accept(call, batch.header.from)
+        else if (batch.header.from !== from) {
+          throw new PeerRefusal(status.PERMISSION_DENIED, `a stream from node ${from} carried a batch from node ${batch.header.from}`)
+        }
         from = batch.header.from
         summary.batches++
         summary.messages += batch.messages.length

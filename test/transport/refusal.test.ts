@@ -61,6 +61,15 @@ describe('transport: refused peers and messages', () => {
     })
   }
 
+  it('refuses a stream whose sender changes between batches', async () => {
+    const b = await receiver()
+    b.known.add(3)
+    const err = await rawStream(b.port, [batchBytes(header, [app(1, 2, 1)]), batchBytes({...header, from: 3}, [app(3, 2, 2)])])
+    expect(status[err!.code]).to.equal('PERMISSION_DENIED')
+    expect(err!.details).to.equal('a stream from node 1 carried a batch from node 3')
+    expect(b.received.map((m) => m.index)).to.deep.equal([1])
+  })
+
   it('refuses a member removed while its stream is open, at its next batch', async () => {
     const a = track(new TestNode(1))
     const b = await receiver()

@@ -30,6 +30,8 @@ export interface ClusterNode {
   appliedIndexes: Map<number, string>
   /** The ConfState after the last applied conf change or snapshot. */
   confState: ConfState
+  /** Every ConfState this node applied, in order (bootstrap first). */
+  confHistory: ConfState[]
   readStates: ReadState[]
   /** Every Ready seen, for assertions on Ready contents. */
   readies: Ready[]
@@ -46,7 +48,11 @@ export class Cluster {
   /** When set, a queued message is delivered only if the hook returns true. */
   msgHook: ((m: Message) => boolean) | undefined = undefined
 
-  /** Starts a bootstrapped cluster: every node's storage names `voters` and `learners`. */
+  /**
+   * Starts a bootstrapped cluster: every node's storage begins with a snapshot at index 1 whose
+   * ConfState names `voters` and `learners` (as etcd's bootstrap does), so that a node added
+   * later with an empty log must receive a snapshot to learn the configuration.
+   */
   constructor(voters: number[], opts: {learners?: number[]; config?: (id: number) => Partial<Config>} = {}) {
     this.config = opts.config ?? (() => ({}))
     const cs: ConfState = {...EMPTY_CONF_STATE, voters, learners: opts.learners ?? []}
@@ -55,10 +61,13 @@ export class Cluster {
 
   /** Adds a node; `cs` is its bootstrap ConfState (empty for a node joining via conf change). */
   addNode(id: number, cs: ConfState = EMPTY_CONF_STATE): ClusterNode {
-    const storage = MemoryStorage.withConfState(cs)
+    const storage = new MemoryStorage()
+    if (cs.voters.length > 0) {
+      storage.applySnapshot({data: enc.encode('[]'), metadata: {index: 1, term: 0, confState: cs}})
+    }
     const node: ClusterNode = {
       id, storage, rn: this.newRawNode(id, storage, 0), applied: [], appliedIndexes: new Map(), confState: cs,
-      readStates: [], readies: [],
+      confHistory: [cs], readStates: [], readies: [],
     }
     this.nodes.set(id, node)
     return node
@@ -102,6 +111,7 @@ export class Cluster {
     n.storage.applySnapshot(s)
     n.applied = JSON.parse(dec.decode(s.data)) as string[]
     n.confState = s.metadata.confState
+    n.confHistory.push(n.confState)
   }
 
   private apply(n: ClusterNode, e: Entry): void {
@@ -115,6 +125,7 @@ export class Cluster {
     }
     const cs = n.rn.applyConfChange(decodeConfChange(e))
     n.confState = cs
+    n.confHistory.push(cs)
     n.storage.setConfState(cs)
   }
 
