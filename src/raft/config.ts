@@ -94,9 +94,6 @@ export interface Config {
 /** A Config with every default filled in. */
 export type ResolvedConfig = Required<Config>
 
-/** No limit, for byte sizes (etcd's noLimit = math.MaxUint64). */
-export const NO_LIMIT = Number.POSITIVE_INFINITY
-
 /** Default values of the optional fields. */
 export const CONFIG_DEFAULTS = Object.freeze({
   electionTick: 10,

@@ -15,7 +15,7 @@ import type {VoteResult} from './quorum/index.js'
 import {
   type Entry, EntryType, type HardState, type Message, MessageType, newEntry, newMessage,
 } from './types.js'
-import {bytesEqual, NONE, panic, voteRespMsgType} from './util.js'
+import {bytesEqual, NONE, panic, payloadsSize, voteRespMsgType} from './util.js'
 
 /** A role's message handler. It may throw ProposalDroppedError for a proposal it refuses. */
 export type StepFn = (r: Raft, m: Message) => void
@@ -302,13 +302,12 @@ export class Raft extends RaftCore {
   onApplied(entries: readonly Entry[]): void {
     if (entries.length > 0) {
       this.appliedTo(entries[entries.length - 1].index)
-      let size = 0
-      for (const e of entries) size += e.data.length
-      this.reduceUncommittedSize(size)
+      this.reduceUncommittedSize(payloadsSize(entries))
     }
     this.maybeAutoLeave()
   }
 
+  /** Raises the applied index (never lowers it). Invariant: applied <= committed. */
   appliedTo(index: number): void {
     this.raftLog.appliedTo(Math.max(index, this.raftLog.applied))
   }

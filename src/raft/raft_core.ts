@@ -70,9 +70,13 @@ export class RaftCore {
   electionElapsed = 0
   /** Ticks since the leader last sent heartbeats. */
   heartbeatElapsed = 0
+  /** Whether the leader steps down without a quorum and voters honour the leader lease. */
   readonly checkQuorum: boolean
+  /** Whether elections start with a pre-vote round (thesis §9.6). */
   readonly preVote: boolean
+  /** Ticks between heartbeats (config.heartbeatTick). */
   readonly heartbeatTimeout: number
+  /** The base election timeout in ticks (config.electionTick). */
   readonly electionTimeout: number
   /** A random number in [electionTimeout, 2*electionTimeout), reset on every role change. */
   randomizedElectionTimeout = 0
@@ -81,6 +85,7 @@ export class RaftCore {
    * are answered once it has (etcd pendingReadIndexMessages).
    */
   pendingReadIndexMessages: Message[] = []
+  /** Whether a leader removed from the config or demoted to learner steps down. */
   readonly stepDownOnRemoval: boolean
   private readonly random: (n: number) => number
 

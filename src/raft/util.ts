@@ -103,8 +103,3 @@ export function hardStateEqual(a: HardState, b: HardState): boolean {
 export function isEmptyHardState(h: HardState): boolean {
   return h.term === 0 && h.vote === 0 && h.commit === 0
 }
-
-/** Throws a RaftInvariantError naming `what` when `v` is not a safe integer >= 0. */
-export function assertSafeIndex(what: string, v: number): void {
-  if (!Number.isSafeInteger(v) || v < 0) panic(`${what} ${String(v)} is not a non-negative safe integer`)
-}

@@ -240,6 +240,7 @@ export class Cluster {
   compact(id: number, keep = 0): void {
     const n = this.node(id)
     const applied = n.rn.status().applied
+    if (applied <= n.storage.snapshot(0, id).metadata.index) return
     n.storage.createSnapshot(applied, n.confState, enc.encode(JSON.stringify(n.applied)))
     if (applied - keep > n.storage.firstIndex() - 1) n.storage.compact(applied - keep)
   }

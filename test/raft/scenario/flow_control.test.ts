@@ -21,7 +21,7 @@ function appResp(from: number, index: number) {
   return newMessage({msgType: MessageType.MsgAppendResponse, from, to: 1, index})
 }
 
-describe('flow control (etcd raft_flow_control_test.go)', () => {
+describe('§5.3 replication flow control (etcd raft_flow_control_test.go)', () => {
   it('a full inflight window pauses appends to a replicating follower (TestMsgAppFlowControlFull)', () => {
     const r = leaderOf([1, 2])
     const pr2 = r.trk.progress.get(2)!

@@ -1,0 +1,230 @@
+/**
+ * The one place that talks to the `rocksdb` npm package (a leveldown-style binding with a
+ * callback API). Everything else in raftctl uses this promise wrapper.
+ *
+ * Guarantees relied on elsewhere:
+ * - `write(ops, {sync: true})` applies all ops atomically (one RocksDB WriteBatch) and returns
+ *   only after the WAL is fsynced; after a crash either every op is visible or none is.
+ * - An iterator reads from an implicit RocksDB snapshot taken when `iterate()` is called, so it
+ *   sees one consistent state even while later writes land.
+ * - Keys and values are bytes. Returned buffers are Node Buffers (which are Uint8Arrays).
+ *
+ * The binding does not expose RocksDB's DeleteRange inside a batch; a range delete is written as
+ * point deletes of the keys known to be in the range, in the same atomic batch.
+ */
+import {createRequire} from 'node:module'
+import {mkdirSync} from 'node:fs'
+
+/** One operation of an atomic batch. */
+export type BatchOp =
+  | {readonly type: 'put', readonly key: Uint8Array, readonly value: Uint8Array}
+  | {readonly type: 'del', readonly key: Uint8Array}
+
+/** Bounds of an iteration over keys in byte order: gte <= key < lt. */
+export interface IterateOptions {
+  readonly gte?: Uint8Array
+  readonly gt?: Uint8Array
+  readonly lt?: Uint8Array
+  readonly lte?: Uint8Array
+  readonly reverse?: boolean
+  /** Maximum number of entries; undefined = no limit. */
+  readonly limit?: number
+  /** Whether values are read (default true). With false every value is an empty buffer. */
+  readonly values?: boolean
+}
+
+/** Raised for a failed database operation; the message names the database location. */
+export class DbError extends Error {
+  readonly code = 'DB_ERROR'
+  constructor(message: string) {
+    super(message)
+    this.name = 'DbError'
+  }
+}
+
+type Callback<T = void> = (err: Error | null | undefined, value?: T) => void
+
+/** The parts of the binding's object model raftctl uses (leveldown / abstract-leveldown 7). */
+interface RawIterator {
+  next(cb: (err: Error | null | undefined, key?: Buffer, value?: Buffer) => void): void
+  end(cb: Callback): void
+}
+interface RawChainedBatch {
+  put(key: Uint8Array, value: Uint8Array): void
+  del(key: Uint8Array): void
+  readonly length: number
+  write(options: {sync: boolean}, cb: Callback): void
+}
+interface RawDb {
+  open(options: object, cb: Callback): void
+  close(cb: Callback): void
+  get(key: Buffer, options: object, cb: Callback<Buffer>): void
+  batch(): RawChainedBatch
+  batch(ops: object[], options: object, cb: Callback): void
+  iterator(options: object): RawIterator
+  getProperty(name: string): string
+}
+
+const requireCjs = createRequire(import.meta.url)
+const rocksdb = requireCjs('rocksdb') as (location: string) => RawDb
+
+const toBuffer = (b: Uint8Array): Buffer =>
+  Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)
+
+/**
+ * A batch built incrementally in native memory (a RocksDB WriteBatch), for writes too large to
+ * hold as a JavaScript array (snapshot restore). Committed atomically by `write()`.
+ */
+export class ChainedBatch {
+  private written = false
+  constructor(private readonly raw: RawChainedBatch, private readonly db: Db) {}
+
+  put(key: Uint8Array, value: Uint8Array): void {
+    this.raw.put(toBuffer(key), toBuffer(value))
+  }
+
+  del(key: Uint8Array): void {
+    this.raw.del(toBuffer(key))
+  }
+
+  /** Number of operations added so far. */
+  get length(): number {
+    return this.raw.length
+  }
+
+  /** Commits every op atomically; with sync (the default) waits for the fsync of the WAL. */
+  async write(options: {sync?: boolean} = {}): Promise<void> {
+    if (this.written) throw new DbError('a chained batch can be written only once')
+    this.written = true
+    const sync = options.sync ?? true
+    await this.db.track(sync, () => new Promise<void>((resolve, reject) => {
+      this.raw.write({sync}, (err) => (err ? reject(this.db.wrap('write batch', err)) : resolve()))
+    }))
+  }
+}
+
+/** A RocksDB database opened at one directory. */
+export class Db {
+  /** Number of committed batches (write() calls and chained batches) since open; for tests. */
+  batches = 0
+  /** The `sync` flag of the last committed batch; for tests. */
+  lastSync = false
+  private closed = false
+
+  private constructor(readonly location: string, private readonly raw: RawDb) {}
+
+  /**
+   * Opens (and with createIfMissing creates) the database in `location`. Fails with a DbError
+   * naming the location, e.g. when another process holds the RocksDB lock.
+   */
+  static async open(location: string, options: {createIfMissing: boolean}): Promise<Db> {
+    if (options.createIfMissing) mkdirSync(location, {recursive: true})
+    const raw = rocksdb(location)
+    await new Promise<void>((resolve, reject) => {
+      raw.open({createIfMissing: options.createIfMissing, errorIfExists: false}, (err) => {
+        if (!err) return resolve()
+        const msg = /lock/i.test(err.message)
+          ? `RocksDB in ${location} is in use by another process (${err.message})`
+          : `cannot open RocksDB in ${location}: ${err.message}`
+        reject(new DbError(msg))
+      })
+    })
+    return new Db(location, raw)
+  }
+
+  /** Returns the value of `key`, or undefined when it does not exist. */
+  get(key: Uint8Array): Promise<Buffer | undefined> {
+    this.checkOpen()
+    return new Promise((resolve, reject) => {
+      this.raw.get(toBuffer(key), {asBuffer: true}, (err, value) => {
+        if (!err) return resolve(value)
+        if (/^NotFound/i.test(err.message)) return resolve(undefined)
+        reject(this.wrap('get', err))
+      })
+    })
+  }
+
+  /** Commits `ops` as one atomic batch; with sync (the default) waits for the WAL fsync. */
+  async write(ops: readonly BatchOp[], options: {sync?: boolean} = {}): Promise<void> {
+    this.checkOpen()
+    const sync = options.sync ?? true
+    const raw = ops.map((op) => op.type === 'put'
+      ? {type: 'put', key: toBuffer(op.key), value: toBuffer(op.value)}
+      : {type: 'del', key: toBuffer(op.key)})
+    await this.track(sync, () => new Promise<void>((resolve, reject) => {
+      this.raw.batch(raw, {sync}, (err) => (err ? reject(this.wrap('write batch', err)) : resolve()))
+    }))
+  }
+
+  /** Starts a batch built in native memory; see ChainedBatch. */
+  chainedBatch(): ChainedBatch {
+    this.checkOpen()
+    return new ChainedBatch(this.raw.batch(), this)
+  }
+
+  /**
+   * Iterates [gte, lt) in key order. The implicit RocksDB snapshot is taken synchronously by this
+   * call (not at the first `next()`), so callers can pair it with in-memory state captured in the
+   * same tick. Breaking out of the loop releases the iterator.
+   */
+  iterate(options: IterateOptions = {}): AsyncIterableIterator<[Buffer, Buffer]> {
+    this.checkOpen()
+    const opts: Record<string, unknown> = {
+      keyAsBuffer: true, valueAsBuffer: true, reverse: options.reverse ?? false,
+      limit: options.limit ?? -1, values: options.values ?? true,
+    }
+    for (const k of ['gte', 'gt', 'lt', 'lte'] as const) {
+      const v = options[k]
+      if (v !== undefined) opts[k] = toBuffer(v)
+    }
+    return this.wrapIterator(this.raw.iterator(opts))
+  }
+
+  /** A RocksDB property such as "rocksdb.estimate-num-keys". */
+  property(name: string): string {
+    this.checkOpen()
+    return this.raw.getProperty(name)
+  }
+
+  /** Closes the database; pending iterators must have ended. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await new Promise<void>((resolve, reject) => {
+      this.raw.close((err) => (err ? reject(this.wrap('close', err)) : resolve()))
+    })
+  }
+
+  /** @internal Counts a committed batch. */
+  async track(sync: boolean, run: () => Promise<void>): Promise<void> {
+    await run()
+    this.batches += 1
+    this.lastSync = sync
+  }
+
+  /** @internal Wraps a binding error with the operation and the location. */
+  wrap(op: string, err: Error): DbError {
+    return new DbError(`RocksDB ${op} in ${this.location} failed: ${err.message}`)
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new DbError(`RocksDB in ${this.location} is closed`)
+  }
+
+  private async *wrapIterator(it: RawIterator): AsyncIterableIterator<[Buffer, Buffer]> {
+    try {
+      for (;;) {
+        const item = await new Promise<[Buffer, Buffer] | undefined>((resolve, reject) => {
+          it.next((err, key, value) => {
+            if (err) reject(this.wrap('iterator', err))
+            else resolve(key === undefined ? undefined : [key, value ?? Buffer.alloc(0)])
+          })
+        })
+        if (item === undefined) return
+        yield item
+      }
+    } finally {
+      await new Promise<void>((resolve) => it.end(() => resolve()))
+    }
+  }
+}
