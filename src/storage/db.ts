@@ -165,7 +165,8 @@ export class Db {
   /**
    * Iterates [gte, lt) in key order. The implicit RocksDB snapshot is taken synchronously by this
    * call (not at the first `next()`), so callers can pair it with in-memory state captured in the
-   * same tick. Breaking out of the loop releases the iterator.
+   * same tick. Reaching the end, breaking out of a for-await loop or calling return() releases
+   * the native iterator (also when it was never started).
    */
   iterate(options: IterateOptions = {}): AsyncIterableIterator<[Buffer, Buffer]> {
     this.checkOpen()
@@ -211,20 +212,30 @@ export class Db {
     if (this.closed) throw new DbError(`RocksDB in ${this.location} is closed`)
   }
 
-  private async *wrapIterator(it: RawIterator): AsyncIterableIterator<[Buffer, Buffer]> {
-    try {
-      for (;;) {
-        const item = await new Promise<[Buffer, Buffer] | undefined>((resolve, reject) => {
+  private wrapIterator(it: RawIterator): AsyncIterableIterator<[Buffer, Buffer]> {
+    let ended = false
+    const end = (): Promise<void> => {
+      if (ended) return Promise.resolve()
+      ended = true
+      return new Promise<void>((resolve) => it.end(() => resolve()))
+    }
+    const self = {
+      next: (): Promise<IteratorResult<[Buffer, Buffer]>> => {
+        if (ended) return Promise.resolve({value: undefined, done: true})
+        return new Promise((resolve, reject) => {
           it.next((err, key, value) => {
-            if (err) reject(this.wrap('iterator', err))
-            else resolve(key === undefined ? undefined : [key, value ?? Buffer.alloc(0)])
+            if (err) void end().then(() => reject(this.wrap('iterator', err)))
+            else if (key === undefined) void end().then(() => resolve({value: undefined, done: true}))
+            else resolve({value: [key, value ?? Buffer.alloc(0)], done: false})
           })
         })
-        if (item === undefined) return
-        yield item
-      }
-    } finally {
-      await new Promise<void>((resolve) => it.end(() => resolve()))
+      },
+      return: async (): Promise<IteratorResult<[Buffer, Buffer]>> => {
+        await end()
+        return {value: undefined, done: true}
+      },
+      [Symbol.asyncIterator]: () => self,
     }
+    return self
   }
 }

@@ -1,0 +1,258 @@
+/**
+ * Snapshots of the state machine: a consistent image of the user keys and KV meta at an applied
+ * index, written as a snapshot file (snapshot_format.ts), and the atomic restore of one.
+ *
+ * Consistency: the RocksDB iterator (which holds an implicit snapshot) is created under the
+ * state lock together with the applied index, revision, key count, ConfState and members, so
+ * the file describes exactly the state at that applied index even while later entries apply.
+ *
+ * Restore: the file is verified completely first; then, under both storage locks, one native
+ * batch deletes every old user key, writes every record, the KV meta, and (RaftStorage.
+ * addSnapshotReset) the log reset, snapshot record, ConfState, members, applied index and hard
+ * state; it is written with sync: true. A crash leaves either the old or the new state.
+ */
+import {open, readdir, rename, rm, stat} from 'node:fs/promises'
+import {readdirSync, rmSync} from 'node:fs'
+import {basename, dirname, join} from 'node:path'
+import type {KeyValue} from '../generated/raftctl/v1/kv.js'
+import {SnapshotOutOfDateError} from '../raft/errors.js'
+import {EMPTY_BYTES, type SnapshotMetadata} from '../raft/types.js'
+import type {Db} from '../storage/db.js'
+import {KV_META_KEY, prefixRangeEnd, USER_PREFIX, userKey} from '../storage/keys.js'
+import type {RaftStorage} from '../storage/raft_storage.js'
+import {encodeMeta, encodeStoredKv} from './codec.js'
+import {SnapshotFileError} from './errors.js'
+import {readStored} from './exec.js'
+import {CHECKSUM_BYTES, encodeSnapshotFile, type SnapshotHeaderInfo} from './snapshot_format.js'
+import {fileChunks, parseSnapshot, verifySnapshot} from './snapshot_reader.js'
+
+/** What the snapshot functions need from the KvStore. */
+export interface SnapshotHost {
+  readonly storage: RaftStorage
+  readonly db: Db
+  readonly revision: number
+  readonly keyCount: number
+  readonly options: {readonly keepSnapshots?: number}
+  replaced(revision: number, keyCount: number): void
+}
+
+/** A consistent image being streamed. Consume `chunks` to the end (or call its return()). */
+export interface SnapshotExport {
+  readonly header: Omit<SnapshotHeaderInfo, 'formatVersion'>
+  readonly chunks: AsyncGenerator<Uint8Array, {size: number, checksum: string}>
+}
+
+export interface SnapshotInfo {
+  readonly metadata: SnapshotMetadata
+  readonly path: string
+  readonly size: number
+  readonly checksum: string
+  /** False when the latest snapshot already covered the applied index (nothing was written). */
+  readonly created: boolean
+}
+
+const FILE_RE = /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/
+
+/** Captures header + iterator under the state lock; `onlyIfNewer` skips when not newer. */
+async function capture(host: SnapshotHost, onlyIfNewer: boolean): Promise<SnapshotExport | undefined> {
+  const rs = host.storage
+  return rs.exclusive(() => {
+    const applied = rs.applied
+    if (onlyIfNewer && applied.index <= rs.snapshot(0, 0).metadata.index) return undefined
+    const header = {
+      metadata: {index: applied.index, term: applied.term, confState: rs.confState},
+      members: rs.members(), keyCount: host.keyCount, revision: host.revision, clusterId: rs.clusterId,
+    }
+    const iter = host.db.iterate({gte: USER_PREFIX, lt: prefixRangeEnd(USER_PREFIX)})
+    async function* records(): AsyncGenerator<KeyValue> {
+      for await (const [k, v] of iter) yield readStored(rs.dir, k, v)
+    }
+    return {header, chunks: encodeSnapshotFile(header, records())}
+  })
+}
+
+/** Streams the current applied state as a snapshot file (for backups / snapshot download). */
+export async function exportSnapshot(host: SnapshotHost): Promise<SnapshotExport> {
+  return (await capture(host, false))!
+}
+
+/** Writes chunks to `path` through a temporary file, fsyncs, renames, fsyncs the directory. */
+export async function writeFileAtomic(path: string, chunks: AsyncIterable<Uint8Array>): Promise<number> {
+  const tmp = `${path}.tmp`
+  const fh = await open(tmp, 'w')
+  let size = 0
+  try {
+    for await (const c of chunks) {
+      await fh.write(c)
+      size += c.length
+    }
+    await fh.sync()
+  } catch (err) {
+    await fh.close()
+    await rm(tmp, {force: true})
+    throw err
+  }
+  await fh.close()
+  await rename(tmp, path)
+  const d = await open(dirname(path), 'r')
+  try {
+    await d.sync()
+  } finally {
+    await d.close()
+  }
+  return size
+}
+
+async function fileChecksum(path: string): Promise<{size: number, checksum: string}> {
+  const {size} = await stat(path)
+  const fh = await open(path, 'r')
+  try {
+    const b = Buffer.alloc(CHECKSUM_BYTES)
+    await fh.read(b, 0, CHECKSUM_BYTES, Math.max(0, size - CHECKSUM_BYTES))
+    return {size, checksum: b.toString('hex')}
+  } finally {
+    await fh.close()
+  }
+}
+
+/**
+ * Creates a Raft snapshot at the applied index: writes the file <term>-<index>.snap in the snap
+ * dir, records its metadata in RaftStorage (so the core serves it and compact() may use it) and
+ * prunes old files. When the latest snapshot already covers the applied index nothing is written.
+ */
+export async function createSnapshot(host: SnapshotHost): Promise<SnapshotInfo> {
+  const rs = host.storage
+  const img = await capture(host, true)
+  if (img === undefined) {
+    const metadata = rs.snapshot(0, 0).metadata
+    const path = rs.snapshotPath(metadata)
+    return {metadata, path, ...(await fileChecksum(path)), created: false}
+  }
+  const path = rs.snapshotPath(img.header.metadata)
+  let result: {size: number, checksum: string} | undefined
+  async function* tracked(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      const r = await img!.chunks.next()
+      if (r.done) {
+        result = r.value
+        return
+      }
+      yield r.value
+    }
+  }
+  await writeFileAtomic(path, tracked())
+  await rs.recordSnapshot(img.header.metadata)
+  await pruneSnapshots(rs, host.options.keepSnapshots ?? 2)
+  return {metadata: img.header.metadata, path, size: result!.size, checksum: result!.checksum, created: true}
+}
+
+/**
+ * Stores a snapshot received from the leader as <term>-<index>.snap, verifying it while it is
+ * written; the file's metadata must match `meta` and its cluster id this node's. Returns the
+ * path. Nothing is applied: the core decides (restoreSnapshot when its Ready carries it).
+ */
+export async function stageSnapshot(host: SnapshotHost, meta: SnapshotMetadata, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<string> {
+  const rs = host.storage
+  const path = rs.snapshotPath(meta)
+  const name = `${path} (received for index ${meta.index})`
+  let header: SnapshotHeaderInfo | undefined
+  async function* checked(): AsyncGenerator<Uint8Array> {
+    const copy: Uint8Array[] = []
+    async function* tee(): AsyncGenerator<Uint8Array> {
+      for await (const c of chunks) {
+        copy.push(c)
+        yield c
+      }
+    }
+    for await (const item of parseSnapshot(tee(), name)) {
+      if (item.kind === 'header') {
+        header = item.header
+        checkHeader(rs, header, meta, name)
+      }
+      yield* copy.splice(0)
+    }
+    yield* copy.splice(0)
+  }
+  await writeFileAtomic(path, checked())
+  if (header === undefined) throw new SnapshotFileError(`snapshot file ${name} has no header`)
+  return path
+}
+
+function checkHeader(rs: RaftStorage, h: SnapshotHeaderInfo, meta: SnapshotMetadata | undefined, name: string): void {
+  if (h.clusterId !== rs.clusterId) {
+    throw new SnapshotFileError(`snapshot file ${name} belongs to cluster ${h.clusterId}, not ${rs.clusterId}`)
+  }
+  if (meta !== undefined && (h.metadata.index !== meta.index || h.metadata.term !== meta.term)) {
+    throw new SnapshotFileError(`snapshot file ${name} covers index ${h.metadata.index} term ${h.metadata.term}, ` +
+      `but index ${meta.index} term ${meta.term} was expected`)
+  }
+}
+
+/** Restores the staged snapshot file of `meta` (see stageSnapshot); see restoreFile. */
+export async function restoreSnapshot(host: SnapshotHost, meta: SnapshotMetadata): Promise<SnapshotHeaderInfo> {
+  return restoreFile(host, host.storage.snapshotPath(meta), meta, false)
+}
+
+/**
+ * Restores a snapshot file from anywhere (a backup): it is verified, copied into the snap dir
+ * under its canonical name and restored. `allowForeignCluster` accepts a file of another cluster
+ * id (disaster recovery into a freshly created data dir).
+ */
+export async function restoreFromFile(host: SnapshotHost, path: string, options: {allowForeignCluster?: boolean} = {}): Promise<SnapshotHeaderInfo> {
+  const {header} = await verifySnapshot(fileChunks(path), path)
+  if (!options.allowForeignCluster) checkHeader(host.storage, header, undefined, path)
+  const target = host.storage.snapshotPath(header.metadata)
+  if (target !== path) await writeFileAtomic(target, fileChunks(path))
+  return restoreFile(host, target, header.metadata, options.allowForeignCluster === true)
+}
+
+/**
+ * Replaces the state machine with the file's content in one batch (see the module comment).
+ * Throws SnapshotOutOfDateError when the node already applied the snapshot's index.
+ */
+async function restoreFile(host: SnapshotHost, path: string, meta: SnapshotMetadata, foreignOk: boolean): Promise<SnapshotHeaderInfo> {
+  const rs = host.storage
+  const {header} = await verifySnapshot(fileChunks(path), path)
+  if (!foreignOk) checkHeader(rs, header, meta, path)
+  await rs.exclusiveAll(async () => {
+    if (header.metadata.index <= rs.applied.index) {
+      throw new SnapshotOutOfDateError(`snapshot at index ${header.metadata.index} is not newer than the applied index ${rs.applied.index}`)
+    }
+    const batch = host.db.chainedBatch()
+    for await (const [k] of host.db.iterate({gte: USER_PREFIX, lt: prefixRangeEnd(USER_PREFIX), values: false})) batch.del(k)
+    for await (const item of parseSnapshot(fileChunks(path), path)) {
+      if (item.kind === 'kv') batch.put(userKey(item.kv.key), encodeStoredKv(item.kv))
+    }
+    batch.put(KV_META_KEY, encodeMeta({revision: header.revision, keyCount: header.keyCount}))
+    const after = rs.addSnapshotReset(batch, {data: EMPTY_BYTES, metadata: header.metadata}, header.members)
+    await batch.write({sync: true})
+    after()
+    host.replaced(header.revision, header.keyCount)
+  })
+  await pruneSnapshots(rs, host.options.keepSnapshots ?? 2)
+  return header
+}
+
+/**
+ * Deletes old snapshot files: keeps the latest snapshot's file, any newer (staged, not yet
+ * applied) file, and the newest `keep - 1` older ones.
+ */
+export async function pruneSnapshots(rs: RaftStorage, keep: number): Promise<void> {
+  const current = rs.snapshot(0, 0).metadata.index
+  const older: Array<{name: string, index: number}> = []
+  for (const name of await readdir(rs.snapshotDir)) {
+    const m = FILE_RE.exec(name)
+    if (m === null) continue
+    const index = parseInt(m[2], 16)
+    if (index < current) older.push({name, index})
+  }
+  older.sort((a, b) => b.index - a.index)
+  for (const f of older.slice(Math.max(0, keep - 1))) await rm(join(rs.snapshotDir, f.name), {force: true})
+}
+
+/** Removes *.tmp files left by a crash while a snapshot file was being written (at open). */
+export function removeTempFiles(rs: RaftStorage): void {
+  for (const name of readdirSync(rs.snapshotDir)) {
+    if (name.endsWith('.tmp')) rmSync(join(rs.snapshotDir, basename(name)), {force: true})
+  }
+}

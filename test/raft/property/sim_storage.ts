@@ -1,0 +1,83 @@
+/**
+ * The persistent storage of a simulated node, abstracted so that the same property test can run
+ * over MemoryStorage (here) and later over the RocksDB storage: a StorageFactory makes one
+ * SimStorage per node, and the simulator only ever writes through it.
+ *
+ * Contract (what the simulator assumes, and what a real storage must provide):
+ * - persist(rd) makes the Ready's snapshot, hard state and entries durable, in that order and
+ *   atomically, before any of the Ready's messages is sent;
+ * - saveConfState(cs) makes durable the ConfState returned by applyConfChange;
+ * - compact(index, cs, data) makes durable a snapshot at `index` (already applied) with that
+ *   ConfState and state-machine data, and discards the log up to and including `index`;
+ * - reopen() is a process restart: it returns a storage that holds exactly what was made durable
+ *   (nothing that lives only in memory), which the restarted RawNode reads.
+ */
+import {MemoryStorage} from '../../../src/raft/memory_storage.js'
+import type {Ready} from '../../../src/raft/raw_node.js'
+import type {Storage} from '../../../src/raft/storage.js'
+import type {ConfState, Snapshot} from '../../../src/raft/types.js'
+
+/** One node's persistent storage as the simulator uses it. */
+export interface SimStorage {
+  /** The core's read-only view, passed to `new RawNode(config, storage)`. */
+  readonly storage: Storage
+  /** Persists rd.snapshot, rd.hardState and rd.entries (atomically, before sending messages). */
+  persist(rd: Ready): void
+  /** Persists the ConfState returned by applyConfChange. */
+  saveConfState(cs: ConfState): void
+  /** Persists a snapshot at `index` (<= applied) and compacts the log up to it. */
+  compact(index: number, cs: ConfState, data: Uint8Array): void
+  /** Simulates a restart: a storage holding exactly what was persisted. */
+  reopen(): SimStorage
+}
+
+/**
+ * Makes the storage of node `id`: bootstrapped from `boot` (a snapshot naming the initial
+ * members) when given, otherwise empty (a node that can only join by receiving a snapshot).
+ */
+export type StorageFactory = (id: number, boot: Snapshot | undefined) => SimStorage
+
+/**
+ * A SimStorage over MemoryStorage. reopen() copies the persisted snapshot, entries, hard state
+ * and ConfState into a fresh MemoryStorage, so that a restarted node shares no object with its
+ * previous incarnation.
+ */
+export class MemorySimStorage implements SimStorage {
+  constructor(readonly storage: MemoryStorage) {}
+
+  persist(rd: Ready): void {
+    if (rd.snapshot) this.storage.applySnapshot(rd.snapshot)
+    if (rd.hardState) this.storage.setHardState(rd.hardState)
+    this.storage.append(rd.entries)
+  }
+
+  saveConfState(cs: ConfState): void {
+    this.storage.setConfState(cs)
+  }
+
+  compact(index: number, cs: ConfState, data: Uint8Array): void {
+    this.storage.createSnapshot(index, cs, data)
+    this.storage.compact(index)
+  }
+
+  reopen(): SimStorage {
+    const s = this.storage
+    const fresh = new MemoryStorage()
+    const snap = s.snapshot(0, 0)
+    if (snap.metadata.index > 0) fresh.applySnapshot(snap)
+    const first = s.firstIndex()
+    const last = s.lastIndex()
+    if (last >= first) fresh.append(s.entries(first, last + 1))
+    const {hardState, confState} = s.initialState()
+    fresh.setHardState(hardState)
+    fresh.setConfState(confState)
+    return new MemorySimStorage(fresh)
+  }
+}
+
+/** The StorageFactory of MemoryStorage. */
+export const memoryStorageFactory: StorageFactory = (_id, boot) => {
+  const s = new MemoryStorage()
+  if (boot !== undefined) s.applySnapshot(boot)
+  return new MemorySimStorage(s)
+}

@@ -1,0 +1,77 @@
+import {expect} from 'chai'
+import fc from 'fast-check'
+import {
+  compareBytes, decodeIdentity, decodeIndexTerm, decodeMember, describeKey, encodeIdentity,
+  encodeIndexTerm, encodeMember, logKey, minRetainIndex, planCompaction, prefixEnd, u64be,
+} from '../../src/storage/index.js'
+import {planAppend} from '../../src/storage/log_plan.js'
+import {ents} from './helpers.js'
+
+describe('storage/keys, records and plans', () => {
+  it('encodes log indexes so that byte order equals numeric order', () => {
+    fc.assert(fc.property(fc.nat({max: Number.MAX_SAFE_INTEGER}), fc.nat({max: Number.MAX_SAFE_INTEGER}), (x, y) => {
+      expect(Math.sign(compareBytes(logKey(x), logKey(y)))).to.equal(Math.sign(x - y))
+    }))
+    expect(() => u64be(-1)).to.throw(RangeError)
+    expect(() => u64be(2 ** 53)).to.throw(RangeError)
+  })
+
+  it('computes etcd prefix ends', () => {
+    expect(prefixEnd(new Uint8Array([0x61, 0x62]))).to.deep.equal(new Uint8Array([0x61, 0x63]))
+    expect(prefixEnd(new Uint8Array([0x61, 0xff]))).to.deep.equal(new Uint8Array([0x62]))
+    expect(prefixEnd(new Uint8Array([0xff, 0xff]))).to.equal(undefined)
+    fc.assert(fc.property(fc.uint8Array({minLength: 1, maxLength: 6}), fc.uint8Array({maxLength: 4}), (p, rest) => {
+      const end = prefixEnd(p)
+      const k = new Uint8Array([...p, ...rest])
+      if (end !== undefined) expect(compareBytes(k, end)).to.be.below(0)
+    }))
+  })
+
+  it('describes keys readably in error messages', () => {
+    expect(describeKey(new TextEncoder().encode('r/hardstate'))).to.equal('"r/hardstate"')
+    expect(describeKey(logKey(258))).to.equal('"l/" + 0x0000000000000102')
+  })
+
+  it('round-trips and checks fixed records', () => {
+    const id = {formatVersion: 1, clusterId: 5, nodeId: 9}
+    expect(decodeIdentity(encodeIdentity(id))).to.deep.equal({ok: true, value: id})
+    expect(decodeIdentity(encodeIdentity({...id, formatVersion: 2}))).to.deep.include({ok: false})
+    expect(decodeIdentity(new Uint8Array(3))).to.deep.equal({ok: false, problem: 'expected 17 bytes, found 3'})
+    const bad = encodeIndexTerm({index: 1, term: 1})
+    bad.fill(0xff, 0, 8)
+    expect(decodeIndexTerm(bad)).to.deep.equal({ok: false, problem: 'index or term is above 2^53-1'})
+    const m = {id: 3, name: 'n3', peerUrls: ['h:1'], clientUrls: ['h:2']}
+    expect(decodeMember(encodeMember(m))).to.deep.equal(m)
+    expect(() => decodeMember(encodeMember({...m, id: 0}))).to.throw(/Member.id is 0/)
+  })
+
+  it('plans appends: drops compacted entries, replaces a conflicting suffix, refuses gaps', () => {
+    expect(planAppend(5, 10, ents(3, 6, 1))).to.deep.include({deleteFrom: 7, deleteTo: 10})
+    expect(planAppend(5, 10, ents(3, 6, 1)).put.map((e) => e.index)).to.deep.equal([5, 6])
+    expect(planAppend(5, 10, ents(1, 3, 1)).put).to.deep.equal([])
+    expect(() => planAppend(1, 3, ents(5, 5, 1))).to.throw(/log ends at 3/)
+    expect(() => planAppend(1, 3, [...ents(2, 2, 2), ...ents(3, 3, 1)])).to.throw(/below the term/)
+  })
+
+  it('plans compaction: snapshot bound, trailing count, minRetainIndex, never backwards', () => {
+    const base = {requested: 100, snapshotIndex: 80, trailing: 10, compacted: 0, last: 120}
+    expect(planCompaction(base)).to.equal(70)
+    expect(planCompaction({...base, minRetainIndex: 50})).to.equal(49)
+    expect(planCompaction({...base, compacted: 75})).to.equal(75)
+    expect(planCompaction({...base, trailing: 200})).to.equal(0)
+    fc.assert(fc.property(fc.nat(1000), fc.nat(1000), fc.nat(50), fc.option(fc.nat(1000), {nil: undefined}), fc.nat(1000),
+      (requested, snapshotIndex, trailing, minRetain, compacted) => {
+        const to = planCompaction({requested, snapshotIndex, trailing, minRetainIndex: minRetain, compacted, last: 1000})
+        expect(to).to.be.at.least(compacted)
+        if (to > compacted) {
+          expect(to).to.be.at.most(Math.min(requested, snapshotIndex) - trailing)
+          if (minRetain !== undefined) expect(to).to.be.below(minRetain)
+        }
+      }))
+  })
+
+  it('computes the retain index from followers in replicate state only', () => {
+    expect(minRetainIndex([{match: 10, replicating: true}, {match: 4, replicating: false}, {match: 7, replicating: true}])).to.equal(8)
+    expect(minRetainIndex([{match: 4, replicating: false}])).to.equal(undefined)
+  })
+})
