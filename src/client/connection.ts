@@ -4,7 +4,7 @@
  * rules of rpc.ts under one overall deadline.
  */
 import {type Client, credentials, type ServiceError, status} from '@grpc/grpc-js'
-import {type CallSpec, ClientError, invoke, isConnectFailure, leaderHint, toClientError} from './rpc.js'
+import {type CallSpec, ClientError, invoke, isConnectFailure, isRetrySafe, leaderHint, toClientError} from './rpc.js'
 
 /** A ts-proto grpc-js client constructor. */
 export type ClientCtor<C extends Client> = new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => C
@@ -75,7 +75,7 @@ export class ClusterConnection {
           if (this.leader === endpoint) this.leader = undefined
           continue
         }
-        if (se.code === status.UNAVAILABLE && spec.idempotent) {
+        if (se.code === status.UNAVAILABLE && (spec.idempotent || isRetrySafe(se))) {
           await sleep(Math.min(backoff, Math.max(0, deadline.getTime() - Date.now())))
           backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
           queue.push(endpoint)

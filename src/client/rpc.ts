@@ -14,6 +14,12 @@ import {type CallOptions, type Client, Metadata, type ServiceError, status} from
 /** Metadata key a server sets (in trailers) on a not-leader refusal: the leader's client endpoint. */
 export const LEADER_HINT_KEY = 'raftctl-leader'
 
+/**
+ * Metadata key a server sets on an UNAVAILABLE answer to a request it refused before proposing
+ * anything (no leader yet, proposal dropped): repeating it cannot apply the write twice.
+ */
+export const RETRY_SAFE_KEY = 'raftctl-retry-safe'
+
 /** An error from the cluster, with the gRPC status and the endpoint that answered. */
 export class ClientError extends Error {
   constructor(
@@ -51,13 +57,20 @@ export interface CallSpec<C extends Client, Req, Res> {
 /** Returns true when the error says the endpoint was never reached (request not delivered). */
 export function isConnectFailure(err: ServiceError): boolean {
   if (err.code !== status.UNAVAILABLE) return false
-  return /No connection established|ECONNREFUSED|connect|Name resolution failed|DNS/i.test(err.details ?? err.message)
+  // "\bconnect\b" and not "connect": "Connection dropped" (a call in flight when the server died)
+  // must not count as never delivered.
+  return /No connection established|ECONNREFUSED|\bconnect\b|Name resolution failed|DNS/i.test(err.details ?? err.message)
 }
 
 /** Reads the leader hint from an error's metadata, if any. */
 export function leaderHint(err: ServiceError): string | undefined {
   const v = err.metadata?.get(LEADER_HINT_KEY)?.[0]
   return typeof v === 'string' && v !== '' ? v : undefined
+}
+
+/** True when the server marked the error as safe to retry (see RETRY_SAFE_KEY). */
+export function isRetrySafe(err: ServiceError): boolean {
+  return err.metadata?.get(RETRY_SAFE_KEY)?.[0] === '1'
 }
 
 /** Invokes one unary call on one client with a deadline. */

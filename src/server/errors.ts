@@ -1,29 +1,48 @@
 /**
  * Errors the node answers clients with, and their mapping to gRPC statuses. Messages are one
  * sentence; a not-leader refusal carries the leader's client endpoint in trailing metadata
- * (`raftctl-leader`) so the client can redirect without guessing.
+ * (`raftctl-leader`) so the client can redirect without guessing. An UNAVAILABLE answer for a
+ * request the node refused before proposing anything carries `raftctl-retry-safe: 1`, so the
+ * client may repeat even a write.
  */
 import {Metadata, type ServiceError, status} from '@grpc/grpc-js'
+import {KvError, SnapshotFileError} from '../kv/errors.js'
 import {ConfChangeError, ProposalDroppedError, RaftError} from '../raft/errors.js'
 import {WireDecodeError} from '../raftpb/checked.js'
+import {StorageError} from '../storage/errors.js'
 import {DeadlineError} from './wait.js'
 
 export const LEADER_HINT_KEY = 'raftctl-leader'
+export const RETRY_SAFE_KEY = 'raftctl-retry-safe'
 
 /** An error with a chosen gRPC status, thrown by service handlers and the node. */
 export class NodeError extends Error {
-  constructor(readonly grpcCode: status, message: string, readonly leaderEndpoint?: string) {
+  constructor(
+    readonly grpcCode: status, message: string, readonly leaderEndpoint?: string,
+    /** True when nothing was proposed, so the client may safely send the request again. */
+    readonly retrySafe = false,
+  ) {
     super(message)
     this.name = 'NodeError'
   }
 }
 
-export const notLeader = (selfId: number, leaderId: number, leaderEndpoint?: string): NodeError =>
-  leaderId === 0
-    ? new NodeError(status.UNAVAILABLE, `node ${selfId} is not the leader and no leader is known yet; retry shortly`)
-    : new NodeError(status.FAILED_PRECONDITION,
-      `node ${selfId} is not the leader; the leader is node ${leaderId}${leaderEndpoint ? ` at ${leaderEndpoint}` : ''}`,
-      leaderEndpoint)
+/**
+ * The answer of a node that is not the leader to a request only the leader serves. With a
+ * known leader client endpoint: FAILED_PRECONDITION and the hint. Without a leader, or before
+ * the leader published its client address: UNAVAILABLE, safe to retry.
+ */
+export const notLeader = (selfId: number, leaderId: number, leaderEndpoint?: string): NodeError => {
+  if (leaderId === 0) {
+    return new NodeError(status.UNAVAILABLE, `node ${selfId} is not the leader and no leader is known yet; retry shortly`, undefined, true)
+  }
+  if (leaderEndpoint === undefined) {
+    return new NodeError(status.UNAVAILABLE,
+      `node ${selfId} is not the leader; the leader is node ${leaderId}, whose client address is not known yet; retry shortly`, undefined, true)
+  }
+  return new NodeError(status.FAILED_PRECONDITION,
+    `node ${selfId} is not the leader; the leader is node ${leaderId} at ${leaderEndpoint}`, leaderEndpoint)
+}
 
 export const invalidArgument = (message: string): NodeError => new NodeError(status.INVALID_ARGUMENT, message)
 export const failedPrecondition = (message: string): NodeError => new NodeError(status.FAILED_PRECONDITION, message)
@@ -35,6 +54,7 @@ export function toServiceError(err: unknown): Partial<ServiceError> {
   const e = classify(err)
   const metadata = new Metadata()
   if (e.leaderEndpoint !== undefined) metadata.set(LEADER_HINT_KEY, e.leaderEndpoint)
+  if (e.retrySafe) metadata.set(RETRY_SAFE_KEY, '1')
   return {code: e.grpcCode, details: e.message, message: e.message, metadata}
 }
 
@@ -43,11 +63,21 @@ function classify(err: unknown): NodeError {
   if (err instanceof DeadlineError) return new NodeError(status.DEADLINE_EXCEEDED, err.message)
   if (err instanceof WireDecodeError) return new NodeError(status.INVALID_ARGUMENT, err.message)
   if (err instanceof ProposalDroppedError) {
-    const code = err.reason === 'conf-change-refused' ? status.FAILED_PRECONDITION : status.UNAVAILABLE
-    return new NodeError(code, err.message)
+    if (err.reason === 'conf-change-refused') return new NodeError(status.FAILED_PRECONDITION, err.message)
+    return new NodeError(status.UNAVAILABLE, err.message, undefined, true)
   }
   if (err instanceof ConfChangeError) return new NodeError(status.FAILED_PRECONDITION, err.message)
+  if (err instanceof KvError) return new NodeError(KV_CODES[err.code], err.message)
+  if (err instanceof SnapshotFileError) return new NodeError(status.DATA_LOSS, err.message)
+  if (err instanceof StorageError) return new NodeError(status.INTERNAL, err.message)
   if (err instanceof RaftError) return new NodeError(status.INTERNAL, err.message)
   const message = err instanceof Error ? err.message : String(err)
   return new NodeError(status.INTERNAL, message)
+}
+
+const KV_CODES: Record<KvError['code'], status> = {
+  INVALID_REQUEST: status.INVALID_ARGUMENT,
+  COMPACTED: status.OUT_OF_RANGE,
+  FUTURE_REVISION: status.OUT_OF_RANGE,
+  WATCH_CANCELED: status.CANCELLED,
 }

@@ -67,6 +67,36 @@ deliver-msgs drop=(2)
 ----
 `
 
+// Voters (1 2), stepDownOnRemoval false. Leader 1 demotes itself ("l1") and, still leading as a
+// learner (its progress exists, so it may propose), removes itself with a joint change ("r1",
+// implicit: voters=(2)&&(2) autoleave). Once that is applied, leader 1 has no progress: the
+// auto-leave proposal is dropped ('not-a-member'), so is every other proposal, and its heartbeats
+// keep node 2 from ever campaigning. The group stays joint and refuses every write forever
+// (DESIGN.md §2: the leave must be proposed "whatever happened to leadership").
+const REMOVED_LEADER_JOINT = `add-nodes 2 voters=(1,2) index=2 step-down-on-removal=false
+----
+
+campaign 1
+----
+
+stabilize
+----
+
+propose-conf-change 1
+l1
+----
+
+stabilize
+----
+
+propose-conf-change 1 transition=implicit
+r1
+----
+
+stabilize
+----
+`
+
 describe('known core bugs (set RAFT_KNOWN_BUGS=1 to run)', () => {
   beforeEach(function () {
     if (process.env.RAFT_KNOWN_BUGS !== '1') this.skip()
@@ -87,5 +117,21 @@ restart 1
 ----
 `)
     expect(electLeader(env, 20), 'no leader after 20 election rounds').to.equal(true)
+  })
+
+  it('a removed leader (stepDownOnRemoval false) never leaves an auto-leave joint config and drops every proposal', () => {
+    const env = runScript(REMOVED_LEADER_JOINT)
+    const cmd = (c: string, ...args: Array<number | string>): string =>
+      env.handle({pos: c, cmd: c, args: args.map((a) => ({key: String(a), vals: []})), input: '', expected: ''})
+    // Normal operation with heartbeats for ten election timeouts, proposing at node 2.
+    for (let i = 0; i < 30; i++) {
+      cmd('tick-heartbeat', 1)
+      cmd('tick-heartbeat', 2)
+      cmd('stabilize')
+    }
+    const n2 = env.nodes[1].rn!.raft
+    expect(n2.trk.config.voters.isJoint(), 'node 2 is still in the joint config voters=(2)&&(2)').to.equal(false)
+    cmd('propose', 2, 'foo')
+    expect(cmd('stabilize')).not.to.contain('not-a-member')
   })
 })

@@ -53,6 +53,11 @@ export function settle(sim: Simulator, maxTicks: number): void {
     if (leader === undefined) continue
     const r = leader.rn!.raft
     const cfg = r.trk.config
+    const members = new Set([...cfg.voters.ids(), ...cfg.learners])
+    // Only a leader whose term no member exceeds is authoritative: a stale leader's view of the
+    // membership may miss changes committed in later terms. (A removed node may campaign at ever
+    // higher terms that the members ignore; it does not count.)
+    if (r.term < maxTerm(sim, members)) continue
     const joint = cfg.voters.isJoint()
     const pending = r.pendingConfIndex > r.raftLog.applied || r.raftLog.applied < r.raftLog.committed
     if (joint && !cfg.autoLeave && !pending) {
@@ -60,7 +65,6 @@ export function settle(sim: Simulator, maxTicks: number): void {
       continue
     }
     if (joint || pending) continue
-    const members = new Set([...cfg.voters.ids(), ...cfg.learners])
     for (const n of sim.nodes) {
       if (members.has(n.id)) continue
       n.crash()
@@ -77,6 +81,13 @@ export function settle(sim: Simulator, maxTicks: number): void {
   }
   throw new Error(`liveness violated: after healing, no proposal was applied by every voter within ${maxTicks} ticks\n` +
     sim.nodes.map(describeNode).join('\n'))
+}
+
+/** The highest term of the running nodes in `ids`. */
+function maxTerm(sim: Simulator, ids: ReadonlySet<number>): number {
+  let t = 0
+  for (const n of sim.nodes) if (n.rn !== undefined && ids.has(n.id)) t = Math.max(t, n.rn.raft.term)
+  return t
 }
 
 function describeNode(n: SimNode): string {

@@ -1,0 +1,134 @@
+/**
+ * Applies committed entries to the state machine, in log order, each in one synced batch with
+ * the new applied index (RaftStorage.commitApplied):
+ * - a normal entry marked as a server request changes a member's attributes;
+ * - any other normal entry is a KV request (KvStore.apply; the leader's empty entry only
+ *   advances the applied index);
+ * - a conf change goes through RawNode.applyConfChange, and the resulting ConfState is persisted
+ *   with the member metadata of its context: members the change adds are written, members no
+ *   longer in the ConfState are deleted. A change the core refuses at apply time changes
+ *   nothing but the applied index, and its proposer receives the error.
+ * The proposer of each entry (if it waits on this node) is settled by (index, term).
+ */
+import {status} from '@grpc/grpc-js'
+import {type ApplyResult, KvError, type KvStore} from '../kv/index.js'
+import {
+  type AnyConfChange, asV2, ConfChangeError, ConfChangeType, type ConfState, decodeConfChange,
+  type Entry, EntryType, type RawNode,
+} from '../raft/index.js'
+import type {RaftStorage} from '../storage/index.js'
+import {NodeError} from './errors.js'
+import {decodeConfContext, decodeServerRequest, isServerEntry, mergeAttributes} from './internal.js'
+import type {NodeLogger} from './logger.js'
+import {confStateIds} from './member_status.js'
+import type {AppliedWaiters, ProposalTracker} from './proposals.js'
+
+/** What a proposal resolves with once its entry is applied. */
+export type ProposalResult =
+  | {readonly kind: 'kv', readonly result: ApplyResult}
+  | {readonly kind: 'conf', readonly confState: ConfState}
+  | {readonly kind: 'server'}
+
+export interface ApplierDeps {
+  readonly storage: RaftStorage
+  readonly kv: KvStore
+  readonly log: NodeLogger
+  readonly proposals: ProposalTracker<ProposalResult>
+  readonly applied: AppliedWaiters
+  /** Called after member metadata or the ConfState changed (the node re-syncs its peers). */
+  readonly onMembershipChanged: (cs: ConfState) => void
+  /** Called after a conf change added a node: a snapshot naming it must exist before it needs one. */
+  readonly onNodeAdded: (ids: readonly number[]) => void
+}
+
+type Outcome = {result?: ProposalResult, error?: Error}
+
+const lost = (): Error => new NodeError(status.UNAVAILABLE,
+  'the request was lost in a leader change and never applied; send it again', undefined, true)
+
+export class Applier {
+  constructor(private readonly d: ApplierDeps) {}
+
+  /** Applies `entries` in order; resolves once every one is durable. */
+  async apply(rn: RawNode, entries: readonly Entry[]): Promise<void> {
+    for (const e of entries) {
+      let outcome: Outcome
+      if (e.entryType === EntryType.EntryNormal) {
+        outcome = isServerEntry(e.context) ? await this.applyServerRequest(e) : await this.applyKv(e)
+      } else {
+        outcome = await this.applyConfEntry(rn, e)
+      }
+      this.d.proposals.applied(e.index, e.term, outcome, lost)
+      this.d.applied.advance(e.index)
+    }
+  }
+
+  private async applyKv(e: Entry): Promise<Outcome> {
+    const r = await this.d.kv.apply(e)
+    if (r.error !== undefined) return {error: r.error}
+    return {result: {kind: 'kv', result: r}}
+  }
+
+  private async applyServerRequest(e: Entry): Promise<Outcome> {
+    const s = this.d.storage
+    let req
+    try {
+      req = decodeServerRequest(e.data)
+    } catch (err) {
+      this.d.log.error({event: 'entry-undecodable', index: e.index, reason: (err as Error).message}, 'a server request in the log does not decode; applied as a no-op')
+      await s.exclusive(() => s.commitApplied(e.index, e.term, []))
+      return {error: new KvError('INVALID_REQUEST', (err as Error).message)}
+    }
+    const old = s.member(req.attributes.id)
+    const updated = old === undefined ? undefined : mergeAttributes(old, req.attributes)
+    await s.exclusive(() => s.commitApplied(e.index, e.term, [], updated === undefined ? undefined : {putMembers: [updated]}))
+    if (updated === undefined) return {error: new NodeError(status.NOT_FOUND, `node ${req.attributes.id} is not a member of the cluster`)}
+    this.d.log.info({event: 'member-updated', index: e.index, member: updated.id, memberName: updated.name,
+      peerUrls: updated.peerUrls, clientUrls: updated.clientUrls}, 'member attributes updated')
+    this.d.onMembershipChanged(s.confState)
+    return {result: {kind: 'server'}}
+  }
+
+  private async applyConfEntry(rn: RawNode, e: Entry): Promise<Outcome> {
+    const s = this.d.storage
+    const before = s.confState
+    let cc: AnyConfChange
+    let cs: ConfState
+    try {
+      cc = decodeConfChange(e)
+      cs = rn.applyConfChange(cc)
+    } catch (err) {
+      if (!(err instanceof ConfChangeError)) throw err
+      this.d.log.warn({event: 'conf-change-refused', index: e.index, reason: err.message}, 'conf change refused at apply time; nothing changed')
+      await s.exclusive(() => s.commitApplied(e.index, e.term, []))
+      return {error: err}
+    }
+    let members: readonly {id: number}[] = []
+    try {
+      members = decodeConfContext(cc.context).members
+    } catch (err) {
+      this.d.log.error({event: 'conf-context-undecodable', index: e.index, reason: (err as Error).message}, 'the member metadata of a conf change does not decode; the change is applied without it')
+    }
+    const ids = new Set(confStateIds(cs))
+    const putMembers = (members as ReturnType<typeof s.members>).filter((m) => ids.has(m.id))
+    const removeMembers = s.members().map((m) => m.id).filter((id) => !ids.has(id))
+    await s.applyConfChange(e.index, e.term, {confState: cs, putMembers, removeMembers})
+    this.logConfChange(e, cc, before, cs)
+    this.d.onMembershipChanged(cs)
+    const old = new Set(confStateIds(before))
+    const added = asV2(cc).changes
+      .filter((c) => (c.type === ConfChangeType.AddNode || c.type === ConfChangeType.AddLearnerNode) && !old.has(c.nodeId))
+      .map((c) => c.nodeId)
+    if (added.length > 0) this.d.onNodeAdded(added)
+    return {result: {kind: 'conf', confState: cs}}
+  }
+
+  private logConfChange(e: Entry, cc: AnyConfChange, before: ConfState, cs: ConfState): void {
+    const changes = asV2(cc).changes.map((c) => `${ConfChangeType[c.type]}(${c.nodeId})`)
+    this.d.log.info({
+      event: 'conf-change-applied', index: e.index, term: e.term, changes,
+      voters: cs.voters, learners: cs.learners, votersOutgoing: cs.votersOutgoing,
+      learnersNext: cs.learnersNext, autoLeave: cs.autoLeave, votersBefore: before.voters,
+    }, changes.length === 0 ? 'left the joint configuration' : 'conf change applied')
+  }
+}

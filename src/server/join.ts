@@ -1,0 +1,136 @@
+/**
+ * How a node that is not a founding member learns which cluster it belongs to, before it creates
+ * its data dir:
+ *
+ * - joinCluster (--join <client endpoint>): asks the cluster to add this node as a learner
+ *   (Cluster.MemberAdd with its id, name, advertised peer and client URLs), following the
+ *   leader hint of a follower and retrying while no leader is known. The answer's header carries
+ *   the cluster id and its member list the peers. When this id is already a member with the same
+ *   peer URL (a retried join after a crash) the node proceeds with the current member list.
+ * - identifyCluster (--initial-cluster-state existing): asks the members named in
+ *   --initial-cluster over their peer address (PeerInfo.Identify) and requires that this node
+ *   was added already (`raftctl member add`).
+ *
+ * Both give up after JOIN_TIMEOUT_MS with one sentence saying what failed. The server may not use
+ * src/client (DESIGN.md §1), so this file speaks gRPC directly with the generated clients.
+ */
+import {type Client, credentials, Metadata, type ServiceError, status} from '@grpc/grpc-js'
+import {
+  ClusterClient, type MemberAddRequest, type MemberAddResponse, type MemberListRequest, type MemberListResponse,
+  type MemberStatus,
+} from '../generated/raftctl/v1/cluster.js'
+import {type IdentifyRequest, type IdentifyResponse, PeerInfoClient} from '../generated/raftctl/v1/internal.js'
+import {type MemberInfo, memberFromWire} from '../storage/index.js'
+import type {ServerConfig} from './config.js'
+import {ConfigError} from './config.js'
+import {LEADER_HINT_KEY} from './errors.js'
+import type {NodeLogger} from './logger.js'
+
+export interface ClusterInfo {
+  readonly clusterId: number
+  readonly members: readonly MemberInfo[]
+}
+
+const JOIN_TIMEOUT_MS = 60_000
+const CALL_TIMEOUT_MS = 5_000
+const RETRY_MS = 500
+
+type Unary<Req, Res> = (req: Req, md: Metadata, opts: {deadline: Date}, cb: (err: ServiceError | null, res: Res) => void) => unknown
+
+function call<Req, Res>(fn: Unary<Req, Res>, req: Req): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    fn(req, new Metadata(), {deadline: new Date(Date.now() + CALL_TIMEOUT_MS)}, (err, res) => (err ? reject(err) : resolve(res)))
+  })
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+function toMembers(list: readonly MemberStatus[]): MemberInfo[] {
+  return list.filter((s) => s.member !== undefined).map((s) => memberFromWire(s.member!))
+}
+
+async function withClient<C extends Client, T>(ctor: new (a: string, c: ReturnType<typeof credentials.createInsecure>) => C, address: string, f: (c: C) => Promise<T>): Promise<T> {
+  const c = new ctor(address, credentials.createInsecure())
+  try {
+    return await f(c)
+  } finally {
+    c.close()
+  }
+}
+
+/** Adds this node to the cluster at cfg.join as a learner; see the module comment. */
+export async function joinCluster(cfg: ServerConfig, log: NodeLogger): Promise<ClusterInfo> {
+  const deadline = Date.now() + JOIN_TIMEOUT_MS
+  let endpoint = cfg.join!
+  let last = ''
+  while (Date.now() < deadline) {
+    try {
+      const res = await withClient(ClusterClient, endpoint, (c) => call<MemberAddRequest, MemberAddResponse>(c.memberAdd.bind(c), {
+        id: cfg.id, name: cfg.name, peerUrls: [cfg.advertisePeer], clientUrls: [cfg.advertiseClient], isLearner: true, force: false,
+      }))
+      log.info({event: 'joined', via: endpoint, clusterId: res.header?.clusterId, voters: res.confState?.voters,
+        learners: res.confState?.learners}, 'the cluster added this node as a learner')
+      return {clusterId: res.header!.clusterId, members: toMembers(res.members)}
+    } catch (err) {
+      const se = err as ServiceError
+      const hint = se.metadata?.get(LEADER_HINT_KEY)?.[0]
+      if (se.code === status.FAILED_PRECONDITION && typeof hint === 'string' && hint !== '' && hint !== endpoint) {
+        endpoint = hint
+        continue
+      }
+      if (se.code === status.ALREADY_EXISTS) return rejoin(cfg, endpoint, log, se.details)
+      if (se.code !== status.UNAVAILABLE && se.code !== status.DEADLINE_EXCEEDED) {
+        throw new ConfigError(`--join ${cfg.join}: the cluster refused to add node ${cfg.id}: ${se.details ?? se.message}`)
+      }
+      last = se.details ?? se.message
+      await sleep(RETRY_MS)
+      endpoint = cfg.join!
+    }
+  }
+  throw new ConfigError(`--join ${cfg.join}: could not add node ${cfg.id} to the cluster within ${JOIN_TIMEOUT_MS / 1000} s (${last})`)
+}
+
+/** The id exists already: proceed when it is this node (same peer URL), refuse otherwise. */
+async function rejoin(cfg: ServerConfig, endpoint: string, log: NodeLogger, why: string): Promise<ClusterInfo> {
+  const res = await withClient(ClusterClient, endpoint, (c) =>
+    call<MemberListRequest, MemberListResponse>(c.memberList.bind(c), {linearizable: false}))
+  const members = toMembers(res.members)
+  const me = members.find((m) => m.id === cfg.id)
+  if (me === undefined || !me.peerUrls.includes(cfg.advertisePeer)) {
+    throw new ConfigError(`--join ${cfg.join}: ${why}; node ${cfg.id} is a member with peer URL ${me?.peerUrls.join(',') ?? '(none)'}, ` +
+      `not ${cfg.advertisePeer}`)
+  }
+  log.info({event: 'joined', via: endpoint, clusterId: res.header?.clusterId}, 'this node was already added to the cluster; continuing')
+  return {clusterId: res.header!.clusterId, members}
+}
+
+/** Asks the members of --initial-cluster who they are; see the module comment. */
+export async function identifyCluster(cfg: ServerConfig, log: NodeLogger): Promise<ClusterInfo> {
+  const others = cfg.initialCluster.filter((m) => m.id !== cfg.id)
+  if (others.length === 0) {
+    throw new ConfigError(`--initial-cluster-state existing needs --initial-cluster to name at least one other member to ask`)
+  }
+  const deadline = Date.now() + JOIN_TIMEOUT_MS
+  const problems = new Map<number, string>()
+  while (Date.now() < deadline) {
+    for (const peer of others) {
+      try {
+        const res = await withClient(PeerInfoClient, peer.peerUrl, (c) =>
+          call<IdentifyRequest, IdentifyResponse>(c.identify.bind(c), {nodeId: cfg.id}))
+        const members = (res.members?.members ?? []).map(memberFromWire)
+        if (!members.some((m) => m.id === cfg.id)) {
+          throw new ConfigError(`node ${peer.id} at ${peer.peerUrl} says node ${cfg.id} is not a member of cluster ${res.clusterId}; ` +
+            'add it first with raftctl member add')
+        }
+        log.info({event: 'identified', via: peer.peerUrl, clusterId: res.clusterId}, 'learned the cluster id from a member')
+        return {clusterId: res.clusterId, members}
+      } catch (err) {
+        if (err instanceof ConfigError) throw err
+        problems.set(peer.id, (err as ServiceError).details ?? (err as Error).message)
+      }
+    }
+    await sleep(RETRY_MS)
+  }
+  const detail = [...problems].map(([id, p]) => `node ${id}: ${p}`).join('; ')
+  throw new ConfigError(`--initial-cluster-state existing: no member of --initial-cluster answered within ${JOIN_TIMEOUT_MS / 1000} s (${detail})`)
+}

@@ -1,0 +1,222 @@
+/**
+ * The safety rules of the Cluster service (etcd's learner design, DESIGN.md §2), checked on the
+ * leader before a conf change is proposed, and the ConfChangeV2 each request becomes:
+ * - adding a voter directly is refused when the new voter set's quorum could not be formed with
+ *   the voters reachable now (the new node counts as unreachable), unless forced;
+ * - at most maxLearners learners exist at once;
+ * - a learner is promoted only when its match index is at least 90% of the leader's last index;
+ * - promoting a voter is not an error ("already a voter"); neither is demoting a learner;
+ * - removing or demoting the last voter is refused, as is any change while a joint config waits
+ *   to be left (the core refuses that too, but this says it in the operator's terms).
+ * Every refusal is a NodeError with a one-sentence message and a meaningful gRPC code.
+ */
+import {status} from '@grpc/grpc-js'
+import {
+  type MemberAddRequest, type MemberChangeRequest, MemberChangeRequest_Change_Kind as Kind,
+} from '../generated/raftctl/v1/cluster.js'
+import {
+  type ConfChangeSingle, ConfChangeTransition, ConfChangeType, type ConfChangeV2,
+} from '../raft/index.js'
+import {EndpointError, parseEndpoint} from '../raftpb/address.js'
+import type {MemberInfo} from '../storage/records.js'
+import {failedPrecondition, invalidArgument, NodeError, notFound} from './errors.js'
+import {isJoint, type MembershipView} from './member_status.js'
+
+/** The share of the leader's last index a learner must have replicated to be promoted. */
+export const PROMOTE_THRESHOLD = 0.9
+
+/** A conf change ready to propose: the change and the metadata of the members it adds. */
+export interface PlannedChange {
+  readonly cc: Omit<ConfChangeV2, 'context'>
+  readonly added: readonly MemberInfo[]
+}
+
+/** What the rules need besides the membership view. */
+export interface RuleContext extends MembershipView {
+  readonly maxLearners: number
+}
+
+const majority = (n: number): number => Math.floor(n / 2) + 1
+const alreadyExists = (message: string): NodeError => new NodeError(status.ALREADY_EXISTS, message)
+
+/** Checks a node id from a request. */
+export function checkMemberId(what: string, id: number): number {
+  if (!Number.isSafeInteger(id) || id <= 0) throw invalidArgument(`${what} ${id} is not a node id (an integer from 1 to 2^53-1)`)
+  return id
+}
+
+/** Parses peer or client URLs of a request into canonical host:port. */
+export function checkUrls(what: string, urls: readonly string[]): string[] {
+  return urls.map((u) => {
+    try {
+      return parseEndpoint(what, u).address
+    } catch (err) {
+      if (err instanceof EndpointError) throw invalidArgument(err.message)
+      throw err
+    }
+  })
+}
+
+function isMember(v: RuleContext, id: number): boolean {
+  const cs = v.confState
+  return cs.voters.includes(id) || cs.learners.includes(id) || cs.votersOutgoing.includes(id) || cs.learnersNext.includes(id)
+}
+
+function refuseIfJoint(v: RuleContext): void {
+  if (isJoint(v.confState)) {
+    throw failedPrecondition('the cluster is in a joint configuration; leave it first (member leave-joint) before another change')
+  }
+}
+
+/** Refuses a voter set whose quorum the reachable voters could not form, unless forced. */
+export function checkReachableQuorum(v: RuleContext, incoming: ReadonlySet<number>, what: string, force: boolean): void {
+  if (force) return
+  const reachable = [...incoming].filter((id) => isMember(v, id) && (id === v.selfId || v.isReachable(id))).length
+  const need = majority(incoming.size)
+  if (reachable < need) {
+    throw failedPrecondition(`${what} would leave ${incoming.size} voters, which need ${need} for a quorum, ` +
+      `but only ${reachable} of them are reachable now; add the node as a learner first, or pass force`)
+  }
+}
+
+function checkLearnerLimit(v: RuleContext, adding: number): void {
+  const have = v.confState.learners.length
+  if (adding > 0 && have + adding > v.maxLearners) {
+    throw failedPrecondition(`the cluster already has ${have} learner(s) and --max-learners is ${v.maxLearners}; ` +
+      'promote or remove a learner first')
+  }
+}
+
+/** Refuses to promote a learner whose match index is below 90% of the leader's last index. */
+export function checkCaughtUp(v: RuleContext, id: number, force: boolean): void {
+  if (force) return
+  const last = v.leaderLastIndex
+  const match = id === v.selfId ? last : v.progress?.get(id)?.match ?? 0
+  if (last === 0 || match >= PROMOTE_THRESHOLD * last) return
+  const pct = Math.floor((match * 100) / last)
+  throw failedPrecondition(`learner ${id} is not caught up: its match index ${match} is ${pct}% of the leader's last index ` +
+    `${last} (${last - match} entries behind); promotion needs at least ${PROMOTE_THRESHOLD * 100}%, or pass force`)
+}
+
+/** Builds the metadata of a new member, refusing an id or peer URL already in use. */
+function newMember(v: RuleContext, id: number, name: string, peerUrls: readonly string[], clientUrls: readonly string[]): MemberInfo {
+  if (isMember(v, id) || v.members.has(id)) throw alreadyExists(`node ${id} is already a member of the cluster`)
+  if (peerUrls.length === 0) throw invalidArgument(`adding node ${id} needs at least one peer URL`)
+  const peers = checkUrls(`peer URL of node ${id}`, peerUrls)
+  for (const m of v.members.values()) {
+    const clash = peers.find((u) => m.peerUrls.includes(u))
+    if (clash !== undefined) throw alreadyExists(`peer URL ${clash} is already used by node ${m.id}`)
+  }
+  return {id, name: name !== '' ? name : `node${id}`, peerUrls: peers, clientUrls: checkUrls(`client URL of node ${id}`, clientUrls)}
+}
+
+const single = (type: ConfChangeType, nodeId: number): Omit<ConfChangeV2, 'context'> =>
+  ({kind: 'v2', transition: ConfChangeTransition.Auto, changes: [{type, nodeId}]})
+
+/** MemberAdd: a learner (the safe way) or, subject to the quorum check, a voter. */
+export function planAdd(v: RuleContext, req: MemberAddRequest): PlannedChange {
+  const id = checkMemberId('member id', req.id)
+  refuseIfJoint(v)
+  const m = newMember(v, id, req.name, req.peerUrls, req.clientUrls)
+  if (req.isLearner) {
+    checkLearnerLimit(v, 1)
+    return {cc: single(ConfChangeType.AddLearnerNode, id), added: [m]}
+  }
+  checkReachableQuorum(v, new Set([...v.confState.voters, id]), `adding voter ${id}`, req.force)
+  return {cc: single(ConfChangeType.AddNode, id), added: [m]}
+}
+
+/** MemberPromote: undefined when the member already is a voter (nothing to do). */
+export function planPromote(v: RuleContext, id: number, force: boolean): PlannedChange | undefined {
+  checkMemberId('member id', id)
+  if (!isMember(v, id)) throw notFound(`node ${id} is not a member of the cluster`)
+  if (v.confState.voters.includes(id)) return undefined
+  refuseIfJoint(v)
+  checkCaughtUp(v, id, force)
+  return {cc: single(ConfChangeType.AddNode, id), added: []}
+}
+
+/** MemberDemote: undefined when the member already is a learner. */
+export function planDemote(v: RuleContext, id: number): PlannedChange | undefined {
+  checkMemberId('member id', id)
+  if (!isMember(v, id)) throw notFound(`node ${id} is not a member of the cluster`)
+  if (v.confState.learners.includes(id)) return undefined
+  refuseIfJoint(v)
+  if (v.confState.voters.length === 1) throw failedPrecondition(`node ${id} is the only voter; add another voter before demoting it`)
+  return {cc: single(ConfChangeType.AddLearnerNode, id), added: []}
+}
+
+/** MemberRemove: refused for the last voter and when the remaining voters could not form a quorum. */
+export function planRemove(v: RuleContext, id: number): PlannedChange {
+  checkMemberId('member id', id)
+  if (!isMember(v, id)) throw notFound(`node ${id} is not a member of the cluster`)
+  refuseIfJoint(v)
+  const cs = v.confState
+  if (cs.voters.includes(id)) {
+    if (cs.voters.length === 1) throw failedPrecondition(`node ${id} is the only voter; the cluster cannot remove its last voter`)
+    checkReachableQuorum(v, new Set(cs.voters.filter((x) => x !== id)), `removing voter ${id}`, false)
+  }
+  return {cc: single(ConfChangeType.RemoveNode, id), added: []}
+}
+
+const TRANSITIONS: Record<number, ConfChangeTransition> = {
+  0: ConfChangeTransition.Auto, 1: ConfChangeTransition.Implicit, 2: ConfChangeTransition.Explicit,
+}
+
+/** MemberChange: several changes in one step (joint consensus unless one simple change). */
+export function planChange(v: RuleContext, req: MemberChangeRequest): PlannedChange {
+  if (req.changes.length === 0) throw invalidArgument('a member change needs at least one change')
+  const transition = TRANSITIONS[req.transition]
+  if (transition === undefined) throw invalidArgument(`transition ${req.transition} is not Auto, Implicit or Explicit`)
+  refuseIfJoint(v)
+  const cs = v.confState
+  const seen = new Set<number>()
+  const changes: ConfChangeSingle[] = []
+  const added: MemberInfo[] = []
+  const incoming = new Set(cs.voters)
+  for (const c of req.changes) {
+    const id = checkMemberId('member id', c.id)
+    if (seen.has(id)) throw invalidArgument(`node ${id} appears more than once in the change`)
+    seen.add(id)
+    changes.push(planOne(v, c, id, added, incoming, req.force))
+  }
+  if (incoming.size === 0) throw failedPrecondition('the change would leave the cluster without voters')
+  checkLearnerLimit(v, req.changes.filter((c) => c.kind === Kind.ADD_LEARNER).length)
+  checkReachableQuorum(v, incoming, 'this change', req.force)
+  return {cc: {kind: 'v2', transition, changes}, added}
+}
+
+function planOne(
+  v: RuleContext, c: MemberChangeRequest['changes'][number], id: number, added: MemberInfo[],
+  incoming: Set<number>, force: boolean,
+): ConfChangeSingle {
+  const cs = v.confState
+  switch (c.kind) {
+    case Kind.ADD_VOTER:
+      if (cs.voters.includes(id)) throw failedPrecondition(`node ${id} is already a voter`)
+      if (cs.learners.includes(id)) checkCaughtUp(v, id, force)
+      else added.push(newMember(v, id, c.name, c.peerUrls, c.clientUrls))
+      incoming.add(id)
+      return {type: ConfChangeType.AddNode, nodeId: id}
+    case Kind.ADD_LEARNER:
+      if (cs.voters.includes(id)) throw failedPrecondition(`node ${id} is a voter; use DEMOTE to make it a learner`)
+      if (cs.learners.includes(id)) throw failedPrecondition(`node ${id} is already a learner`)
+      added.push(newMember(v, id, c.name, c.peerUrls, c.clientUrls))
+      return {type: ConfChangeType.AddLearnerNode, nodeId: id}
+    case Kind.REMOVE:
+      if (!isMember(v, id)) throw notFound(`node ${id} is not a member of the cluster`)
+      incoming.delete(id)
+      return {type: ConfChangeType.RemoveNode, nodeId: id}
+    case Kind.DEMOTE:
+      if (!cs.voters.includes(id)) throw failedPrecondition(`node ${id} is not a voter, so it cannot be demoted`)
+      incoming.delete(id)
+      return {type: ConfChangeType.AddLearnerNode, nodeId: id}
+    default:
+      throw invalidArgument(`change for node ${id} has no kind (ADD_VOTER, ADD_LEARNER, REMOVE or DEMOTE)`)
+  }
+}
+
+/** LeaveJoint: refused when the configuration is not joint. */
+export function checkLeaveJoint(v: RuleContext): void {
+  if (!isJoint(v.confState)) throw failedPrecondition('the configuration is not joint; there is nothing to leave')
+}

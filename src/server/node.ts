@@ -1,0 +1,320 @@
+/**
+ * RaftNode: one raftctl node — the RawNode, its RocksDB storage and KV state machine, the peer
+ * transport — driven by the serialized loop (loop.ts). A Ready is handled in this order:
+ *
+ *   1. soft state (leader, role) and term changes are noted and logged;
+ *   2. a snapshot from the leader is restored (state machine, log reset, ConfState, members);
+ *   3. entries and hard state are persisted in ONE synced batch (RaftStorage.persist);
+ *   4. messages are sent (MsgSnapshot streamed by the Snapshotter, the rest queued on the
+ *      transport) — only now, so nothing is acknowledged before it is durable;
+ *   5. committed entries are applied (Applier) and their proposers settled;
+ *   6. confirmed ReadIndex requests are resolved;
+ * then the loop calls advance(). Requests (requests.ts) enter the RawNode only through the loop.
+ */
+import {randomInt} from 'node:crypto'
+import {status} from '@grpc/grpc-js'
+import type {KvStore} from '../kv/index.js'
+import {
+  type Message, MessageType, RawNode, type Ready, type SoftState, SnapshotStatus, StateRole,
+} from '../raft/index.js'
+import type {RaftStorage} from '../storage/index.js'
+import {PeerServer, PeerTransport} from '../transport/index.js'
+import {Applier, type ProposalResult} from './applier.js'
+import type {ServerConfig} from './config.js'
+import {NodeError} from './errors.js'
+import {encodeServerRequest, SERVER_ENTRY_CONTEXT} from './internal.js'
+import type {NodeLogger} from './logger.js'
+import {NodeLoop} from './loop.js'
+import {confStateIds} from './member_status.js'
+import {AppliedWaiters, ProposalTracker} from './proposals.js'
+import {Snapshotter} from './snapshotter.js'
+import {transportLogger} from './transport_log.js'
+import {WaitRegistry} from './wait.js'
+
+export interface RaftNodeOptions {
+  readonly config: ServerConfig
+  readonly storage: RaftStorage
+  readonly kv: KvStore
+  readonly log: NodeLogger
+  /** Called once when the node stops because of an error it cannot recover from. */
+  readonly onFatal: (err: unknown) => void
+}
+
+const bytesKey = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+
+export class RaftNode {
+  readonly id: number
+  readonly clusterId: number
+  readonly config: ServerConfig
+  readonly storage: RaftStorage
+  readonly kv: KvStore
+  readonly log: NodeLogger
+  readonly rn: RawNode
+  readonly loop: NodeLoop
+  readonly transport: PeerTransport
+  readonly peerServer: PeerServer
+  readonly proposals = new ProposalTracker<ProposalResult>()
+  readonly reads = new WaitRegistry<string, number>()
+  readonly applied: AppliedWaiters
+  readonly snapshotter: Snapshotter
+  readonly electionTimeoutMs: number
+  private readonly applier: Applier
+  private soft: SoftState
+  private term: number
+  private readonly peerAddrs = new Map<number, string>()
+  private readonly leaderListeners = new Set<() => void>()
+  private timers: NodeJS.Timeout[] = []
+  private noLeaderSince: number | undefined = Date.now()
+  private readonly nonce = randomInt(2 ** 32)
+  private seq = 0
+  private stopping = false
+
+  constructor(private readonly opts: RaftNodeOptions) {
+    const {config, storage, log} = opts
+    this.config = config
+    this.storage = storage
+    this.kv = opts.kv
+    this.log = log
+    this.id = storage.nodeId
+    this.clusterId = storage.clusterId
+    this.electionTimeoutMs = config.electionTicks * config.tickMs
+    this.rn = new RawNode({
+      id: this.id, electionTick: config.electionTicks, heartbeatTick: config.heartbeatTicks,
+      applied: storage.applied.index, checkQuorum: true, preVote: true,
+      random: (n) => Math.floor(Math.random() * n),
+    }, storage)
+    this.soft = {leaderId: 0, role: StateRole.Follower}
+    this.term = storage.hardState.term
+    this.applied = new AppliedWaiters(storage.applied.index)
+    this.loop = new NodeLoop(this.rn, {
+      handleReady: (rd) => this.handleReady(rd),
+      afterAdvance: () => this.snapshotter.maybeSnapshot(),
+      onFatal: (err) => this.fatal(err),
+    })
+    const tlog = transportLogger(log)
+    this.transport = new PeerTransport({clusterId: this.clusterId, nodeId: this.id, logger: tlog})
+    this.transport.onUnreachable((peer) => this.loop.post((rn) => rn.reportUnreachable(peer)))
+    this.transport.onSnapshotStatus((peer, ok) => this.loop.post((rn) =>
+      rn.reportSnapshot(peer, ok ? SnapshotStatus.Finish : SnapshotStatus.Failure)))
+    this.snapshotter = new Snapshotter({
+      storage, kv: opts.kv, transport: this.transport, loop: this.loop, log, applied: this.applied,
+      snapshotCount: config.snapshotCount, trailing: config.snapshotCatchUpEntries,
+      status: () => this.rn.status(), applyTimeoutMs: Math.max(10_000, 20 * this.electionTimeoutMs),
+    })
+    this.peerServer = new PeerServer({
+      clusterId: this.clusterId, nodeId: this.id, logger: tlog,
+      isKnownPeer: (peer) => peer !== this.id && storage.member(peer) !== undefined,
+      onMessages: (msgs) => this.loop.post((rn) => this.stepAll(rn, msgs)),
+      onSnapshot: (m, chunks) => this.snapshotter.receive(m, chunks),
+    })
+    this.applier = new Applier({
+      storage, kv: opts.kv, log, proposals: this.proposals, applied: this.applied,
+      onMembershipChanged: () => this.syncPeers(),
+      onNodeAdded: (ids) => void this.snapshotter.create(`node(s) ${ids.join(', ')} added`).catch(() => {}),
+    })
+  }
+
+  /** Connects to the peers and starts ticking. A sole voter campaigns at once. */
+  start(): void {
+    this.syncPeers()
+    const cs = this.storage.confState
+    this.timers.push(setInterval(() => this.loop.tick(), this.config.tickMs))
+    this.timers.push(setInterval(() => this.maybePublish(), Math.max(500, this.electionTimeoutMs)))
+    if (cs.voters.length === 1 && cs.voters[0] === this.id && cs.votersOutgoing.length === 0) {
+      this.loop.post((rn) => rn.campaign())
+    }
+    this.loop.post(() => {})
+  }
+
+  /**
+   * Stops the node: no more ticks or inputs; the Ready in flight finishes; waiters are rejected;
+   * the transport and a snapshot being written are closed. The caller closes KV and storage.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return
+    this.stopping = true
+    for (const t of this.timers) clearInterval(t)
+    await this.loop.stop()
+    const err = new NodeError(status.UNAVAILABLE, `node ${this.id} is stopping; the outcome of a write in progress is unknown`)
+    this.proposals.rejectAll(err)
+    this.reads.rejectAll(err)
+    this.applied.rejectAll(err)
+    await this.transport.close()
+    await this.snapshotter.close()
+  }
+
+  // ---- state for services ----
+
+  get leaderId(): number {
+    return this.soft.leaderId
+  }
+
+  get role(): StateRole {
+    return this.soft.role
+  }
+
+  get isLeader(): boolean {
+    return this.soft.role === StateRole.Leader
+  }
+
+  get currentTerm(): number {
+    return this.term
+  }
+
+  /** Milliseconds since the node last knew a leader, or undefined when it knows one. */
+  get leaderlessForMs(): number | undefined {
+    return this.noLeaderSince === undefined ? undefined : Date.now() - this.noLeaderSince
+  }
+
+  /** The first client URL of `id` (the leader, by default), if published. */
+  clientUrlOf(id = this.soft.leaderId): string | undefined {
+    return this.storage.member(id)?.clientUrls[0]
+  }
+
+  /** A fresh id for a request (unique with high probability across nodes; used in logs). */
+  nextRequestId(): number {
+    this.seq = (this.seq + 1) % 2 ** 20
+    return this.nonce * 2 ** 20 + this.seq
+  }
+
+  /** A unique ReadIndex context. */
+  nextReadContext(): Uint8Array {
+    return new TextEncoder().encode(`${this.id}/${this.nonce}/${this.nextRequestId()}`)
+  }
+
+  readKey(ctx: Uint8Array): string {
+    return bytesKey(ctx)
+  }
+
+  /** Resolves when `pred` holds after a leader change, or false after timeoutMs. */
+  waitForLeader(pred: (leaderId: number) => boolean, timeoutMs: number): Promise<boolean> {
+    if (pred(this.soft.leaderId)) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!pred(this.soft.leaderId)) return
+        cleanup()
+        resolve(true)
+      }
+      const timer = setTimeout(() => {
+        cleanup()
+        resolve(false)
+      }, timeoutMs)
+      const cleanup = (): void => {
+        clearTimeout(timer)
+        this.leaderListeners.delete(check)
+      }
+      this.leaderListeners.add(check)
+    })
+  }
+
+  // ---- the Ready ----
+
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.softState !== undefined) this.onSoftState(rd.softState)
+    if (rd.hardState !== undefined && rd.hardState.term !== this.term) {
+      this.log.info({event: 'term-changed', term: rd.hardState.term, previous: this.term, vote: rd.hardState.vote}, 'term changed')
+      this.term = rd.hardState.term
+    }
+    if (rd.snapshot !== undefined) await this.restoreSnapshot(rd)
+    await this.storage.persist({entries: rd.entries, hardState: rd.hardState})
+    this.send(rd.messages)
+    if (rd.committedEntries.length > 0) await this.applier.apply(this.rn, rd.committedEntries)
+    for (const rs of rd.readStates) this.reads.resolve(bytesKey(rs.requestCtx), rs.index)
+  }
+
+  private async restoreSnapshot(rd: Ready): Promise<void> {
+    const meta = rd.snapshot!.metadata
+    await this.kv.restoreSnapshot(meta)
+    this.log.info({event: 'snapshot-applied', index: meta.index, term: meta.term, voters: meta.confState.voters,
+      learners: meta.confState.learners, revision: this.kv.revision}, 'snapshot applied')
+    this.proposals.rejectUpTo(meta.index, () => new Error(
+      'this node caught up from a snapshot, so the outcome of the request is unknown; read the keys to check'))
+    this.applied.advance(meta.index)
+    this.syncPeers()
+  }
+
+  private send(messages: readonly Message[]): void {
+    const plain: Message[] = []
+    for (const m of messages) {
+      if (m.msgType === MessageType.MsgSnapshot) void this.snapshotter.send(m)
+      else plain.push(m)
+    }
+    if (plain.length === 0) return
+    try {
+      this.transport.send(plain)
+    } catch (err) {
+      this.log.error({event: 'send-failed', reason: (err as Error).message}, 'messages could not be sent')
+    }
+  }
+
+  private stepAll(rn: RawNode, msgs: readonly Message[]): void {
+    for (const m of msgs) {
+      try {
+        rn.step(m)
+      } catch (err) {
+        this.log.debug({event: 'step-refused', from: m.from, type: MessageType[m.msgType], reason: (err as Error).message}, 'message not stepped')
+      }
+    }
+  }
+
+  private onSoftState(ss: SoftState): void {
+    const prev = this.soft
+    this.soft = ss
+    if (ss.role === StateRole.Leader && prev.role !== StateRole.Leader) {
+      this.log.info({event: 'became-leader', term: this.rn.status().term}, 'became leader')
+    } else if (prev.role === StateRole.Leader && ss.role !== StateRole.Leader) {
+      this.log.info({event: 'lost-leadership', term: this.rn.status().term, leader: ss.leaderId}, 'stepped down as leader')
+    }
+    if (ss.leaderId !== prev.leaderId) {
+      this.log.info({event: 'leader-changed', leader: ss.leaderId, previous: prev.leaderId, term: this.rn.status().term},
+        ss.leaderId === 0 ? 'leader lost' : `leader is node ${ss.leaderId}`)
+      this.noLeaderSince = ss.leaderId === 0 ? Date.now() : undefined
+    }
+    for (const l of [...this.leaderListeners]) l()
+  }
+
+  // ---- peers and membership ----
+
+  /** Points the transport at every member but this node, as the member metadata says. */
+  private syncPeers(): void {
+    if (this.stopping) return
+    const members = this.storage.members()
+    const want = new Map(members.filter((m) => m.id !== this.id && m.peerUrls.length > 0).map((m) => [m.id, m.peerUrls[0]]))
+    for (const id of [...this.peerAddrs.keys()]) {
+      if (want.has(id)) continue
+      this.transport.removePeer(id)
+      this.peerAddrs.delete(id)
+    }
+    for (const [id, url] of want) {
+      if (this.peerAddrs.get(id) === url) continue
+      this.transport.addPeer(id, url)
+      this.peerAddrs.set(id, url)
+    }
+    const cs = this.storage.confState
+    if (confStateIds(cs).length > 0 && !confStateIds(cs).includes(this.id)) {
+      this.log.warn({event: 'removed-from-cluster', voters: cs.voters, learners: cs.learners},
+        'this node is no longer a member of the cluster; stop it')
+    }
+  }
+
+  /**
+   * Publishes this node's name and client URL into its member record when they differ (the
+   * founding members only know each other's peer URLs). The proposal is a server request entry;
+   * on a follower the core forwards it to the leader. Retried on the next interval until the
+   * applied record matches.
+   */
+  private maybePublish(): void {
+    const me = this.storage.member(this.id)
+    if (me === undefined || this.soft.leaderId === 0 || this.stopping) return
+    const want = this.config.advertiseClient
+    if (me.name === this.config.name && me.clientUrls.length === 1 && me.clientUrls[0] === want) return
+    const data = encodeServerRequest(this.nextRequestId(), {id: this.id, name: this.config.name, peerUrls: [], clientUrls: [want]})
+    this.loop.post((rn) => rn.propose(data, SERVER_ENTRY_CONTEXT), (err) =>
+      this.log.debug({event: 'publish-deferred', reason: (err as Error).message}, 'member attributes not published yet'))
+  }
+
+  private fatal(err: unknown): void {
+    this.log.fatal({event: 'node-failed', error: (err as Error)?.message ?? String(err)}, 'the node stopped after an error')
+    this.opts.onFatal(err)
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The requests a node serves for its client services, each entering the RawNode through the
+ * loop:
+ *
+ * Writes go to the leader only (client redirect, not follower forwarding): a follower answers
+ * notLeader with the leader's client URL, and the leader proposes itself, so a proposal the core
+ * refuses is reported to the client at once. Each proposal is tracked by the (index, term) its
+ * entry got, and settled when that index is applied (proposals.ts).
+ *
+ * Linearizable reads use ReadIndex (Raft thesis §6.4) and work on followers and learners too:
+ * the leader confirms its commit index with a heartbeat round, then this node waits until it has
+ * applied up to it. A ReadIndex request is dropped silently while no leader is known, so it is
+ * re-issued every election timeout until the deadline.
+ */
+import {status} from '@grpc/grpc-js'
+import type {ApplyResult} from '../kv/index.js'
+import type {InternalRequest} from '../generated/raftctl/v1/kv.js'
+import {encodeInternalRequest, validateRequest} from '../kv/index.js'
+import {type ConfChangeV2, type ConfState, type RawNode, StateRole} from '../raft/index.js'
+import type {ProposalResult} from './applier.js'
+import {NodeError, notLeader} from './errors.js'
+import {encodeConfContext, encodeServerRequest, type MemberAttributes, SERVER_ENTRY_CONTEXT} from './internal.js'
+import type {PlannedChange} from './membership.js'
+import type {RaftNode} from './node.js'
+import {DeadlineError} from './wait.js'
+
+/** Throws notLeader unless this node currently leads. */
+export function requireLeader(node: RaftNode): void {
+  if (!node.isLeader) throw notLeader(node.id, node.leaderId, node.clientUrlOf())
+}
+
+/** The index of the last entry in the leader's log (the entry a proposal just appended). */
+function lastIndex(rn: RawNode): number {
+  return rn.raft.raftLog.lastIndex()
+}
+
+/**
+ * Proposes `append` inside the loop as leader and waits for its entry to be applied. Throws
+ * notLeader when leadership moved before the proposal reached the core (nothing was proposed).
+ */
+async function proposeAndWait(node: RaftNode, what: string, timeoutMs: number, append: (rn: RawNode) => void): Promise<ProposalResult> {
+  return node.loop.call((rn) => {
+    const st = rn.status()
+    if (st.role !== StateRole.Leader) throw notLeader(node.id, st.leaderId, node.clientUrlOf(st.leaderId))
+    append(rn)
+    return node.proposals.register(lastIndex(rn), st.term, timeoutMs, what)
+  })
+}
+
+/** Proposes a KV write and returns its apply result (previous value, revision, txn outcome). */
+export async function proposeKv(node: RaftNode, req: Omit<InternalRequest, 'id'>, timeoutMs: number): Promise<ApplyResult> {
+  requireLeader(node)
+  const full: InternalRequest = {id: node.nextRequestId(), ...req}
+  validateRequest(full)
+  const data = encodeInternalRequest(full)
+  const r = await proposeAndWait(node, 'the write', timeoutMs, (rn) => rn.propose(data))
+  if (r.kind !== 'kv') throw new Error(`internal error: a KV write resolved as ${r.kind}`)
+  return r.result
+}
+
+/** Proposes a planned conf change; resolves with the ConfState once it is applied. */
+export async function proposeConfChange(node: RaftNode, plan: PlannedChange, timeoutMs: number): Promise<ConfState> {
+  requireLeader(node)
+  const cc: ConfChangeV2 = {...plan.cc, context: encodeConfContext({requestId: node.nextRequestId(), members: plan.added})}
+  const r = await proposeAndWait(node, 'the membership change', timeoutMs, (rn) => rn.proposeConfChange(cc))
+  if (r.kind !== 'conf') throw new Error(`internal error: a conf change resolved as ${r.kind}`)
+  return r.confState
+}
+
+/** Proposes a change of a member's attributes (MemberUpdate). */
+export async function proposeMemberAttributes(node: RaftNode, attrs: MemberAttributes, timeoutMs: number): Promise<void> {
+  requireLeader(node)
+  const data = encodeServerRequest(node.nextRequestId(), attrs)
+  await proposeAndWait(node, 'the member update', timeoutMs, (rn) => rn.propose(data, SERVER_ENTRY_CONTEXT))
+}
+
+/**
+ * Waits until a read at this node is linearizable: a ReadIndex confirmed by the leader, then
+ * this node applied up to it. Throws UNAVAILABLE (safe to retry) when no leader confirmed a read
+ * within the deadline.
+ */
+export async function readBarrier(node: RaftNode, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  const retryMs = Math.max(100, node.electionTimeoutMs)
+  let index: number | undefined
+  while (index === undefined) {
+    const left = deadline - Date.now()
+    if (left <= 0) {
+      throw new NodeError(status.UNAVAILABLE,
+        `node ${node.id} could not confirm a linearizable read within ${timeoutMs} ms (no leader answered); retry, or read with serializable`, undefined, true)
+    }
+    const ctx = node.nextReadContext()
+    const key = node.readKey(ctx)
+    const wait = node.reads.register(key, Math.min(left, retryMs), 'the read index')
+    wait.catch(() => {}) // observed below; never an unhandled rejection
+    try {
+      await node.loop.call((rn) => rn.readIndex(ctx))
+    } catch (err) {
+      node.reads.reject(key, err as Error)
+      throw err
+    }
+    try {
+      index = await wait
+    } catch (err) {
+      if (!(err instanceof DeadlineError)) throw err
+    }
+  }
+  await node.applied.wait(index, Math.max(1, deadline - Date.now()), 'the linearizable read')
+}
+
+/** Transfers leadership to `target` (a voter); resolves once it leads. */
+export async function transferLeader(node: RaftNode, target: number, timeoutMs: number): Promise<number> {
+  requireLeader(node)
+  if (target === node.id) return node.id
+  await node.loop.call((rn) => rn.transferLeader(target))
+  const ok = await node.waitForLeader((l) => l === target, timeoutMs)
+  if (!ok) {
+    throw new NodeError(status.DEADLINE_EXCEEDED,
+      `leadership did not move to node ${target} within ${timeoutMs} ms (the leader is node ${node.leaderId || 'unknown'}); check that it is reachable and caught up`)
+  }
+  return target
+}

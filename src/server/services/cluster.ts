@@ -1,0 +1,116 @@
+/**
+ * The Cluster service. Every change is checked against the rules of membership.ts on the leader
+ * (a follower answers notLeader), proposed as a ConfChangeV2 whose context carries the new
+ * members' metadata, and answered only after it was applied, with the resulting ConfState and
+ * member list. A change the core refuses (another change pending, a joint configuration not yet
+ * left, an invalid change) comes back as FAILED_PRECONDITION, never as silent success.
+ */
+import {status} from '@grpc/grpc-js'
+import type {
+  ClusterServer, LeaveJointResponse, MemberAddResponse, MemberChangeResponse, MemberDemoteResponse,
+  MemberListResponse, MemberPromoteResponse, MemberRemoveResponse, MemberUpdateResponse,
+  TransferLeaderResponse,
+} from '../../generated/raftctl/v1/cluster.js'
+import {type ConfState, LEAVE_JOINT} from '../../raft/index.js'
+import {confStateToWire} from '../../raftpb/convert.js'
+import {failedPrecondition, invalidArgument, NodeError, notFound} from '../errors.js'
+import {memberStatus, memberStatuses} from '../member_status.js'
+import {
+  checkLeaveJoint, checkMemberId, checkUrls, planAdd, planChange, planDemote, planPromote, planRemove,
+  type PlannedChange, type RuleContext,
+} from '../membership.js'
+import type {RaftNode} from '../node.js'
+import {
+  proposeConfChange, proposeMemberAttributes, readBarrier, requireLeader, transferLeader,
+} from '../requests.js'
+import {header, type ServiceContext, unary} from './common.js'
+
+/** The membership as this node sees it now, with the leader's progress when it leads. */
+export function membershipView(node: RaftNode): RuleContext {
+  const st = node.rn.status()
+  const progress = st.progress
+  const leaderLastIndex = progress === undefined ? 0 : node.rn.raft.raftLog.lastIndex()
+  return {
+    selfId: node.id, leaderId: node.leaderId, confState: node.storage.confState,
+    members: new Map(node.storage.members().map((m) => [m.id, m])),
+    leaderLastIndex, progress, maxLearners: node.config.maxLearners,
+    isReachable: (id) => id === node.id || progress?.get(id)?.recentActive === true ||
+      node.transport.peerStats(id)?.state === 'open',
+  }
+}
+
+/** The fields every Cluster response shares. */
+function answer(node: RaftNode, cs: ConfState = node.storage.confState) {
+  const v = membershipView(node)
+  return {header: header(node), members: memberStatuses(v), confState: confStateToWire(cs)}
+}
+
+async function apply(node: RaftNode, plan: PlannedChange, ms: number): Promise<ConfState> {
+  return proposeConfChange(node, plan, ms)
+}
+
+export function clusterService(ctx: ServiceContext): ClusterServer {
+  const node = ctx.node
+  return {
+    memberAdd: unary(ctx, 'MemberAdd', async (req, ms): Promise<MemberAddResponse> => {
+      requireLeader(node)
+      const cs = await apply(node, planAdd(membershipView(node), req), ms)
+      return {...answer(node, cs), member: memberStatus(membershipView(node), req.id)}
+    }),
+    memberPromote: unary(ctx, 'MemberPromote', async (req, ms): Promise<MemberPromoteResponse> => {
+      requireLeader(node)
+      const plan = planPromote(membershipView(node), req.id, req.force)
+      const cs = plan === undefined ? node.storage.confState : await apply(node, plan, ms)
+      return {...answer(node, cs), member: memberStatus(membershipView(node), req.id), message: plan === undefined ? 'already a voter' : ''}
+    }),
+    memberDemote: unary(ctx, 'MemberDemote', async (req, ms): Promise<MemberDemoteResponse> => {
+      requireLeader(node)
+      const plan = planDemote(membershipView(node), req.id)
+      const cs = plan === undefined ? node.storage.confState : await apply(node, plan, ms)
+      return {...answer(node, cs), member: memberStatus(membershipView(node), req.id)}
+    }),
+    memberRemove: unary(ctx, 'MemberRemove', async (req, ms): Promise<MemberRemoveResponse> => {
+      requireLeader(node)
+      return answer(node, await apply(node, planRemove(membershipView(node), req.id), ms))
+    }),
+    memberUpdate: unary(ctx, 'MemberUpdate', async (req, ms): Promise<MemberUpdateResponse> => {
+      requireLeader(node)
+      const id = checkMemberId('member id', req.id)
+      if (node.storage.member(id) === undefined) throw notFound(`node ${id} is not a member of the cluster`)
+      if (req.peerUrls.length === 0 && req.clientUrls.length === 0) {
+        throw invalidArgument('a member update needs new peer URLs or client URLs')
+      }
+      const peerUrls = checkUrls(`peer URL of node ${id}`, req.peerUrls)
+      const clash = node.storage.members().find((m) => m.id !== id && m.peerUrls.some((u) => peerUrls.includes(u)))
+      if (clash !== undefined) throw new NodeError(status.ALREADY_EXISTS, `peer URL ${peerUrls.join(',')} is already used by node ${clash.id}`)
+      await proposeMemberAttributes(node, {id, name: '', peerUrls, clientUrls: checkUrls(`client URL of node ${id}`, req.clientUrls)}, ms)
+      return {...answer(node), member: memberStatus(membershipView(node), id)}
+    }),
+    memberChange: unary(ctx, 'MemberChange', async (req, ms): Promise<MemberChangeResponse> => {
+      requireLeader(node)
+      return answer(node, await apply(node, planChange(membershipView(node), req), ms))
+    }),
+    leaveJoint: unary(ctx, 'LeaveJoint', async (_req, ms): Promise<LeaveJointResponse> => {
+      requireLeader(node)
+      checkLeaveJoint(membershipView(node))
+      return answer(node, await apply(node, {cc: LEAVE_JOINT, added: []}, ms))
+    }),
+    memberList: unary(ctx, 'MemberList', async (req, ms): Promise<MemberListResponse> => {
+      if (req.linearizable) await readBarrier(node, ms)
+      return answer(node)
+    }),
+    transferLeader: unary(ctx, 'TransferLeader', async (req, ms): Promise<TransferLeaderResponse> => {
+      requireLeader(node)
+      const target = checkMemberId('target id', req.targetId)
+      const cs = node.storage.confState
+      if (!cs.voters.includes(target)) {
+        if (![...cs.learners, ...cs.votersOutgoing, ...cs.learnersNext].includes(target)) {
+          throw notFound(`node ${target} is not a member of the cluster`)
+        }
+        throw failedPrecondition(`node ${target} is not a voter, so it cannot lead`)
+      }
+      const leader = await transferLeader(node, target, ms)
+      return {...answer(node), leader}
+    }),
+  }
+}

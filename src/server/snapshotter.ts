@@ -1,0 +1,149 @@
+/**
+ * Snapshots of a node: created automatically every `snapshotCount` applied entries and after a
+ * conf change adds a node, followed by log compaction; streamed to followers that need one; and
+ * received from the leader.
+ *
+ * Compaction keeps `trailing` entries before the snapshot index (so slightly lagging followers
+ * catch up from the log) and, on the leader, every entry a follower in Replicate state still
+ * needs (storage minRetainIndex) — unless it is more than a whole snapshot interval
+ * (`snapshotCount` entries) behind the new snapshot: then the snapshot serves it, and a stalled
+ * follower cannot make the log grow without bound.
+ *
+ * Sending: a MsgSnapshot from the core names the latest snapshot. When that snapshot's
+ * ConfState does not name the receiver (a node added after it was taken, which would refuse it),
+ * a fresh one is taken at the applied index — the conf change that added the receiver is
+ * applied by then — and sent instead. The file is streamed with PeerTransport.sendSnapshot,
+ * which reports the outcome (MsgSnapStatus) through the node's snapshot-status listener; any
+ * failure before the transfer starts is reported here. One transfer per peer at a time.
+ *
+ * Receiving: the file is verified and stored (KvStore.stageSnapshot), then the MsgSnapshot is
+ * stepped; when the core accepts it, the next Ready restores the file atomically.
+ */
+import {fileChunks, type KvStore, type SnapshotInfo} from '../kv/index.js'
+import {
+  EMPTY_BYTES, type Message, ProgressState, type RawNode, SnapshotStatus, type Status,
+} from '../raft/index.js'
+import {minRetainIndex, type RaftStorage} from '../storage/index.js'
+import type {PeerTransport} from '../transport/index.js'
+import type {NodeLoop} from './loop.js'
+import type {NodeLogger} from './logger.js'
+import {confStateIds} from './member_status.js'
+import type {AppliedWaiters} from './proposals.js'
+
+export interface SnapshotterDeps {
+  readonly storage: RaftStorage
+  readonly kv: KvStore
+  readonly transport: PeerTransport
+  readonly loop: NodeLoop
+  readonly log: NodeLogger
+  readonly applied: AppliedWaiters
+  /** Applied entries between automatic snapshots. */
+  readonly snapshotCount: number
+  /** Entries kept before the snapshot index when compacting. */
+  readonly trailing: number
+  /** The core's status (progress is present on the leader). */
+  readonly status: () => Status
+  /** How long a received snapshot may take to be applied before the sender is told it failed. */
+  readonly applyTimeoutMs: number
+}
+
+export class Snapshotter {
+  private chain: Promise<unknown> = Promise.resolve()
+  private creating = false
+  private readonly sending = new Set<number>()
+  private closed = false
+
+  constructor(private readonly d: SnapshotterDeps) {}
+
+  /** Starts a snapshot (and compaction) when enough entries were applied since the last one. */
+  maybeSnapshot(): void {
+    const applied = this.d.storage.applied.index
+    const snap = this.d.storage.snapshot(0, 0).metadata.index
+    if (this.creating || this.closed || applied - snap < this.d.snapshotCount) return
+    void this.create('snapshot-count').catch(() => {})
+  }
+
+  /** Takes a snapshot now (if anything was applied since the last one), then compacts. */
+  create(reason: string): Promise<SnapshotInfo> {
+    this.creating = true
+    const run = async (): Promise<SnapshotInfo> => {
+      try {
+        const info = await this.d.kv.createSnapshot()
+        if (info.created) {
+          this.d.log.info({event: 'snapshot-created', reason, index: info.metadata.index, term: info.metadata.term,
+            bytes: info.size, voters: info.metadata.confState.voters, learners: info.metadata.confState.learners}, 'snapshot created')
+          await this.compact(info.metadata.index)
+        }
+        return info
+      } catch (err) {
+        this.d.log.error({event: 'snapshot-failed', reason, error: (err as Error).message}, 'creating a snapshot failed')
+        throw err
+      } finally {
+        this.creating = false
+      }
+    }
+    const p = this.chain.then(run, run)
+    this.chain = p.catch(() => {})
+    return p
+  }
+
+  private async compact(snapIndex: number): Promise<void> {
+    const st = this.d.status()
+    const followers = [...(st.progress ?? new Map()).entries()]
+      .filter(([id, pr]) => id !== st.id && pr.match + this.d.snapshotCount >= snapIndex)
+      .map(([, pr]) => ({match: pr.match, replicating: pr.state === ProgressState.Replicate}))
+    const before = this.d.storage.firstIndex()
+    const to = await this.d.storage.compact(snapIndex, {minRetainIndex: minRetainIndex(followers), trailing: this.d.trailing})
+    if (to + 1 > before) {
+      this.d.log.info({event: 'log-compacted', firstIndex: to + 1, snapshotIndex: snapIndex}, 'raft log compacted')
+    }
+  }
+
+  /** Streams the snapshot of MsgSnapshot `m` to its receiver (see the module comment). */
+  async send(m: Message): Promise<void> {
+    const to = m.to
+    if (this.sending.has(to) || this.closed) return
+    this.sending.add(to)
+    let handedOver = false
+    try {
+      let meta = m.snapshot!.metadata
+      if (!confStateIds(meta.confState).includes(to)) {
+        meta = (await this.create(`node ${to} is not in the latest snapshot`)).metadata
+        if (!confStateIds(meta.confState).includes(to)) {
+          throw new Error(`no snapshot names node ${to} yet (the latest is at index ${meta.index})`)
+        }
+      }
+      const msg: Message = {...m, snapshot: {data: EMPTY_BYTES, metadata: meta}}
+      handedOver = true
+      await this.d.transport.sendSnapshot(to, msg, fileChunks(this.d.storage.snapshotPath(meta)))
+    } catch (err) {
+      const code = (err as {code?: string}).code
+      if (!handedOver || code === 'CLOSED' || code === 'BAD_MESSAGE') this.reportFailure(to, err)
+    } finally {
+      this.sending.delete(to)
+    }
+  }
+
+  private reportFailure(to: number, err: unknown): void {
+    this.d.log.warn({event: 'snapshot-send-failed', peer: to, reason: (err as Error).message}, 'snapshot not sent')
+    this.d.loop.post((rn: RawNode) => rn.reportSnapshot(to, SnapshotStatus.Failure))
+  }
+
+  /**
+   * Receives a snapshot from the leader: stores and verifies the file, steps the MsgSnapshot and
+   * resolves once the snapshot is applied (or the core decided it does not need it).
+   */
+  async receive(msg: Message, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    const meta = msg.snapshot!.metadata
+    await this.d.kv.stageSnapshot(meta, chunks)
+    this.d.log.info({event: 'snapshot-received', peer: msg.from, index: meta.index, term: meta.term}, 'snapshot received')
+    await this.d.loop.call((rn) => rn.step(msg))
+    await this.d.applied.wait(meta.index, this.d.applyTimeoutMs, `applying the snapshot at index ${meta.index}`)
+  }
+
+  /** Waits for a snapshot being created; no new automatic snapshot starts afterwards. */
+  async close(): Promise<void> {
+    this.closed = true
+    await this.chain
+  }
+}
