@@ -20,7 +20,8 @@ const MAX_BACKOFF_MS = 800
 const MAX_ATTEMPTS = 64
 
 export class ClusterConnection {
-  private readonly clients = new Map<string, Client>()
+  /** Clients by constructor, then endpoint (generated constructors all share one `name`). */
+  private readonly clients = new Map<ClientCtor<Client>, Map<string, Client>>()
   private leader: string | undefined
 
   constructor(readonly endpoints: readonly string[], readonly options: ConnectionOptions) {
@@ -34,11 +35,12 @@ export class ClusterConnection {
 
   /** Returns (creating once) the client of `ctor`'s service at `endpoint`. */
   client<C extends Client>(ctor: ClientCtor<C>, endpoint: string): C {
-    const key = `${ctor.name}@${endpoint}`
-    let c = this.clients.get(key)
+    let byEndpoint = this.clients.get(ctor)
+    if (byEndpoint === undefined) this.clients.set(ctor, byEndpoint = new Map())
+    let c = byEndpoint.get(endpoint)
     if (c === undefined) {
       c = new ctor(endpoint, credentials.createInsecure())
-      this.clients.set(key, c)
+      byEndpoint.set(endpoint, c)
     }
     return c as C
   }
@@ -97,7 +99,7 @@ export class ClusterConnection {
 
   /** Closes every channel. */
   close(): void {
-    for (const c of this.clients.values()) c.close()
+    for (const byEndpoint of this.clients.values()) for (const c of byEndpoint.values()) c.close()
     this.clients.clear()
   }
 }

@@ -93,6 +93,9 @@ export class NodeLoop {
   }
 
   private async run(): Promise<void> {
+    // Inputs never run in the stack of whoever submitted them, and `running` is set before any
+    // input runs, so an input that submits another never starts a second run.
+    await Promise.resolve()
     try {
       for (;;) {
         const batch = this.inputs.splice(0)

@@ -59,8 +59,8 @@ export function decodeSm(data: Uint8Array): SmEntry[] {
 }
 
 export class EnvNode {
-  /** The running node, or undefined while crashed. */
-  rn: RawNode | undefined
+  /** The running node, or undefined while crashed (and before start()). */
+  rn: RawNode | undefined = undefined
   /** The applied index, persisted together with the state machine. */
   applied: number
   /** The state machine: applied normal entries with data. */
@@ -77,7 +77,6 @@ export class EnvNode {
     this.applied = applied
     this.sm = sm
     this.confHistory = [{index: applied, cs: storage.initialState().confState}]
-    this.rn = undefined
   }
 
   /** The running RawNode; throws when the node is crashed. */
@@ -88,6 +87,7 @@ export class EnvNode {
 
   /** Starts (or restarts) the RawNode from storage with config.applied = the applied index. */
   start(out: string[]): void {
+    if (this.rn !== undefined) throw new Error(`node ${this.id} is running; crash it before restarting it`)
     this.rn = new RawNode({...this.config, applied: this.applied}, this.storage)
     const r = this.rn.raft
     this.seen = undefined

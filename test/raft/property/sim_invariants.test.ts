@@ -100,9 +100,9 @@ describe('property-test invariants', () => {
     expectViolation(() => c.check([a, b]), 'committed entries agree')
   })
 
-  it('passes the liveness phase without faults', () => {
+  it('passes the liveness phase without faults', async () => {
     for (const voters of [1, 3, 5]) {
-      runScenario({
+      await runScenario({
         nodes: 5, voters, learners: 1, preVote: true, checkQuorum: true, stepDownOnRemoval: true, seed: 1, actions: [],
       }, memoryStorageFactory)
     }

@@ -139,6 +139,10 @@ export class SafetyChecker implements ApplyObserver {
       const id = entryId(e)
       const c = this.committed.get(e.index)
       if (c === undefined) {
+        const applied = this.appliedIds.get(e.index)
+        if (applied !== undefined && applied !== id) {
+          throw new SafetyViolation('state machine safety', `node ${n.id} has ${id} committed at index ${e.index}, but ${applied} was applied there`)
+        }
         this.committed.set(e.index, {id, term: r.term})
       } else if (c.id !== id) {
         throw new SafetyViolation('committed entries agree', `node ${n.id} has ${id} committed at index ${e.index}, another node had ${c.id}`)

@@ -16,9 +16,9 @@ import type {Simulator} from './simulator.js'
 const MAX_ROUNDS_PER_TICK = 200
 
 /** Handles Readys and delivers messages until nothing is left, checking safety each round. */
-export function quiesce(sim: Simulator): void {
+export async function quiesce(sim: Simulator): Promise<void> {
   for (let round = 0; round < MAX_ROUNDS_PER_TICK; round++) {
-    const readies = sim.readyAll()
+    const readies = await sim.readyAll()
     const msgs = sim.deliverAll()
     sim.checker.check(sim.nodes)
     if (!readies && !msgs) return
@@ -41,14 +41,14 @@ interface Marker {
  * Runs the liveness phase. Throws when no proposal is applied by every voter of the leader's
  * stable configuration within `maxTicks` ticks.
  */
-export function settle(sim: Simulator, maxTicks: number): void {
-  sim.healAll()
-  quiesce(sim)
+export async function settle(sim: Simulator, maxTicks: number): Promise<void> {
+  await sim.healAll()
+  await quiesce(sim)
   let marker: Marker | undefined
   let attempts = 0
   for (let tick = 0; tick < maxTicks; tick++) {
     sim.tickAll()
-    quiesce(sim)
+    await quiesce(sim)
     const leader = sim.leader()
     if (leader === undefined) continue
     const r = leader.rn!.raft

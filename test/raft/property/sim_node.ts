@@ -74,12 +74,12 @@ export class SimNode {
     this.rn = undefined
   }
 
-  /** Restarts from persisted state (no-op when running). */
-  restart(): void {
+  /** Restarts from persisted state with `config` (no-op when running). */
+  async restart(config: Config): Promise<void> {
     if (this.rn !== undefined) return
-    this.store = this.store.reopen()
-    this.rn = new RawNode({...this.config, applied: this.applied}, this.store.storage)
-    this.snapshotAfterConfChange()
+    this.store = await this.store.reopen()
+    this.rn = new RawNode({...config, applied: this.applied}, this.store.storage)
+    await this.snapshotAfterConfChange()
   }
 
   /**
@@ -87,23 +87,23 @@ export class SimNode {
    * committed entries (at most `applyLimit` of them, then crash, to model a crash in the
    * middle of applying) and advance. Returns whether there was a Ready.
    */
-  handleReady(send: (m: Message) => void, applyLimit = Infinity): boolean {
+  async handleReady(send: (m: Message) => void, applyLimit = Infinity): Promise<boolean> {
     const rn = this.rn
     if (rn === undefined || !rn.hasReady()) return false
     const rd = rn.ready()
-    this.store.persist(rd)
+    await this.store.persist(rd)
     this.obs.persisted(this.id, rd)
     if (rd.snapshot) this.installSnapshot(rd.snapshot)
     if (applyLimit !== Infinity) {
       // A crash after persisting: the messages are never sent, only some entries are applied.
-      rd.committedEntries.slice(0, applyLimit).forEach((e) => this.apply(rn, e))
+      for (const e of rd.committedEntries.slice(0, applyLimit)) await this.apply(rn, e)
       this.crash()
       return true
     }
     for (const m of rd.messages) send(m)
-    for (const e of rd.committedEntries) this.apply(rn, e)
+    for (const e of rd.committedEntries) await this.apply(rn, e)
     rn.advance(rd)
-    this.snapshotAfterConfChange()
+    await this.snapshotAfterConfChange()
     return true
   }
 
@@ -113,8 +113,8 @@ export class SimNode {
    * it, a leader whose latest snapshot predates the change that added a node sends that snapshot,
    * the node refuses it, and the leader sends it again after every answer.)
    */
-  snapshotAfterConfChange(): void {
-    if (this.rn !== undefined && this.needsConfSnapshot()) this.compact(this.applied)
+  async snapshotAfterConfChange(): Promise<void> {
+    if (this.rn !== undefined && this.needsConfSnapshot()) await this.compact(this.applied)
   }
 
   private installSnapshot(s: Snapshot): void {
@@ -126,7 +126,7 @@ export class SimNode {
     this.obs.restored(this.id, s)
   }
 
-  private apply(rn: RawNode, e: Entry): void {
+  private async apply(rn: RawNode, e: Entry): Promise<void> {
     if (e.index !== this.applied + 1) {
       throw new Error(`node ${this.id}: applies entry ${e.index} but its applied index is ${this.applied}`)
     }
@@ -137,7 +137,7 @@ export class SimNode {
       return
     }
     const cs = rn.applyConfChange(decodeConfChange(e))
-    this.store.saveConfState(cs)
+    await this.store.saveConfState(cs)
     this.confHistory.push({index: e.index, cs})
   }
 
@@ -159,12 +159,12 @@ export class SimNode {
   }
 
   /** Snapshots at `index` (clamped into (snapshot index, applied]) and compacts; false if nothing to do. */
-  compact(index: number): boolean {
+  async compact(index: number): Promise<boolean> {
     const first = this.store.storage.firstIndex()
     const i = Math.min(index, this.applied)
     if (i < first) return false
     const data = enc.encode(JSON.stringify(this.sm.filter((e) => e.index <= i)))
-    this.store.compact(i, this.confStateAt(i), data)
+    await this.store.compact(i, this.confStateAt(i), data)
     return true
   }
 

@@ -11,6 +11,9 @@
  *   ConfState and state-machine data, and discards the log up to and including `index`;
  * - reopen() is a process restart: it returns a storage that holds exactly what was made durable
  *   (nothing that lives only in memory), which the restarted RawNode reads.
+ * Every method may return a promise (a disk-backed storage writes asynchronously); the simulator
+ * awaits it before doing anything else, so a write completes before the Ready's messages are
+ * sent. The Storage reads of the core stay synchronous, as the Storage interface requires.
  */
 import {MemoryStorage} from '../../../src/raft/memory_storage.js'
 import type {Ready} from '../../../src/raft/raw_node.js'
@@ -22,20 +25,20 @@ export interface SimStorage {
   /** The core's read-only view, passed to `new RawNode(config, storage)`. */
   readonly storage: Storage
   /** Persists rd.snapshot, rd.hardState and rd.entries (atomically, before sending messages). */
-  persist(rd: Ready): void
+  persist(rd: Ready): void | Promise<void>
   /** Persists the ConfState returned by applyConfChange. */
-  saveConfState(cs: ConfState): void
+  saveConfState(cs: ConfState): void | Promise<void>
   /** Persists a snapshot at `index` (<= applied) and compacts the log up to it. */
-  compact(index: number, cs: ConfState, data: Uint8Array): void
+  compact(index: number, cs: ConfState, data: Uint8Array): void | Promise<void>
   /** Simulates a restart: a storage holding exactly what was persisted. */
-  reopen(): SimStorage
+  reopen(): SimStorage | Promise<SimStorage>
 }
 
 /**
  * Makes the storage of node `id`: bootstrapped from `boot` (a snapshot naming the initial
  * members) when given, otherwise empty (a node that can only join by receiving a snapshot).
  */
-export type StorageFactory = (id: number, boot: Snapshot | undefined) => SimStorage
+export type StorageFactory = (id: number, boot: Snapshot | undefined) => SimStorage | Promise<SimStorage>
 
 /**
  * A SimStorage over MemoryStorage. reopen() copies the persisted snapshot, entries, hard state

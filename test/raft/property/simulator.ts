@@ -8,6 +8,7 @@
  * runScenario(scenario, factory) runs a generated scenario over the storage the factory makes
  * (MemoryStorage in this repository's tests; any Storage that implements SimStorage, such as
  * the RocksDB storage, can be plugged in), then heals every fault and checks liveness.
+ * checkRaftProperty(factory, options) runs the whole property test (fast-check) over a factory.
  */
 import {LEAVE_JOINT, type AnyConfChange} from '../../../src/raft/conf_change.js'
 import {type Config, seededRandom} from '../../../src/raft/config.js'
@@ -42,7 +43,15 @@ export class Simulator {
   private proposals = 0
   private incarnations = new Map<number, number>()
 
-  constructor(readonly sc: Scenario, readonly factory: StorageFactory) {
+  private constructor(readonly sc: Scenario) {}
+
+  /**
+   * Creates the group: ids 1..voters are voters and the next `learners` ids learners, all
+   * bootstrapped from a snapshot at index 1 naming them; the other ids start empty and can only
+   * join through a conf change and a snapshot.
+   */
+  static async create(sc: Scenario, factory: StorageFactory): Promise<Simulator> {
+    const sim = new Simulator(sc)
     const voters = range(1, sc.voters)
     const learners = range(sc.voters + 1, Math.min(sc.nodes, sc.voters + sc.learners))
     const boot: Snapshot = {
@@ -50,9 +59,10 @@ export class Simulator {
       metadata: {index: 1, term: 1, confState: {...EMPTY_CONF_STATE, voters, learners}},
     }
     for (let id = 1; id <= sc.nodes; id++) {
-      const member = id <= sc.voters + sc.learners
-      this.nodes.push(new SimNode(id, this.config(id), factory(id, member ? boot : undefined), this.checker))
+      const store = await factory(id, id <= sc.voters + sc.learners ? boot : undefined)
+      sim.nodes.push(new SimNode(id, sim.config(id), store, sim.checker))
     }
+    return sim
   }
 
   /** A node's config; the election randomness differs per scenario, node and incarnation. */
@@ -70,33 +80,33 @@ export class Simulator {
   }
 
   /** Runs one action, then checks every safety property. */
-  step(a: Action): void {
+  async step(a: Action): Promise<void> {
     this.trace.push(describeAction(a))
     if (this.trace.length > 60) this.trace.shift()
-    this.apply(a)
+    await this.apply(a)
     this.checker.check(this.nodes)
   }
 
-  private apply(a: Action): void {
+  private async apply(a: Action): Promise<void> {
     switch (a.t) {
       case 'tick': return this.input(a.n, (n) => n.rn!.tick())
       case 'tickAll': return this.tickAll()
-      case 'ready': return void this.node(a.n).handleReady((m) => this.queue.push(m))
-      case 'readyAll': return void this.readyAll()
+      case 'ready': await this.node(a.n).handleReady((m) => this.queue.push(m)); return
+      case 'readyAll': await this.readyAll(); return
       case 'deliver': return this.deliverAt(a.k)
       case 'deliverAll': return void this.deliverAll()
-      case 'round': this.readyAll(); this.deliverAll(); return
+      case 'round': await this.readyAll(); this.deliverAll(); return
       case 'drop': return this.dropAt(a.k)
       case 'dup': if (this.queue.length > 0) this.queue.push(this.queue[a.k % this.queue.length]); return
       case 'partition': this.groupA = a.mask; return
       case 'heal': this.groupA = 0; return
       case 'crash': return this.node(a.n).crash()
-      case 'crashMidReady': return void this.node(a.n).handleReady(() => {}, a.apply)
+      case 'crashMidReady': await this.node(a.n).handleReady(() => {}, a.apply); return
       case 'restart': return this.restart(this.node(a.n))
       case 'propose': return this.input(a.n, (n) => n.rn!.propose(enc.encode(`p${++this.proposals}`)))
       case 'confChange': return this.input(a.n, (n) => n.rn!.proposeConfChange(this.confChange(a)))
       case 'leaveJoint': return this.input(a.n, (n) => n.rn!.proposeConfChange(LEAVE_JOINT))
-      case 'compact': return void this.compact(this.node(a.n), a.back)
+      case 'compact': await this.compact(this.node(a.n), a.back); return
       case 'campaign': return this.input(a.n, (n) => n.rn!.campaign())
       case 'transfer': return this.input(a.n, (n) => n.rn!.transferLeader(this.node(a.to).id))
     }
@@ -124,20 +134,21 @@ export class Simulator {
   }
 
   /** Handles the Ready of every running node once; returns whether any had one. */
-  readyAll(): boolean {
+  async readyAll(): Promise<boolean> {
     let any = false
-    for (const n of this.nodes) if (n.handleReady((m) => this.queue.push(m))) any = true
+    for (const n of this.nodes) if (await n.handleReady((m) => this.queue.push(m))) any = true
     return any
   }
 
-  restart(n: SimNode): void {
+  /** Restarts a crashed node (a new incarnation, with new election randomness). */
+  async restart(n: SimNode): Promise<void> {
     if (n.rn !== undefined || this.retired.has(n.id)) return
     this.incarnations.set(n.id, (this.incarnations.get(n.id) ?? 0) + 1)
-    n.restart()
+    await n.restart(this.config(n.id))
   }
 
   /** Compacts a node's log up to `back` entries below its applied index. */
-  compact(n: SimNode, back: number): boolean {
+  async compact(n: SimNode, back: number): Promise<boolean> {
     if (n.rn === undefined) return false
     return n.compact(n.applied - back)
   }
@@ -202,9 +213,9 @@ export class Simulator {
   }
 
   /** Removes every fault: heals the partition and restarts every crashed node (not retired ones). */
-  healAll(): void {
+  async healAll(): Promise<void> {
     this.groupA = 0
-    for (const n of this.nodes) this.restart(n)
+    for (const n of this.nodes) await this.restart(n)
   }
 
   /** The running leader with the highest term, if any. */
@@ -242,13 +253,13 @@ export interface RunOptions {
  * Runs a scenario: every action followed by the safety checks, then the liveness phase. Throws
  * (with the last actions in the message) on any violation, core exception or liveness failure.
  */
-export function runScenario(sc: Scenario, factory: StorageFactory, opts: RunOptions = {}): void {
-  const sim = new Simulator(sc, factory)
+export async function runScenario(sc: Scenario, factory: StorageFactory, opts: RunOptions = {}): Promise<void> {
+  const sim = await Simulator.create(sc, factory)
   try {
-    for (const a of sc.actions) sim.step(a)
+    for (const a of sc.actions) await sim.step(a)
     if (opts.liveness === false) return
     sim.trace.push('--- liveness phase ---')
-    settle(sim, opts.livenessTicks ?? 60 * ELECTION_TICK)
+    await settle(sim, opts.livenessTicks ?? 60 * ELECTION_TICK)
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err))
     e.message += `\n  scenario: nodes=${sc.nodes} voters=${sc.voters} learners=${sc.learners} ` +

@@ -1,0 +1,125 @@
+import {expect} from 'chai'
+import {MemberChangeRequest_Change_Kind as Kind, MemberStatus_Role} from '../../src/generated/raftctl/v1/cluster.js'
+import {type ConfState, ConfChangeTransition, ConfChangeType, EMPTY_CONF_STATE, type ProgressStatus, ProgressState} from '../../src/raft/index.js'
+import {NodeError} from '../../src/server/errors.js'
+import {memberStatuses, roleOf} from '../../src/server/member_status.js'
+import {
+  checkLeaveJoint, planAdd, planChange, planDemote, planPromote, planRemove, type RuleContext,
+} from '../../src/server/membership.js'
+
+const member = (id: number) => ({id, name: `node${id}`, peerUrls: [`127.0.0.1:${2380 + id}`], clientUrls: []})
+const progress = (match: number, recentActive = true): ProgressStatus => ({
+  match, next: match + 1, state: ProgressState.Replicate, isLearner: false, pendingSnapshot: 0, recentActive, paused: false, inflight: 0,
+})
+
+function view(cs: Partial<ConfState>, opts: {last?: number, matches?: Record<number, number>, down?: number[], maxLearners?: number} = {}): RuleContext {
+  const conf = {...EMPTY_CONF_STATE, ...cs}
+  const ids = [...new Set([...conf.voters, ...conf.learners, ...conf.votersOutgoing, ...conf.learnersNext])]
+  const down = new Set(opts.down ?? [])
+  const prog = new Map(ids.map((id) => [id, progress(opts.matches?.[id] ?? opts.last ?? 100, !down.has(id))]))
+  return {
+    selfId: 1, leaderId: 1, confState: conf, members: new Map(ids.map((id) => [id, member(id)])),
+    leaderLastIndex: opts.last ?? 100, progress: prog, maxLearners: opts.maxLearners ?? 1,
+    isReachable: (id) => id === 1 || prog.get(id)?.recentActive === true,
+  }
+}
+
+function refused(f: () => unknown, pattern: RegExp): NodeError {
+  try {
+    f()
+  } catch (err) {
+    expect(err).to.be.instanceOf(NodeError)
+    expect((err as Error).message).to.match(pattern)
+    return err as NodeError
+  }
+  throw new Error('expected a refusal')
+}
+
+const add = (id: number, isLearner: boolean, force = false) =>
+  ({id, name: '', peerUrls: [`127.0.0.1:${3000 + id}`], isLearner, force, clientUrls: []})
+
+describe('server/membership rules', () => {
+  it('adds a learner with its metadata, and refuses more learners than --max-learners', () => {
+    const p = planAdd(view({voters: [1, 2, 3]}), add(4, true))
+    expect(p.cc.changes).to.deep.equal([{type: ConfChangeType.AddLearnerNode, nodeId: 4}])
+    expect(p.added).to.deep.equal([{id: 4, name: 'node4', peerUrls: ['127.0.0.1:3004'], clientUrls: []}])
+    refused(() => planAdd(view({voters: [1, 2, 3], learners: [4]}), add(5, true)),
+      /already has 1 learner\(s\) and --max-learners is 1/)
+    expect(planAdd(view({voters: [1, 2, 3], learners: [4]}, {maxLearners: 2}), add(5, true)).added).to.have.length(1)
+  })
+
+  it('refuses a direct voter add that the reachable voters could not carry, unless forced', () => {
+    expect(planAdd(view({voters: [1, 2, 3]}), add(4, false)).cc.changes[0].type).to.equal(ConfChangeType.AddNode)
+    refused(() => planAdd(view({voters: [1, 2, 3]}, {down: [3]}), add(4, false)),
+      /adding voter 4 would leave 4 voters, which need 3 for a quorum, but only 2 of them are reachable now/)
+    expect(planAdd(view({voters: [1, 2, 3]}, {down: [3]}), add(4, false, true)).added).to.have.length(1)
+    refused(() => planAdd(view({voters: [1]}), add(2, false)), /which need 2 for a quorum, but only 1/)
+  })
+
+  it('refuses an id or peer URL already in use and a malformed URL', () => {
+    expect(refused(() => planAdd(view({voters: [1, 2]}), add(2, true)), /node 2 is already a member/).grpcCode).to.equal(6)
+    refused(() => planAdd(view({voters: [1, 2]}), {...add(5, true), peerUrls: ['127.0.0.1:2382']}), /already used by node 2/)
+    refused(() => planAdd(view({voters: [1]}), {...add(5, true), peerUrls: ['nope']}), /is not host:port/)
+    refused(() => planAdd(view({voters: [1]}), {...add(5, true), peerUrls: []}), /needs at least one peer URL/)
+    refused(() => planAdd(view({voters: [1]}), add(0, true)), /is not a node id/)
+  })
+
+  it('promotes a learner only at 90% of the leader\'s last index, saying how far behind it is', () => {
+    const v = (match: number) => view({voters: [1, 2, 3], learners: [4]}, {last: 200, matches: {4: match}})
+    expect(planPromote(v(180), 4, false)!.cc.changes).to.deep.equal([{type: ConfChangeType.AddNode, nodeId: 4}])
+    refused(() => planPromote(v(179), 4, false),
+      /learner 4 is not caught up: its match index 179 is 89% of the leader's last index 200 \(21 entries behind\); promotion needs at least 90%/)
+    expect(planPromote(v(0), 4, true)).to.not.equal(undefined)
+    expect(planPromote(v(0), 2, false)).to.equal(undefined)
+    refused(() => planPromote(v(0), 9, false), /node 9 is not a member/)
+  })
+
+  it('demotes a voter, accepts a learner as is, and keeps the last voter', () => {
+    expect(planDemote(view({voters: [1, 2, 3]}), 3)!.cc.changes).to.deep.equal([{type: ConfChangeType.AddLearnerNode, nodeId: 3}])
+    expect(planDemote(view({voters: [1, 2], learners: [3]}), 3)).to.equal(undefined)
+    refused(() => planDemote(view({voters: [1]}), 1), /only voter/)
+  })
+
+  it('removes members but not the last voter, nor one whose removal leaves no reachable quorum', () => {
+    expect(planRemove(view({voters: [1, 2, 3]}), 3).cc.changes).to.deep.equal([{type: ConfChangeType.RemoveNode, nodeId: 3}])
+    refused(() => planRemove(view({voters: [1]}), 1), /cannot remove its last voter/)
+    refused(() => planRemove(view({voters: [1, 2, 3]}, {down: [2]}), 3), /removing voter 3 would leave 2 voters, which need 2/)
+  })
+
+  it('plans a joint replacement and refuses duplicates, unknown kinds and changes while joint', () => {
+    const p = planChange(view({voters: [1, 2, 3]}), {
+      transition: ConfChangeTransition.Explicit, force: false,
+      changes: [
+        {kind: Kind.ADD_VOTER, id: 4, name: '', peerUrls: ['127.0.0.1:4004'], clientUrls: []},
+        {kind: Kind.REMOVE, id: 3, name: '', peerUrls: [], clientUrls: []},
+      ],
+    })
+    expect(p.cc.transition).to.equal(ConfChangeTransition.Explicit)
+    expect(p.cc.changes).to.deep.equal([{type: ConfChangeType.AddNode, nodeId: 4}, {type: ConfChangeType.RemoveNode, nodeId: 3}])
+    expect(p.added.map((m) => m.id)).to.deep.equal([4])
+    const c = (kind: Kind, id: number) => ({kind, id, name: '', peerUrls: [`127.0.0.1:${5000 + id}`], clientUrls: []})
+    refused(() => planChange(view({voters: [1, 2, 3]}), {transition: 0, force: false, changes: [c(Kind.REMOVE, 2), c(Kind.DEMOTE, 2)]}), /more than once/)
+    refused(() => planChange(view({voters: [1, 2, 3]}), {transition: 0, force: false, changes: []}), /at least one change/)
+    refused(() => planChange(view({voters: [1, 2, 3]}), {transition: 0, force: false, changes: [c(Kind.KIND_UNSPECIFIED, 2)]}), /has no kind/)
+    refused(() => planChange(view({voters: [1, 2, 3], votersOutgoing: [1, 2]}), {transition: 0, force: false, changes: [c(Kind.REMOVE, 2)]}),
+      /joint configuration; leave it first/)
+    refused(() => planChange(view({voters: [1, 2, 3]}, {down: [2, 3]}), {transition: 0, force: false, changes: [c(Kind.ADD_VOTER, 4), c(Kind.REMOVE, 3)]}),
+      /this change would leave 3 voters, which need 2 for a quorum, but only 1/)
+  })
+
+  it('refuses leave-joint when the configuration is not joint', () => {
+    refused(() => checkLeaveJoint(view({voters: [1, 2]})), /not joint; there is nothing to leave/)
+    checkLeaveJoint(view({voters: [1, 2], votersOutgoing: [1, 3]}))
+  })
+
+  it('names every role of the ConfState in the member list', () => {
+    const v = view({voters: [1, 2], learners: [5], votersOutgoing: [1, 3, 4], learnersNext: [4]}, {last: 50, matches: {2: 40}})
+    expect([1, 2, 3, 4, 5].map((id) => roleOf(v.confState, id))).to.deep.equal([
+      MemberStatus_Role.VOTER, MemberStatus_Role.VOTER, MemberStatus_Role.OUTGOING_VOTER, MemberStatus_Role.LEARNER_NEXT, MemberStatus_Role.LEARNER,
+    ])
+    const list = memberStatuses(v)
+    expect(list.map((m) => m.member!.id)).to.deep.equal([1, 2, 3, 4, 5])
+    expect(list[0]).to.include({isLeader: true, matchIndex: 50, lag: 0})
+    expect(list[1]).to.include({isLeader: false, matchIndex: 40, lag: 10, recentActive: true})
+  })
+})
