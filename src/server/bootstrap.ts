@@ -5,7 +5,7 @@
  *   --initial-cluster-state and --join are ignored (and the log says so). The stored node id must
  *   equal --id, or the node refuses to start.
  * - new cluster: the data dir is created with the cluster id derived from --initial-cluster
- *   (cluster_id.ts) and an initial snapshot at index 1, term 1 whose ConfState makes every
+ *   (storage/cluster_id.ts) and an initial snapshot at index 1, term 1 whose ConfState makes every
  *   founding member a voter and whose members carry their peer URLs. Every founding node builds
  *   the same snapshot, so their logs agree at index 1 and start at index 2: a node added later,
  *   with an empty log, always catches up from a snapshot (the core refuses any snapshot that does
@@ -25,8 +25,7 @@ import {join} from 'node:path'
 import type {KeyValue} from '../generated/raftctl/v1/kv.js'
 import {encodeSnapshotFile, KvStore, writeFileAtomic} from '../kv/index.js'
 import {EMPTY_CONF_STATE, type SnapshotMetadata} from '../raft/index.js'
-import {type MemberInfo, RaftStorage} from '../storage/index.js'
-import {clusterIdFor} from './cluster_id.js'
+import {clusterIdFor, type MemberInfo, RaftStorage} from '../storage/index.js'
 import type {ServerConfig} from './config.js'
 import {identifyCluster, joinCluster} from './join.js'
 import type {NodeLogger} from './logger.js'

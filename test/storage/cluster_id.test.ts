@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import fc from 'fast-check'
-import {clusterIdFor} from '../../src/server/cluster_id.js'
+import {clusterIdFor} from '../../src/storage/cluster_id.js'
 
 describe('server/cluster_id', () => {
   const a = [{id: 1, peerUrl: '127.0.0.1:2380'}, {id: 2, peerUrl: '127.0.0.1:2382'}, {id: 3, peerUrl: '127.0.0.1:2384'}]
