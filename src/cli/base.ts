@@ -5,17 +5,17 @@
  */
 import {Command, Flags, Interfaces} from '@oclif/core'
 import {EndpointError, parseEndpoint} from '../raftpb/address.js'
-import {describeError} from './errors.js'
+import {type CommandFailure, failCommand} from './errors.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 
 /** Parses a duration such as "500ms", "5s", "2m" or a bare number of seconds into milliseconds. */
-export function parseDuration(text: string): number {
+export function parseDuration(text: string, flag = '--timeout'): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim())
-  if (m === null) throw new Error(`--timeout "${text}" is not a duration such as 500ms, 5s or 2m`)
+  if (m === null) throw new Error(`${flag} "${text}" is not a duration such as 500ms, 5s or 2m`)
   const n = Number(m[1])
   const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000
-  if (ms <= 0 || !Number.isFinite(ms)) throw new Error(`--timeout "${text}" must be greater than zero`)
+  if (ms <= 0 || !Number.isFinite(ms)) throw new Error(`${flag} "${text}" must be greater than zero`)
   return Math.round(ms)
 }
 
@@ -62,15 +62,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /** Every error becomes one line naming what was wrong, and exit code 1 (or the error's own). */
-  protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
-    if (err.oclif?.exit === 0) return
-    const exitCode = err.oclif?.exit ?? err.exitCode ?? 1
-    const line = describeError(err)
-    if (this.jsonEnabled()) {
-      this.logJson({error: {message: line, code: (err as {code?: unknown}).code ?? 'ERROR'}})
-    } else {
-      process.stderr.write(`Error: ${line}\n`)
-    }
-    this.exit(exitCode)
+  protected override async catch(err: CommandFailure): Promise<unknown> {
+    failCommand(this, err, (json) => this.logJson(json))
+    return undefined
   }
 }

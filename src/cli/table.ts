@@ -1,4 +1,4 @@
-/** Tables for human output (cli-table3), plain ASCII borders so they read well in any terminal. */
+/** Tables for human output (cli-table3): box-drawing borders and no colours, so they read the same in a terminal and in logs. */
 import Table from 'cli-table3'
 
 /** Renders rows under a header as a table string. */

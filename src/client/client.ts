@@ -172,10 +172,27 @@ export class RaftctlClient {
     return this.cluster('leave joint', (c) => c.leaveJoint, {}, false)
   }
 
-  memberList(opts: {linearizable?: boolean, endpoint?: string} = {}): Promise<MemberListResponse> {
+  /**
+   * The member list. Without `endpoint`, when a follower answered, the list is asked again from
+   * the leader it names (and the leader remembered), because only the leader knows each member's
+   * replication progress (match index, progress state, lag); if the leader cannot be asked, the
+   * follower's answer is returned.
+   */
+  async memberList(opts: {linearizable?: boolean, endpoint?: string} = {}): Promise<MemberListResponse> {
     const spec = {what: 'member list', method: m<ClusterClient, {linearizable: boolean}, MemberListResponse>((c) => c.memberList),
       idempotent: true, request: {linearizable: opts.linearizable ?? false}}
-    return opts.endpoint === undefined ? this.conn.call(ClusterClient, spec) : this.callEndpoint(ClusterClient, opts.endpoint, spec)
+    if (opts.endpoint !== undefined) return this.callEndpoint(ClusterClient, opts.endpoint, spec)
+    const r = await this.conn.call(ClusterClient, spec)
+    const leader = r.members.find((x) => x.isLeader)
+    const url = leader?.member?.clientUrls[0]
+    if (leader === undefined || url === undefined || leader.member?.id === r.header?.memberId) return r
+    try {
+      const fromLeader = await this.callEndpoint(ClusterClient, url, spec)
+      this.conn.setLeader(url)
+      return fromLeader
+    } catch {
+      return r
+    }
   }
 
   transferLeader(targetId: number): Promise<TransferLeaderResponse> {

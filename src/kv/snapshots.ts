@@ -7,9 +7,11 @@
  * the file describes exactly the state at that applied index even while later entries apply.
  *
  * Restore: the file is verified completely first; then, under both storage locks, one native
- * batch deletes every old user key, writes every record, the KV meta, and (RaftStorage.
+ * batch deletes every old user key, writes every record, the KV meta, (RaftStorage.
  * addSnapshotReset) the log reset, snapshot record, ConfState, members, applied index and hard
- * state; it is written with sync: true. A crash leaves either the old or the new state.
+ * state, and (RaftStorage.addReadyWrites) the entries after the snapshot and the hard state of
+ * the Ready that carried the snapshot; it is written with sync: true. A crash leaves either the
+ * old or the new state, and memory changes only after the write.
  */
 import {open, readdir, rename, rm, stat} from 'node:fs/promises'
 import {readdirSync, rmSync} from 'node:fs'
@@ -19,7 +21,7 @@ import {SnapshotOutOfDateError} from '../raft/errors.js'
 import {EMPTY_BYTES, type SnapshotMetadata} from '../raft/types.js'
 import type {Db} from '../storage/db.js'
 import {KV_META_KEY, prefixRangeEnd, USER_PREFIX, userKey} from '../storage/keys.js'
-import type {RaftStorage} from '../storage/raft_storage.js'
+import {logBoundsAfterSnapshot, type RaftStorage, type ReadyWrites} from '../storage/raft_storage.js'
 import {encodeMeta, encodeStoredKv} from './codec.js'
 import {SnapshotFileError} from './errors.js'
 import {readStored} from './exec.js'
@@ -188,9 +190,13 @@ function checkHeader(rs: RaftStorage, h: SnapshotHeaderInfo, meta: SnapshotMetad
   }
 }
 
-/** Restores the staged snapshot file of `meta` (see stageSnapshot); see restoreFile. */
-export async function restoreSnapshot(host: SnapshotHost, meta: SnapshotMetadata): Promise<SnapshotHeaderInfo> {
-  return restoreFile(host, host.storage.snapshotPath(meta), meta, false)
+/**
+ * Restores the staged snapshot file of `meta` (see stageSnapshot); see restoreFile. `ready` is
+ * the rest of the Ready that carried the snapshot (its entries and hard state), persisted in the
+ * same batch.
+ */
+export async function restoreSnapshot(host: SnapshotHost, meta: SnapshotMetadata, ready?: ReadyWrites): Promise<SnapshotHeaderInfo> {
+  return restoreFile(host, host.storage.snapshotPath(meta), meta, false, ready)
 }
 
 /**
@@ -207,10 +213,14 @@ export async function restoreFromFile(host: SnapshotHost, path: string, options:
 }
 
 /**
- * Replaces the state machine with the file's content in one batch (see the module comment).
- * Throws SnapshotOutOfDateError when the node already applied the snapshot's index.
+ * Replaces the state machine with the file's content, and persists `ready` (entries at or
+ * before the snapshot index are dropped), in one batch (see the module comment). Throws
+ * SnapshotOutOfDateError when the node already applied the snapshot's index, and the storage's
+ * errors when `ready` is refused; either way nothing is written and nothing changes.
  */
-async function restoreFile(host: SnapshotHost, path: string, meta: SnapshotMetadata, foreignOk: boolean): Promise<SnapshotHeaderInfo> {
+async function restoreFile(
+  host: SnapshotHost, path: string, meta: SnapshotMetadata, foreignOk: boolean, ready?: ReadyWrites,
+): Promise<SnapshotHeaderInfo> {
   const rs = host.storage
   const {header} = await verifySnapshot(fileChunks(path), path)
   if (!foreignOk) checkHeader(rs, header, meta, path)
@@ -225,8 +235,10 @@ async function restoreFile(host: SnapshotHost, path: string, meta: SnapshotMetad
     }
     batch.put(KV_META_KEY, encodeMeta({revision: header.revision, keyCount: header.keyCount}))
     const after = rs.addSnapshotReset(batch, {data: EMPTY_BYTES, metadata: header.metadata}, header.members)
+    const afterReady = ready === undefined ? () => {} : rs.addReadyWrites(batch, ready, logBoundsAfterSnapshot(header.metadata.index))
     await batch.write({sync: true})
     after()
+    afterReady()
     host.replaced(header.revision, header.keyCount)
   })
   await pruneSnapshots(rs, host.options.keepSnapshots ?? 2)

@@ -16,7 +16,7 @@ import type {
 import {EntryType, type Entry, type SnapshotMetadata} from '../raft/types.js'
 import {StorageCorruptError} from '../storage/errors.js'
 import {describeKey, KV_META_KEY} from '../storage/keys.js'
-import {type RaftStorage} from '../storage/raft_storage.js'
+import {type RaftStorage, type ReadyWrites} from '../storage/raft_storage.js'
 import type {Db} from '../storage/db.js'
 import {decodeInternalRequest, decodeMeta, encodeMeta} from './codec.js'
 import {KvError} from './errors.js'
@@ -213,9 +213,12 @@ export class KvStore {
     return snapshots.stageSnapshot(this, meta, chunks)
   }
 
-  /** @see snapshots.restoreSnapshot */
-  restoreSnapshot(meta: SnapshotMetadata): Promise<SnapshotHeaderInfo> {
-    return snapshots.restoreSnapshot(this, meta)
+  /**
+   * Installs the staged snapshot of `meta`; `ready` (the entries and hard state of the Ready
+   * that carried it) is persisted in the same batch. @see snapshots.restoreSnapshot
+   */
+  restoreSnapshot(meta: SnapshotMetadata, ready?: ReadyWrites): Promise<SnapshotHeaderInfo> {
+    return snapshots.restoreSnapshot(this, meta, ready)
   }
 
   /** @see snapshots.restoreFromFile */

@@ -77,10 +77,31 @@ export interface Config {
    */
   readonly readOnlyOption?: ReadOnlyOption
   /**
-   * When true, a leader that is removed from the configuration or demoted to learner steps down
-   * as soon as it applies that change. Default true (etcd makes this unconditional in future
-   * versions). When false, the removed leader keeps leading (without counting itself) until the
-   * next election.
+   * When true (default), a leader demoted to learner steps down as soon as it applies that
+   * change (thesis §4.2.2). When false, the demoted leader keeps leading (a learner leader still
+   * appends and replicates but does not count itself in quorums) until the next election. A
+   * leader removed from the configuration entirely always steps down, whatever this says: it
+   * could not append anything any more (not even the leave of a joint config), and its
+   * heartbeats would keep the members from electing a leader that can. (etcd keeps such a leader
+   * leading and drops its proposals, which can block an auto-leave forever.)
+   *
+   * A leader stepping down hands over like a leadership transfer (thesis §3.10): a voter of the
+   * new config that holds the leader's whole log gets MsgTimeoutNow and campaigns at once, so
+   * the group is usually without a leader for one round trip rather than an election timeout.
+   * To make sure such a voter exists, from the moment the leader appends a conf change that
+   * will make it step down until it applies it, it refuses proposals with ProposalDroppedError
+   * 'leader-stepping-down' (clients retry, then reach the next leader): the voters that
+   * acknowledged the change then hold its whole log. If none does when it applies the change
+   * (a change it inherited as a new leader, with entries after it), it keeps leading for at
+   * most one election timeout, still refusing proposals, replicates to the most caught-up voter
+   * of the new config and sends it MsgTimeoutNow as soon as it has caught up, stepping down at
+   * the latest when that timeout passes. A voter that receives MsgTimeoutNow before it has
+   * applied the change (it must not campaign before) campaigns as soon as it has. The cost:
+   * writes are refused for the time it takes to commit and apply the change (a round trip and
+   * an fsync), and during a handover.
+   * Liveness does not depend on that message: the old leader's vote rejections carry its commit
+   * index, which lets voters that missed the commit of the change learn it, apply it and elect a
+   * leader among themselves (Raft.maybeCommitByVote, as raft-rs does).
    */
   readonly stepDownOnRemoval?: boolean
   /**

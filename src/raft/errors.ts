@@ -18,6 +18,13 @@ export type ProposalDroppedReason =
   | 'too-many-uncommitted-bytes'
   | 'conf-change-refused'
   | 'not-a-member'
+  /**
+   * The leader is leaving the voters (a pending conf change removes or demotes it, or it applied
+   * one and is handing leadership over): it appends nothing more so that a voter of the new
+   * config can catch up to its whole log and take over at once (thesis §3.10, §4.2.2). Retry
+   * shortly; the next leader accepts the proposal.
+   */
+  | 'leader-stepping-down'
 
 /** A proposal was not appended to the log: no leader, a transfer in progress, and so on. */
 export class ProposalDroppedError extends RaftError {

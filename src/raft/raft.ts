@@ -132,8 +132,11 @@ export class Raft extends RaftCore {
     if (this.electionElapsed >= this.electionTimeout) {
       this.electionElapsed = 0
       if (this.checkQuorum) this.step(newMessage({msgType: MessageType.MsgCheckQuorum, from: this.id}))
-      // A leadership transfer that did not finish within an election timeout is aborted.
-      if (this.state === StateRole.Leader && this.leadTransferee !== NONE) this.abortLeaderTransfer()
+      // A leadership transfer that did not finish within an election timeout is aborted; a
+      // leader that left the voters and could not catch up its handover target within that
+      // time steps down without handing over (raft_apply_conf.ts stepDownIfRemoved).
+      if (this.state === StateRole.Leader && this.handingOver) this.becomeFollower(this.term, NONE)
+      else if (this.state === StateRole.Leader && this.leadTransferee !== NONE) this.abortLeaderTransfer()
     }
     if (this.state !== StateRole.Leader) return
     if (this.heartbeatElapsed >= this.heartbeatTimeout) {
@@ -223,8 +226,40 @@ export class Raft extends RaftCore {
         this.vote = m.from
       }
     } else {
-      this.send({to: m.from, term: this.term, msgType: voteRespMsgType(m.msgType), reject: true})
+      // The rejection carries our commit index, so that a candidate that lacks it can learn it
+      // (maybeCommitByVote) even though it cannot win.
+      const {commit, commitTerm} = this.commitInfo()
+      this.send({to: m.from, term: this.term, msgType: voteRespMsgType(m.msgType), reject: true, commit, commitTerm})
     }
+    this.maybeCommitByVote(m)
+  }
+
+  /** The commit index and the term of the entry there (0 when that entry is compacted away). */
+  commitInfo(): {commit: number; commitTerm: number} {
+    const commit = this.raftLog.committed
+    return {commit, commitTerm: this.raftLog.termOrZero(commit)}
+  }
+
+  /**
+   * Fast-forwards the commit index to the one a vote request or vote response carries (raft-rs
+   * maybe_commit_by_vote), if this log has the entry at that index with the same term: by the
+   * Log Matching Property (Raft paper §5.3) the logs are then identical up to it, and a commit
+   * index is a fact about the group whoever reports it, so this is safe. A (pre-)candidate that
+   * learns of a committed, unapplied conf change this way becomes follower, so that it applies
+   * the change and campaigns in the configuration it now knows.
+   *
+   * This is what keeps the group live when a leader leaves the voters (removal or demotion,
+   * thesis §4.2.2) and the messages carrying the commit of that change are lost: the remaining
+   * voters may still use the old configuration and need the old leader's vote, which it refuses
+   * because its log is longer (§5.4.1) — but its rejection now tells them the change is
+   * committed, and once they apply it they no longer need its vote.
+   */
+  maybeCommitByVote(m: Message): void {
+    if (m.commit === 0 || m.commitTerm === 0 || this.state === StateRole.Leader) return
+    const lastCommit = this.raftLog.committed
+    if (m.commit <= lastCommit || !this.raftLog.maybeCommit(m.commit, m.commitTerm)) return
+    if (this.state !== StateRole.Candidate && this.state !== StateRole.PreCandidate) return
+    if (this.hasUnappliedConfChanges()) this.becomeFollower(this.term, NONE)
   }
 
   /** Starts a campaign unless leader, not promotable, or with unapplied conf changes. */
@@ -239,7 +274,7 @@ export class Raft extends RaftCore {
    * Whether a committed conf change is not yet applied: campaigning then could produce a leader
    * that does not know its own configuration.
    */
-  private hasUnappliedConfChanges(): boolean {
+  hasUnappliedConfChanges(): boolean {
     if (this.raftLog.applied >= this.raftLog.committed) return false
     const ents = this.raftLog.slice(this.raftLog.applied + 1, this.raftLog.committed + 1, Number.POSITIVE_INFINITY)
     return ents.some((e) => e.entryType === EntryType.EntryConfChange || e.entryType === EntryType.EntryConfChangeV2)
@@ -271,7 +306,9 @@ export class Raft extends RaftCore {
       const index = this.raftLog.lastIndex()
       const logTerm = this.raftLog.lastTerm()
       const context = t === CampaignType.Transfer ? CAMPAIGN_TRANSFER_CTX : undefined
-      this.send({to: id, term, msgType: voteMsg, index, logTerm, ...(context ? {context} : {})})
+      // The request carries the commit index too, so that voters may learn it (maybeCommitByVote).
+      const {commit, commitTerm} = this.commitInfo()
+      this.send({to: id, term, msgType: voteMsg, index, logTerm, commit, commitTerm, ...(context ? {context} : {})})
     }
   }
 
@@ -297,7 +334,8 @@ export class Raft extends RaftCore {
 
   /**
    * Called by RawNode.advance once the application applied the committed entries of a Ready.
-   * Releases their size from the uncommitted budget and checks for auto-leave.
+   * Releases their size from the uncommitted budget, checks for auto-leave and campaigns for a
+   * deferred MsgTimeoutNow.
    */
   onApplied(entries: readonly Entry[]): void {
     if (entries.length > 0) {
@@ -305,6 +343,20 @@ export class Raft extends RaftCore {
       this.reduceUncommittedSize(payloadsSize(entries))
     }
     this.maybeAutoLeave()
+    this.maybeDeferredTimeoutNow()
+  }
+
+  /**
+   * Campaigns for a MsgTimeoutNow received while a committed conf change was not applied yet
+   * (pendingTimeoutNow), once it is. Without this, a leader that left the voters would usually
+   * fail to hand over: its MsgTimeoutNow arrives right after the append that commits the change,
+   * typically before the target applied it. Campaigning is safe whenever; hup still refuses if
+   * this node is no longer a voter of the config it has now applied.
+   */
+  private maybeDeferredTimeoutNow(): void {
+    if (!this.pendingTimeoutNow || this.state !== StateRole.Follower || this.hasUnappliedConfChanges()) return
+    this.pendingTimeoutNow = false
+    this.hup(CampaignType.Transfer)
   }
 
   /** Raises the applied index (never lowers it). Invariant: applied <= committed. */
@@ -317,7 +369,8 @@ export class Raft extends RaftCore {
    * pending conf index while the config is joint with autoLeave, propose the empty
    * ConfChangeV2. This also covers a leader elected after the joint change was proposed, since
    * becomeLeader sets pendingConfIndex to its last index. A proposal dropped because a
-   * leadership transfer is in progress is retried on the next advance.
+   * leadership transfer is in progress is retried on the next advance; one dropped because the
+   * leader is handing over after leaving the voters is proposed by the next leader.
    */
   maybeAutoLeave(): void {
     if (this.state !== StateRole.Leader || !this.trk.config.autoLeave) return
@@ -326,9 +379,11 @@ export class Raft extends RaftCore {
     try {
       this.step(newMessage({msgType: MessageType.MsgPropose, from: this.id, entries: [entry]}))
     } catch (err) {
-      // Expected drops: a transfer in progress, or a leader that is no longer a member.
-      if (!(err instanceof ProposalDroppedError) ||
-          (err.reason !== 'transfer-in-progress' && err.reason !== 'not-a-member')) throw err
+      // Expected drop: a transfer in progress, or a leader handing over after leaving the
+      // voters ('not-a-member' cannot happen since a removed leader steps down or hands over
+      // without appending, but is tolerated for safety).
+      if (!(err instanceof ProposalDroppedError) || (err.reason !== 'transfer-in-progress' &&
+          err.reason !== 'not-a-member' && err.reason !== 'leader-stepping-down')) throw err
     }
   }
 }

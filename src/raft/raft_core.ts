@@ -59,6 +59,28 @@ export class RaftCore {
    * office. A new conf change may be proposed only when applied >= pendingConfIndex.
    */
   pendingConfIndex = 0
+  /**
+   * The index of a pending conf change (appended by this leader, not yet applied) that takes
+   * this leader out of the voters and so makes it step down when applied (see
+   * leavesVoters in raft_apply_conf.ts); 0 when there is none. While it is pending the leader
+   * refuses proposals ('leader-stepping-down'), so that when it applies the change, the voters
+   * that acknowledged the change hold its whole log and one of them can take over at once.
+   */
+  stepDownIndex = 0
+  /**
+   * True while a leader that has applied a conf change taking it out of the voters still leads,
+   * only to catch up its handover target (leadTransferee) before sending it MsgTimeoutNow. It
+   * then steps down at once, or after an election timeout whatever happened (Raft.tickHeartbeat).
+   * Proposals are refused meanwhile ('leader-stepping-down').
+   */
+  handingOver = false
+  /**
+   * True when this follower received MsgTimeoutNow while it had a committed conf change not yet
+   * applied (it must not campaign then; Raft.hup): it campaigns as soon as it has applied it
+   * (Raft.onApplied). This happens whenever a leader that left the voters hands over, since its
+   * MsgTimeoutNow follows the append that commits the change. Cleared by any role or term change.
+   */
+  pendingTimeoutNow = false
   /** An estimate of the payload bytes of the uncommitted tail of the leader's log. */
   uncommittedSize = 0
   /** Pending ReadIndex requests of the leader. */
@@ -188,6 +210,9 @@ export class RaftCore {
       this.trk.progress.set(id, np)
     }
     this.pendingConfIndex = 0
+    this.stepDownIndex = 0
+    this.handingOver = false
+    this.pendingTimeoutNow = false
     this.uncommittedSize = 0
     this.readOnly = new ReadOnly(this.readOnly.option)
   }

@@ -91,8 +91,9 @@ export class RawNode {
 
   /**
    * Proposes data (and an optional context) to be appended to the log. Throws
-   * ProposalDroppedError when it cannot be (no leader, transfer in progress, too many
-   * uncommitted bytes). A follower forwards it to the leader, which may still drop it.
+   * ProposalDroppedError when it cannot be (no leader, transfer in progress, the leader leaving
+   * the voters — 'leader-stepping-down' —, too many uncommitted bytes). A follower forwards it to
+   * the leader, which may still drop it.
    */
   propose(data: Uint8Array, context: Uint8Array = EMPTY_BYTES): void {
     this.assertNoReady('propose')

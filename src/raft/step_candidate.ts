@@ -34,6 +34,8 @@ export function stepCandidate(r: Raft, m: Message): void {
       return
     case myVoteRespType:
       stepVoteResponse(r, m)
+      // A rejection may tell us of a newer commit index (and a conf change to apply first).
+      r.maybeCommitByVote(m)
       return
     default:
       // MsgTimeoutNow and the rest are ignored by a candidate.

@@ -35,8 +35,10 @@ export function stepFollower(r: Raft, m: Message): void {
       if (r.lead !== NONE) r.send({...m, to: r.lead, term: 0})
       return
     case MessageType.MsgTimeoutNow:
-      // Leadership transfers never use pre-vote: the node knows it is not partitioned.
-      r.hup(CampaignType.Transfer)
+      // Leadership transfers never use pre-vote: the node knows it is not partitioned. A node
+      // that must first apply a committed conf change campaigns once it has (Raft.onApplied).
+      if (r.hasUnappliedConfChanges()) r.pendingTimeoutNow = true
+      else r.hup(CampaignType.Transfer)
       return
     case MessageType.MsgReadIndex:
       // Forwarded to the leader; dropped when there is no leader (the caller retries).

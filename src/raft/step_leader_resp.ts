@@ -82,8 +82,12 @@ function stepAppendAccept(r: Raft, m: Message, pr: Progress): void {
   if (r.id !== m.from) {
     while (r.maybeSendAppend(m.from, false)) { /* keep sending */ }
   }
-  // A leadership transfer is in progress and the transferee has caught up.
-  if (m.from === r.leadTransferee && pr.match === r.raftLog.lastIndex()) r.sendTimeoutNow(m.from)
+  // A leadership transfer is in progress and the transferee has caught up. A leader handing
+  // over after leaving the voters steps down as it sends the hint (raft_apply_conf.ts).
+  if (m.from === r.leadTransferee && pr.match === r.raftLog.lastIndex()) {
+    if (r.handingOver) r.becomeFollower(r.term, NONE)
+    r.sendTimeoutNow(m.from)
+  }
 }
 
 /**
@@ -116,11 +120,13 @@ function stepSnapStatus(m: Message, pr: Progress): void {
 
 /**
  * Starts a leadership transfer to m.from (thesis §3.10): catch it up, then send MsgTimeoutNow.
- * Requests for a learner or for the leader itself are ignored; a new target aborts the previous
+ * Requests for a learner or for the leader itself, and requests to a leader that is already
+ * handing over after leaving the voters, are ignored; a new target aborts the previous
  * transfer. The transfer is aborted if it has not finished after an election timeout.
  */
 function stepTransferLeader(r: Raft, m: Message, pr: Progress): void {
-  if (pr.isLearner) return
+  // A leader handing over after leaving the voters keeps its target (raft_apply_conf.ts).
+  if (pr.isLearner || r.handingOver) return
   const transferee = m.from
   if (r.leadTransferee !== NONE) {
     if (r.leadTransferee === transferee) return

@@ -9,6 +9,12 @@
  *   longer in the ConfState are deleted. A change the core refuses at apply time changes
  *   nothing but the applied index, and its proposer receives the error.
  * The proposer of each entry (if it waits on this node) is settled by (index, term).
+ *
+ * A node that applies its own removal (typically the leader, which steps down then, thesis
+ * §4.2.2) receives no further entries, so proposals it still tracks — entries it appended after
+ * the removal — can never be settled here; once the batch holding the removal is applied they
+ * are answered at once as having an unknown outcome (the new leader may still commit them),
+ * instead of hanging until their deadline.
  */
 import {status} from '@grpc/grpc-js'
 import {type ApplyResult, KvError, type KvStore} from '../kv/index.js'
@@ -51,15 +57,22 @@ export class Applier {
 
   /** Applies `entries` in order; resolves once every one is durable. */
   async apply(rn: RawNode, entries: readonly Entry[]): Promise<void> {
+    let removedAt: number | undefined
     for (const e of entries) {
       let outcome: Outcome
       if (e.entryType === EntryType.EntryNormal) {
         outcome = isServerEntry(e.context) ? await this.applyServerRequest(e) : await this.applyKv(e)
       } else {
         outcome = await this.applyConfEntry(rn, e)
+        if (outcome.result?.kind === 'conf' && !confStateIds(outcome.result.confState).includes(this.d.storage.nodeId)) removedAt = e.index
       }
       this.d.proposals.applied(e.index, e.term, outcome, lost)
       this.d.applied.advance(e.index)
+    }
+    if (removedAt !== undefined && this.d.proposals.size > 0) {
+      const id = this.d.storage.nodeId
+      this.d.proposals.rejectAll(new NodeError(status.UNAVAILABLE, `node ${id} was removed from the cluster (at index ${removedAt}) ` +
+        'before the request was applied, so its outcome is unknown; read the keys to check'))
     }
   }
 

@@ -45,7 +45,7 @@ export function foundingMembers(cfg: ServerConfig): MemberInfo[] {
 }
 
 /** Opens (creating when needed) the data dir of `cfg`; see the module comment. */
-export async function openNodeData(cfg: ServerConfig, log: NodeLogger): Promise<OpenedData> {
+export async function openNodeData(cfg: ServerConfig, log: NodeLogger, signal?: AbortSignal): Promise<OpenedData> {
   const open = (o: Parameters<typeof RaftStorage.open>[1]) =>
     RaftStorage.open(cfg.dataDir, {...o, compactTrailing: cfg.snapshotCatchUpEntries})
   if (existsSync(join(cfg.dataDir, 'db'))) {
@@ -63,7 +63,7 @@ export async function openNodeData(cfg: ServerConfig, log: NodeLogger): Promise<
   }
   if (cfg.join !== undefined || cfg.initialClusterState === 'existing') {
     const mode: StartMode = cfg.join !== undefined ? 'join' : 'existing'
-    const info = cfg.join !== undefined ? await joinCluster(cfg, log) : await identifyCluster(cfg, log)
+    const info = cfg.join !== undefined ? await joinCluster(cfg, log, signal) : await identifyCluster(cfg, log, signal)
     const storage = await open({
       clusterId: info.clusterId, nodeId: cfg.id, create: true,
       bootstrap: {confState: EMPTY_CONF_STATE, members: info.members},

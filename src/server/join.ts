@@ -11,7 +11,8 @@
  *   --initial-cluster over their peer address (PeerInfo.Identify) and requires that this node
  *   was added already (`raftctl member add`).
  *
- * Both give up after JOIN_TIMEOUT_MS with one sentence saying what failed. The server may not use
+ * Both give up after JOIN_TIMEOUT_MS with one sentence saying what failed, and stop at once with
+ * StartAborted when the operator stops the node meanwhile (SIGINT/SIGTERM). The server may not use
  * src/client (DESIGN.md §1), so this file speaks gRPC directly with the generated clients.
  */
 import {type Client, credentials, Metadata, type ServiceError, status} from '@grpc/grpc-js'
@@ -43,7 +44,33 @@ function call<Req, Res>(fn: Unary<Req, Res>, req: Req): Promise<Res> {
   })
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+/**
+ * The node was asked to stop before it finished starting. Nothing was created locally; a MemberAdd
+ * the cluster accepted just before is picked up by the next start with the same id and peer URL.
+ */
+export class StartAborted extends Error {
+  readonly code = 'START_ABORTED'
+  constructor(message: string) {
+    super(message)
+    this.name = 'StartAborted'
+  }
+}
+
+const aborted = (what: string): StartAborted => new StartAborted(`stopped while ${what}`)
+
+/** Runs `p`, rejecting with StartAborted as soon as `signal` aborts. */
+function abortable<T>(p: Promise<T>, what: string, signal?: AbortSignal): Promise<T> {
+  if (signal === undefined) return p
+  if (signal.aborted) return Promise.reject(aborted(what))
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(aborted(what))
+    signal.addEventListener('abort', onAbort, {once: true})
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
+
+const sleep = (ms: number, what: string, signal?: AbortSignal): Promise<void> =>
+  abortable(new Promise((r) => setTimeout(r, ms)), what, signal)
 
 function toMembers(list: readonly MemberStatus[]): MemberInfo[] {
   return list.filter((s) => s.member !== undefined).map((s) => memberFromWire(s.member!))
@@ -59,19 +86,21 @@ async function withClient<C extends Client, T>(ctor: new (a: string, c: ReturnTy
 }
 
 /** Adds this node to the cluster at cfg.join as a learner; see the module comment. */
-export async function joinCluster(cfg: ServerConfig, log: NodeLogger): Promise<ClusterInfo> {
+export async function joinCluster(cfg: ServerConfig, log: NodeLogger, signal?: AbortSignal): Promise<ClusterInfo> {
   const deadline = Date.now() + JOIN_TIMEOUT_MS
+  const what = `joining the cluster at ${cfg.join}`
   let endpoint = cfg.join!
   let last = ''
   while (Date.now() < deadline) {
     try {
-      const res = await withClient(ClusterClient, endpoint, (c) => call<MemberAddRequest, MemberAddResponse>(c.memberAdd.bind(c), {
+      const res = await abortable(withClient(ClusterClient, endpoint, (c) => call<MemberAddRequest, MemberAddResponse>(c.memberAdd.bind(c), {
         id: cfg.id, name: cfg.name, peerUrls: [cfg.advertisePeer], clientUrls: [cfg.advertiseClient], isLearner: true, force: false,
-      }))
+      })), what, signal)
       log.info({event: 'joined', via: endpoint, clusterId: res.header?.clusterId, voters: res.confState?.voters,
         learners: res.confState?.learners}, 'the cluster added this node as a learner')
       return {clusterId: res.header!.clusterId, members: toMembers(res.members)}
     } catch (err) {
+      if (err instanceof StartAborted) throw err
       const se = err as ServiceError
       const hint = se.metadata?.get(LEADER_HINT_KEY)?.[0]
       if (se.code === status.FAILED_PRECONDITION && typeof hint === 'string' && hint !== '' && hint !== endpoint) {
@@ -83,7 +112,7 @@ export async function joinCluster(cfg: ServerConfig, log: NodeLogger): Promise<C
         throw new ConfigError(`--join ${cfg.join}: the cluster refused to add node ${cfg.id}: ${se.details ?? se.message}`)
       }
       last = se.details ?? se.message
-      await sleep(RETRY_MS)
+      await sleep(RETRY_MS, what, signal)
       endpoint = cfg.join!
     }
   }
@@ -105,18 +134,19 @@ async function rejoin(cfg: ServerConfig, endpoint: string, log: NodeLogger, why:
 }
 
 /** Asks the members of --initial-cluster who they are; see the module comment. */
-export async function identifyCluster(cfg: ServerConfig, log: NodeLogger): Promise<ClusterInfo> {
+export async function identifyCluster(cfg: ServerConfig, log: NodeLogger, signal?: AbortSignal): Promise<ClusterInfo> {
   const others = cfg.initialCluster.filter((m) => m.id !== cfg.id)
   if (others.length === 0) {
     throw new ConfigError(`--initial-cluster-state existing needs --initial-cluster to name at least one other member to ask`)
   }
   const deadline = Date.now() + JOIN_TIMEOUT_MS
   const problems = new Map<number, string>()
+  const what = 'asking the members of --initial-cluster who they are'
   while (Date.now() < deadline) {
     for (const peer of others) {
       try {
-        const res = await withClient(PeerInfoClient, peer.peerUrl, (c) =>
-          call<IdentifyRequest, IdentifyResponse>(c.identify.bind(c), {nodeId: cfg.id}))
+        const res = await abortable(withClient(PeerInfoClient, peer.peerUrl, (c) =>
+          call<IdentifyRequest, IdentifyResponse>(c.identify.bind(c), {nodeId: cfg.id})), what, signal)
         const members = (res.members?.members ?? []).map(memberFromWire)
         if (!members.some((m) => m.id === cfg.id)) {
           throw new ConfigError(`node ${peer.id} at ${peer.peerUrl} says node ${cfg.id} is not a member of cluster ${res.clusterId}; ` +
@@ -125,11 +155,11 @@ export async function identifyCluster(cfg: ServerConfig, log: NodeLogger): Promi
         log.info({event: 'identified', via: peer.peerUrl, clusterId: res.clusterId}, 'learned the cluster id from a member')
         return {clusterId: res.clusterId, members}
       } catch (err) {
-        if (err instanceof ConfigError) throw err
+        if (err instanceof ConfigError || err instanceof StartAborted) throw err
         problems.set(peer.id, (err as ServiceError).details ?? (err as Error).message)
       }
     }
-    await sleep(RETRY_MS)
+    await sleep(RETRY_MS, what, signal)
   }
   const detail = [...problems].map(([id, p]) => `node ${id}: ${p}`).join('; ')
   throw new ConfigError(`--initial-cluster-state existing: no member of --initial-cluster answered within ${JOIN_TIMEOUT_MS / 1000} s (${detail})`)

@@ -3,19 +3,22 @@
  * transport — driven by the serialized loop (loop.ts). A Ready is handled in this order:
  *
  *   1. soft state (leader, role) and term changes are noted and logged;
- *   2. a snapshot from the leader is restored (state machine, log reset, ConfState, members);
- *   3. entries and hard state are persisted in ONE synced batch (RaftStorage.persist);
- *   4. messages are sent (MsgSnapshot streamed by the Snapshotter, the rest queued on the
+ *   2. the Ready is made durable in ONE synced batch: with a snapshot from the leader,
+ *      KvStore.restoreSnapshot(meta, ready) writes the state machine, log reset, ConfState,
+ *      members AND the Ready's entries and hard state together; otherwise (or when the snapshot
+ *      is not newer than the applied index, so nothing is restored) RaftStorage.persist writes
+ *      the entries and hard state;
+ *   3. messages are sent (MsgSnapshot streamed by the Snapshotter, the rest queued on the
  *      transport) — only now, so nothing is acknowledged before it is durable;
- *   5. committed entries are applied (Applier) and their proposers settled;
- *   6. confirmed ReadIndex requests are resolved;
+ *   4. committed entries are applied (Applier) and their proposers settled;
+ *   5. confirmed ReadIndex requests are resolved;
  * then the loop calls advance(). Requests (requests.ts) enter the RawNode only through the loop.
  */
 import {randomInt} from 'node:crypto'
 import {status} from '@grpc/grpc-js'
 import type {KvStore} from '../kv/index.js'
 import {
-  type Message, MessageType, RawNode, type Ready, type SoftState, SnapshotStatus, StateRole,
+  type Message, MessageType, RawNode, type Ready, type SoftState, SnapshotOutOfDateError, SnapshotStatus, StateRole,
 } from '../raft/index.js'
 import type {RaftStorage} from '../storage/index.js'
 import {PeerServer, PeerTransport} from '../transport/index.js'
@@ -215,22 +218,34 @@ export class RaftNode {
       this.log.info({event: 'term-changed', term: rd.hardState.term, previous: this.term, vote: rd.hardState.vote}, 'term changed')
       this.term = rd.hardState.term
     }
-    if (rd.snapshot !== undefined) await this.restoreSnapshot(rd)
-    await this.storage.persist({entries: rd.entries, hardState: rd.hardState})
+    const restored = rd.snapshot !== undefined && await this.restoreSnapshot(rd)
+    if (!restored) await this.storage.persist({entries: rd.entries, hardState: rd.hardState})
     this.send(rd.messages)
     if (rd.committedEntries.length > 0) await this.applier.apply(this.rn, rd.committedEntries)
     for (const rs of rd.readStates) this.reads.resolve(bytesKey(rs.requestCtx), rs.index)
   }
 
-  private async restoreSnapshot(rd: Ready): Promise<void> {
+  /**
+   * Installs the Ready's snapshot together with its entries and hard state (one batch). Returns
+   * false, having written nothing, when the snapshot is not newer than the applied index; the
+   * caller then persists the entries and hard state on their own.
+   */
+  private async restoreSnapshot(rd: Ready): Promise<boolean> {
     const meta = rd.snapshot!.metadata
-    await this.kv.restoreSnapshot(meta)
+    try {
+      await this.kv.restoreSnapshot(meta, {entries: rd.entries, hardState: rd.hardState})
+    } catch (err) {
+      if (!(err instanceof SnapshotOutOfDateError)) throw err
+      this.log.warn({event: 'snapshot-skipped', index: meta.index, term: meta.term, reason: err.message}, 'snapshot not applied')
+      return false
+    }
     this.log.info({event: 'snapshot-applied', index: meta.index, term: meta.term, voters: meta.confState.voters,
       learners: meta.confState.learners, revision: this.kv.revision}, 'snapshot applied')
     this.proposals.rejectUpTo(meta.index, () => new Error(
       'this node caught up from a snapshot, so the outcome of the request is unknown; read the keys to check'))
     this.applied.advance(meta.index)
     this.syncPeers()
+    return true
   }
 
   private send(messages: readonly Message[]): void {

@@ -66,11 +66,22 @@ function shutdown(server: Server): Promise<void> {
   })
 }
 
+export interface StartOptions {
+  /**
+   * Aborting it while the node is still learning which cluster it joins (--join, or
+   * --initial-cluster-state existing) makes startServer reject with StartAborted at once.
+   */
+  readonly signal?: AbortSignal
+}
+
 /** Opens the data dir, starts the node and serves; see the module comment. */
-export async function startServer(cfg: ServerConfig, log: NodeLogger): Promise<RunningServer> {
+export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: StartOptions = {}): Promise<RunningServer> {
   log.info({event: 'starting', version: RAFTCTL_VERSION, id: cfg.id, nodeName: cfg.name, dataDir: cfg.dataDir,
-    listenClient: cfg.listenClient, listenPeer: cfg.listenPeer, tickMs: cfg.tickMs}, 'starting raftctl node')
-  const {storage, kv, mode} = await openNodeData(cfg, log)
+    listenClient: cfg.listenClient, listenPeer: cfg.listenPeer, advertiseClient: cfg.advertiseClient,
+    advertisePeer: cfg.advertisePeer, tickMs: cfg.tickMs, electionTicks: cfg.electionTicks,
+    heartbeatTicks: cfg.heartbeatTicks, snapshotCount: cfg.snapshotCount, snapshotCatchUpEntries: cfg.snapshotCatchUpEntries,
+    maxLearners: cfg.maxLearners}, 'starting raftctl node')
+  const {storage, kv, mode} = await openNodeData(cfg, log, opts.signal)
   let accepting = false
   let stopping: Promise<void> | undefined
   let exitCode = 0

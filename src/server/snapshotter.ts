@@ -47,6 +47,21 @@ export interface SnapshotterDeps {
   readonly applyTimeoutMs: number
 }
 
+/**
+ * The lowest log index compaction after a snapshot at `snapIndex` must keep, or undefined when
+ * nothing constrains it (a follower, or a leader without replicating followers). On the leader it
+ * is the first entry a follower in Replicate state still needs (match + 1), counting only the
+ * followers at most `snapshotCount` entries behind the snapshot: one further behind is served by
+ * the snapshot instead, so a stalled follower cannot make the log grow without bound. Followers
+ * in Probe or Snapshot state are not counted; the leader serves them from a snapshot if needed.
+ */
+export function compactionFloor(st: Status, snapIndex: number, snapshotCount: number): number | undefined {
+  const followers = [...(st.progress ?? new Map()).entries()]
+    .filter(([id, pr]) => id !== st.id && pr.match + snapshotCount >= snapIndex)
+    .map(([, pr]) => ({match: pr.match, replicating: pr.state === ProgressState.Replicate}))
+  return minRetainIndex(followers)
+}
+
 export class Snapshotter {
   private chain: Promise<unknown> = Promise.resolve()
   private creating = false
@@ -60,7 +75,9 @@ export class Snapshotter {
     const applied = this.d.storage.applied.index
     const snap = this.d.storage.snapshot(0, 0).metadata.index
     if (this.creating || this.closed || applied - snap < this.d.snapshotCount) return
-    void this.create('snapshot-count').catch(() => {})
+    // Entries applied while this snapshot is written may complete another interval with no
+    // Ready left to notice it, so look again once it is done.
+    void this.create('snapshot-count').then(() => this.maybeSnapshot(), () => {})
   }
 
   /** Takes a snapshot now (if anything was applied since the last one), then compacts. */
@@ -88,12 +105,9 @@ export class Snapshotter {
   }
 
   private async compact(snapIndex: number): Promise<void> {
-    const st = this.d.status()
-    const followers = [...(st.progress ?? new Map()).entries()]
-      .filter(([id, pr]) => id !== st.id && pr.match + this.d.snapshotCount >= snapIndex)
-      .map(([, pr]) => ({match: pr.match, replicating: pr.state === ProgressState.Replicate}))
+    const retain = compactionFloor(this.d.status(), snapIndex, this.d.snapshotCount)
     const before = this.d.storage.firstIndex()
-    const to = await this.d.storage.compact(snapIndex, {minRetainIndex: minRetainIndex(followers), trailing: this.d.trailing})
+    const to = await this.d.storage.compact(snapIndex, {minRetainIndex: retain, trailing: this.d.trailing})
     if (to + 1 > before) {
       this.d.log.info({event: 'log-compacted', firstIndex: to + 1, snapshotIndex: snapIndex}, 'raft log compacted')
     }

@@ -9,6 +9,7 @@
  */
 import {CompactedError, UnavailableError} from '../raft/errors.js'
 import type {Entry} from '../raft/types.js'
+import {entrySize} from '../raft/util.js'
 import type {IndexTerm} from './records.js'
 import {StorageMisuseError} from './errors.js'
 
@@ -51,7 +52,7 @@ export class MemoryLog {
     let size = 0
     for (let i = lo; i < hi; i++) {
       const e = this.ents[i - this.start.index - 1]
-      size += e.data.length + e.context.length
+      size += entrySize(e) // the core's measure, as MemoryStorage's limitSize uses
       if (out.length > 0 && maxSize !== undefined && size > maxSize) break
       out.push(e)
     }

@@ -39,6 +39,20 @@ export {type BatchSink, DEFAULT_COMPACT_TRAILING, type MembershipChange, OpList,
 
 export type {OpenOptions} from './open.js'
 
+/** The log and hard-state part of a Ready (what addReadyWrites writes). */
+export type ReadyWrites = Pick<PersistInput, 'entries' | 'hardState'>
+
+/** Bounds of a log holding entries [first, last]; empty when first = last + 1. */
+export interface LogBounds {
+  readonly first: number
+  readonly last: number
+}
+
+/** The (empty) log right after a snapshot at `index` is installed: it restarts at index + 1. */
+export function logBoundsAfterSnapshot(index: number): LogBounds {
+  return {first: index + 1, last: index}
+}
+
 export class RaftStorage implements Storage {
   private readonly log: MemoryLog
   private hs: HardState
@@ -159,43 +173,63 @@ export class RaftStorage implements Storage {
   // ---- writes ----
 
   /**
-   * Persists one Ready in ONE atomic batch with sync: true: a newer snapshot (which resets the
-   * log to it, see addSnapshotReset), the entries (replacing every existing entry at or after the
-   * first new index), and the hard state. A snapshot not newer than the latest one is ignored
-   * (KvStore.restoreSnapshot already applied it). Memory changes only after the write.
+   * Persists one Ready in ONE atomic batch with sync: true: a newer inline snapshot (which resets
+   * the log to it, see addSnapshotReset), the entries and the hard state (addReadyWrites). A
+   * snapshot not newer than the latest one is ignored. The server installs snapshot files with
+   * KvStore.restoreSnapshot(meta, ready) instead, which writes the same Ready writes into its
+   * restore batch. Memory changes only after the write.
    */
   persist(input: PersistInput): Promise<void> {
     const snap = input.snapshot
     const run = async (): Promise<void> => {
       const ops = new OpList()
       const after: Array<() => void> = []
-      let first = this.log.firstIndex()
-      let last = this.log.lastIndex()
+      let base = this.logBounds()
       if (snap !== undefined && snap.metadata.index > this.snap.metadata.index) {
         after.push(this.addSnapshotReset(ops, snap, undefined))
-        first = snap.metadata.index + 1
-        last = snap.metadata.index
+        base = logBoundsAfterSnapshot(snap.metadata.index)
       }
-      const plan = planAppend(first, last, input.entries ?? [])
-      for (let i = plan.deleteFrom; i <= plan.deleteTo; i++) ops.del(logKey(i))
-      for (const e of plan.put) ops.put(logKey(e.index), encodeEntry(e))
-      const newLast = plan.put.length > 0 ? plan.put[plan.put.length - 1].index : last
-      let hs = input.hardState
-      if (hs !== undefined) {
-        checkHardState(hs)
-        if (hs.commit > newLast) {
-          throw new StorageMisuseError(`hard state commit ${hs.commit} is beyond the last log index ${newLast}`)
-        }
-        hs = {term: hs.term, vote: hs.vote, commit: hs.commit}
-        ops.put(HARD_STATE_KEY, encodeHardState(hs))
-      }
+      after.push(this.addReadyWrites(ops, input, base))
       if (ops.ops.length === 0) return
       await this.db.write(ops.ops, {sync: true})
       for (const f of after) f()
-      this.log.append(plan.put)
-      if (hs !== undefined) this.hs = hs
     }
     return snap === undefined ? this.logLock.run(run) : this.exclusiveAll(run)
+  }
+
+  /** The log's current bounds: entries [first, last] (first = last + 1 when empty). */
+  logBounds(): LogBounds {
+    return {first: this.log.firstIndex(), last: this.log.lastIndex()}
+  }
+
+  /**
+   * Adds a Ready's log and hard-state writes to `target` (an OpList or a ChainedBatch), for a log
+   * holding [base.first, base.last] when the batch is written (logBoundsAfterSnapshot when the
+   * same batch installs a snapshot): every entry at or after the first new index is replaced, a
+   * conflicting suffix beyond the last new entry is deleted (Raft §5.3), and the hard state is
+   * written. Everything is checked before anything is added, so a refused Ready adds nothing.
+   * Returns the function that updates memory once the batch committed (run it after the reset's,
+   * if any). Must run inside the log lock (persist) or exclusiveAll (snapshot restore).
+   */
+  addReadyWrites(target: BatchSink, ready: ReadyWrites, base: LogBounds): () => void {
+    const plan = planAppend(base.first, base.last, ready.entries ?? [])
+    const newLast = plan.put.length > 0 ? plan.put[plan.put.length - 1].index : base.last
+    let hs = ready.hardState
+    if (hs !== undefined) {
+      checkHardState(hs)
+      if (hs.commit > newLast) {
+        throw new StorageMisuseError(`hard state commit ${hs.commit} is beyond the last log index ${newLast}`)
+      }
+      hs = {term: hs.term, vote: hs.vote, commit: hs.commit}
+    }
+    for (let i = plan.deleteFrom; i <= plan.deleteTo; i++) target.del(logKey(i))
+    for (const e of plan.put) target.put(logKey(e.index), encodeEntry(e))
+    if (hs !== undefined) target.put(HARD_STATE_KEY, encodeHardState(hs))
+    const newHs = hs
+    return () => {
+      this.log.append(plan.put)
+      if (newHs !== undefined) this.hs = newHs
+    }
   }
 
   /**
@@ -304,8 +338,10 @@ export class RaftStorage implements Storage {
    * Adds to `sink` everything that installs `snap` as the node's state, except the state-machine
    * data: the log reset (every entry deleted, the log restarts after the snapshot), the snapshot
    * record, its ConfState, the applied index = snapshot index, the hard state's commit raised to
-   * the snapshot index, and (when given) the member list replacing the current one. Returns the
-   * function that updates memory once the batch committed. Must run inside exclusiveAll().
+   * the snapshot index (and its term to the snapshot's term, with the vote cleared), and (when
+   * given) the member list replacing the current one. A Ready's own hard state, added after
+   * this with addReadyWrites, overrides that one in the batch. Returns the function that updates
+   * memory once the batch committed. Must run inside exclusiveAll().
    */
   addSnapshotReset(sink: BatchSink, snap: Snapshot, members: readonly MemberInfo[] | undefined): () => void {
     const meta = snap.metadata
@@ -316,7 +352,13 @@ export class RaftStorage implements Storage {
     sink.put(LOG_START_KEY, encodeIndexTerm(start))
     sink.put(SNAPSHOT_KEY, encodeSnapshot(snap))
     sink.put(APPLIED_KEY, encodeIndexTerm(start))
-    const hs = {...this.hs, commit: Math.max(this.hs.commit, meta.index), term: Math.max(this.hs.term, meta.term)}
+    // A vote belongs to its term: when the snapshot raises the term, the old vote (cast in an
+    // earlier term) must not become a vote in the new one, so it is cleared (Raft §5.2).
+    const raised = meta.term > this.hs.term
+    const hs = {
+      term: raised ? meta.term : this.hs.term, vote: raised ? 0 : this.hs.vote,
+      commit: Math.max(this.hs.commit, meta.index),
+    }
     sink.put(HARD_STATE_KEY, encodeHardState(hs))
     const change: MembershipChange = members === undefined
       ? {confState: meta.confState}

@@ -32,15 +32,15 @@ export function checkHeader(self: ReceiverIdentity, h: PeerHeader | undefined, w
   }
   if (h.clusterId !== self.clusterId) {
     throw new PeerRefusal(status.FAILED_PRECONDITION,
-      `node ${self.nodeId} belongs to cluster ${self.clusterId}, not to cluster ${h.clusterId} of sender node ${h.from}`)
+      `node ${self.nodeId} belongs to cluster ${self.clusterId}, not to cluster ${h.clusterId} of sender node ${h.from}`, h.from)
   }
   if (h.to !== self.nodeId) {
     throw new PeerRefusal(status.FAILED_PRECONDITION,
-      `this is node ${self.nodeId}, not node ${h.to}; node ${h.from} has a stale address for node ${h.to}`)
+      `this is node ${self.nodeId}, not node ${h.to}; node ${h.from} has a stale address for node ${h.to}`, h.from)
   }
   if (h.from === self.nodeId || !self.isKnownPeer(h.from)) {
     throw new PeerRefusal(status.PERMISSION_DENIED,
-      `node ${h.from} is not a member of cluster ${self.clusterId} as node ${self.nodeId} knows it (removed or not yet added)`)
+      `node ${h.from} is not a member of cluster ${self.clusterId} as node ${self.nodeId} knows it (removed or not yet added)`, h.from)
   }
   return h
 }
@@ -51,16 +51,16 @@ export function checkMessage(self: ReceiverIdentity, h: PeerHeader, w: wire.Mess
   try {
     m = messageFromWire(w)
   } catch (err) {
-    throw new PeerRefusal(status.INVALID_ARGUMENT, `${pos} does not decode: ${errorMessage(err)}`)
+    throw new PeerRefusal(status.INVALID_ARGUMENT, `${pos} does not decode: ${errorMessage(err)}`, h.from)
   }
   if (isLocalOnly(m.msgType)) {
-    throw new PeerRefusal(status.INVALID_ARGUMENT, `${pos} is a ${MessageType[m.msgType]}, which never travels between nodes`)
+    throw new PeerRefusal(status.INVALID_ARGUMENT, `${pos} is a ${MessageType[m.msgType]}, which never travels between nodes`, h.from)
   }
   if (m.from !== h.from) {
-    throw new PeerRefusal(status.PERMISSION_DENIED, `${pos} claims to be from node ${m.from} on a stream from node ${h.from}`)
+    throw new PeerRefusal(status.PERMISSION_DENIED, `${pos} claims to be from node ${m.from} on a stream from node ${h.from}`, h.from)
   }
   if (m.to !== self.nodeId) {
-    throw new PeerRefusal(status.FAILED_PRECONDITION, `${pos} is addressed to node ${m.to}, but this is node ${self.nodeId}`)
+    throw new PeerRefusal(status.FAILED_PRECONDITION, `${pos} is addressed to node ${m.to}, but this is node ${self.nodeId}`, h.from)
   }
   return m
 }

@@ -28,7 +28,8 @@ export class TransportError extends Error {
  * snapshot the receiver could not store or apply.
  */
 export class PeerRefusal extends Error {
-  constructor(readonly grpcCode: status, message: string) {
+  /** `peer` is the sender the refused call claims to be from, when its header said so. */
+  constructor(readonly grpcCode: status, message: string, readonly peer?: number) {
     super(message)
     this.name = 'PeerRefusal'
   }

@@ -89,6 +89,7 @@ export function describeMessage(m: Message): string {
   let s = `${m.from}->${m.to} ${MessageType[m.msgType]} Term:${m.term} Log:${m.logTerm}/${m.index}`
   if (m.reject) s += ` Rejected (Hint: ${m.rejectHint})`
   if (m.commit !== 0) s += ` Commit:${m.commit}`
+  if (m.commitTerm !== 0) s += ` CommitTerm:${m.commitTerm}`
   if (m.context.length > 0) s += ` Context:${quote(m.context)}`
   if (m.entries.length > 0) s += ` Entries:[${m.entries.map(describeEntry).join(', ')}]`
   if (m.snapshot !== undefined) s += ` Snapshot: ${describeSnapshot(m.snapshot)}`

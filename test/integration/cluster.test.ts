@@ -7,7 +7,7 @@
  * voter is demoted; a voter is replaced through an explicit joint change left with LeaveJoint.
  */
 import {expect} from 'chai'
-import {MemberStatus_Role} from '../../src/generated/raftctl/v1/cluster.js'
+import {MemberStatus_ProgressState, MemberStatus_Role} from '../../src/generated/raftctl/v1/cluster.js'
 import {bytesToString, type RaftctlClient, type WatchBatch, type WatchStream} from '../../src/client/index.js'
 import {ensureBuilt, sleep, stopAll, TestCluster, waitFor} from './harness.js'
 
@@ -107,6 +107,27 @@ describe('integration: a three-node cluster', function () {
     expect(r.header!.memberId).to.equal(leader)
   })
 
+  it('lists every member with role, peer URL, leader flag and the leader\'s progress, even through a follower', async () => {
+    const follower = cluster.client([notLeader([1, 2, 3])])
+    const list = await waitFor('every member replicating, with its client URL published', async () => {
+      const l = await follower.memberList()
+      return l.members.every((x) => x.progressState === MemberStatus_ProgressState.REPLICATE && x.member!.clientUrls.length > 0) ? l : undefined
+    })
+    expect(list.header!.memberId, 'answered by the leader').to.equal(leader)
+    const last = (await client.status(cluster.node(leader).client)).raftLastIndex
+    for (const x of list.members) {
+      const id = x.member!.id
+      expect(x.role).to.equal(MemberStatus_Role.VOTER)
+      expect(x.isLeader).to.equal(id === leader)
+      expect(x.member!.peerUrls).to.deep.equal([cluster.node(id).peer])
+      expect(x.member!.clientUrls).to.deep.equal([cluster.node(id).client])
+      expect(x.matchIndex).to.be.within(2, last)
+    }
+    const local = await follower.memberList({endpoint: follower.endpoints[0]})
+    expect(local.header!.memberId).to.not.equal(leader)
+    expect(local.members.map((x) => x.progressState)).to.deep.equal(Array(3).fill(MemberStatus_ProgressState.PROGRESS_UNKNOWN))
+  })
+
   let killed: number
   let watched: ReturnType<typeof collect>
   let watch: WatchStream
@@ -120,10 +141,26 @@ describe('integration: a three-node cluster', function () {
     writer = new Writer(cluster.client([1, 2, 3]), 'w/').start()
     await waitFor('20 acknowledged writes', () => writer.acked.length >= 20)
     killed = leader
-    await cluster.node(killed).stop('SIGKILL')
     const survivors = [1, 2, 3].filter((id) => id !== killed)
+    const downWarnings = (id: number): number =>
+      cluster.node(id).events('peer-unreachable').filter((e) => e.peer === killed && e.level === 40).length
+    const warnedBefore = survivors.map(downWarnings)
+    await cluster.node(killed).stop('SIGKILL')
     leader = await cluster.waitLeader(survivors)
     expect(leader).to.not.equal(killed)
+    const nl = cluster.node(leader)
+    expect(nl.events('became-leader').length, 'the new leader logs became-leader').to.be.greaterThan(0)
+    const term = (await client.status(nl.client)).raftTerm
+    expect(nl.events('term-changed').map((e) => e.term), 'the term change is logged').to.include(term)
+    for (const [i, id] of survivors.entries()) {
+      await waitFor(`node ${id} to log (once, as a warning) that node ${killed} is unreachable`, () =>
+        downWarnings(id) === warnedBefore[i] + 1)
+    }
+    let refused: unknown
+    await client.memberAdd({id: 9, peerUrls: ['127.0.0.1:1']}).catch((e) => { refused = e })
+    expect((refused as {codeName?: string})?.codeName, 'a voter add with a member down').to.equal('FAILED_PRECONDITION')
+    expect((refused as Error).message).to.equal('adding voter 9 would leave 4 voters, which need 3 for a quorum, ' +
+      'but only 2 of them are reachable now; add the node as a learner first, or pass force')
     const before = writer.acked.length
     await waitFor('20 more acknowledged writes after the failover', () => writer.acked.length >= before + 20)
     await writer.stop()
@@ -183,6 +220,14 @@ describe('integration: a three-node cluster', function () {
     const st = await client.status(n.client)
     expect(st.snapshotIndex, 'the learner was initialized from a snapshot').to.be.greaterThan(1)
     expect(n.lines('snapshot-applied').length).to.be.greaterThan(0)
+    expect(n.events('snapshot-received').some((e) => e.index === st.snapshotIndex || (e.index as number) > 1)).to.equal(true)
+    const voterNodes = [1, 2, 3].map((id) => cluster.node(id))
+    expect(voterNodes.some((v) => v.events('snapshot-sent').some((e) => e.peer === learner)), 'a leader logs snapshot-sent').to.equal(true)
+    for (const v of voterNodes) {
+      const added = v.events('conf-change-applied').filter((e) => (e.learners as number[]).includes(learner))
+      expect(added.length, `node ${v.spec.id} logs the conf change that added the learner`).to.be.greaterThan(0)
+      expect(added[0].changes).to.deep.equal([`AddLearnerNode(${learner})`])
+    }
     const promoted = await client.memberPromote(learner)
     expect(promoted.message).to.equal('')
     expect(promoted.confState!.voters).to.deep.equal([1, 2, 3, 4])
@@ -231,14 +276,43 @@ describe('integration: a three-node cluster', function () {
       return m !== undefined && m.matchIndex > 0 && m.lag <= 2
     }, {timeoutMs: 60_000})
     expect((await client.put('in-joint', 'ok')).header!.revision).to.be.greaterThan(0)
+    // The outgoing voter stops before the joint configuration is left (the rest of the outgoing
+    // voters still form its quorum), so it never learns that it was removed.
+    expect(await cluster.node(removed).stop('SIGTERM')).to.equal(0)
     const left = await client.leaveJoint()
     expect(left.confState!.voters).to.deep.equal(incoming)
     expect(left.confState!.votersOutgoing).to.deep.equal([])
     expect(left.members.map((m) => m.member!.id)).to.not.include(removed)
-    await cluster.node(removed).stop('SIGTERM')
     const kv = await client.get('in-joint', {endpoint: n5.client})
     expect(bytesToString(kv!.value)).to.equal('ok')
     expect(n5.lines('identified')).to.have.length(1)
+    replaced = {removed, voters: incoming}
+  })
+
+  let replaced: {removed: number, voters: number[]}
+
+  it('refuses and logs the messages of a removed member, never stepping them', async () => {
+    const {removed, voters: current} = replaced
+    leader = await cluster.waitLeader(current)
+    const before = await client.status(cluster.node(leader).client)
+    const stale = cluster.node(removed)
+    stale.output = ''
+    stale.start()
+    // Restarted from disk, it still believes it is a voter of the joint configuration: it
+    // campaigns, and every member refuses its messages at the transport.
+    for (const id of current) {
+      await waitFor(`node ${id} to refuse the removed node ${removed}`, () =>
+        cluster.node(id).events('peer-refused').some((e) => e.peer === removed && e.code === 'PERMISSION_DENIED' &&
+          /is not a member of cluster/.test(String(e.reason))), {timeoutMs: 15_000})
+    }
+    await waitFor(`node ${removed} to log that its streams are refused`, () =>
+      stale.events('peer-stream-refused').some((e) => e.code === 'PERMISSION_DENIED'))
+    const after = await client.status(cluster.node(leader).client)
+    expect(after.leader, 'the leader is undisturbed').to.equal(leader)
+    expect(after.raftTerm, 'the term is unchanged').to.equal(before.raftTerm)
+    const list = await client.memberList({endpoint: cluster.node(leader).client})
+    expect(list.members.map((m) => m.member!.id)).to.not.include(removed)
+    expect(await stale.stop('SIGINT')).to.equal(0)
   })
 
   it('transfers leadership to another voter', async () => {
@@ -248,5 +322,26 @@ describe('integration: a three-node cluster', function () {
     expect(r.leader).to.equal(target)
     expect((await client.status(cluster.node(target).client)).leader).to.equal(target)
     expect((await client.put('after-transfer', 'ok')).header!.memberId).to.equal(target)
+  })
+
+  it('serves linearizable reads only with a quorum, serializable reads always, and stops cleanly', async () => {
+    const current = await voters()
+    const [survivor, ...others] = current
+    const pinned = cluster.client([survivor], 1500)
+    for (const id of others) expect(await cluster.node(id).stop('SIGTERM'), `node ${id} exits 0 on SIGTERM`).to.equal(0)
+    for (const id of others) expect(cluster.node(id).lines('stopped')).to.have.length(1)
+    let err: unknown
+    await pinned.get('after-transfer').catch((e) => { err = e })
+    expect(err, 'a linearizable read without a quorum fails').to.be.instanceOf(Error)
+    expect(['UNAVAILABLE', 'DEADLINE_EXCEEDED']).to.include((err as {codeName?: string}).codeName)
+    const kv = await pinned.get('after-transfer', {serializable: true})
+    expect(bytesToString(kv!.value)).to.equal('ok')
+    let writeErr: unknown
+    await pinned.put('no-quorum', 'x').catch((e) => { writeErr = e })
+    expect(['UNAVAILABLE', 'DEADLINE_EXCEEDED'], 'a write without a quorum fails').to.include((writeErr as {codeName?: string})?.codeName)
+    expect((writeErr as Error).message).to.not.match(/\n/)
+    const health = await pinned.health(cluster.node(survivor).client)
+    expect(health.healthy, 'a node without a quorum is unhealthy').to.equal(false)
+    expect(health.reason).to.match(/knows no leader|no quorum confirmed a read/)
   })
 })

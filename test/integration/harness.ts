@@ -2,8 +2,9 @@
  * Integration harness: real `raftctl server start` processes (the built CLI, bin/run.js) on
  * 127.0.0.1 with free ports and temporary data dirs, and the typed client to drive them.
  *
- * - ensureBuilt() compiles src/ to dist/ when dist is missing or older than src (CI builds right
- *   before the tests, so there it does nothing).
+ * - ensureBuilt() compiles src/ to dist/ and regenerates oclif.manifest.json (what `npm run build`
+ *   does) when dist is missing or older than src (CI builds right before the tests, so there it
+ *   does nothing).
  * - Every process is tracked by pid; stopAll() (call it in after hooks) kills what is left with
  *   SIGKILL and removes the temporary directories.
  * - Every wait is bounded in time and attempts (waitFor).
@@ -39,6 +40,9 @@ export function ensureBuilt(): void {
   try {
     execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
       {cwd: REPO_ROOT, stdio: 'pipe', timeout: 180_000})
+    // The command manifest lists every command and flag; a stale one would hide new ones.
+    execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'oclif', 'bin', 'run.js'), 'manifest'],
+      {cwd: REPO_ROOT, stdio: 'pipe', timeout: 120_000})
   } catch (err) {
     if (!existsSync(BUILT_START)) throw new Error(`building dist/ failed: ${(err as {stdout?: Buffer}).stdout?.toString() ?? err}`)
   }
@@ -165,6 +169,17 @@ export class NodeProc {
   /** Log lines containing `event` (text format: `"event":"<event>"`). */
   lines(event: string): string[] {
     return this.output.split('\n').filter((l) => l.includes(`"event":"${event}"`))
+  }
+
+  /** The structured fields of every JSON log line of `event` (needs --log-format json). */
+  events(event: string): Array<Record<string, unknown>> {
+    return this.lines(event).flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>]
+      } catch {
+        return []
+      }
+    })
   }
 }
 

@@ -6,6 +6,7 @@ import {
   fileChunks, inspectSnapshotFile, parseSnapshot, prefixEnd, SnapshotFileError, verifySnapshot,
   writeFileAtomic,
 } from '../../src/kv/index.js'
+import {CHUNK_BYTES} from '../../src/kv/snapshot_format.js'
 import {SnapshotOutOfDateError} from '../../src/raft/errors.js'
 import {EMPTY_CONF_STATE} from '../../src/raft/types.js'
 import {TempDirs, rejects} from '../storage/helpers.js'
@@ -113,6 +114,35 @@ describe('kv/snapshots', function () {
     for await (const item of parseSnapshot(fileChunks(path), path)) if (item.kind === 'kv') kvs.push(item.kv)
     expect(kvs).to.deep.equal(before)
     expect((await inspectSnapshotFile(path)).revision).to.equal(rev)
+  })
+
+  it('streams the image in bounded chunks, never as one buffer the size of the data', async () => {
+    const a = await node()
+    const value = 'v'.repeat(1000)
+    for (let t = 0; t < 6; t++) {
+      await a.txn({success: Array.from({length: 100}, (_, i) => putOp(`big/${t}/${String(i).padStart(3, '0')}`, value))})
+    }
+    const exp = await a.kv.exportSnapshot()
+    const sizes: number[] = []
+    const parts: Uint8Array[] = []
+    for (;;) {
+      const r = await exp.chunks.next()
+      if (r.done) {
+        expect(r.value.size).to.equal(sizes.reduce((x, y) => x + y, 0))
+        break
+      }
+      sizes.push(r.value.length)
+      parts.push(r.value)
+    }
+    const total = sizes.reduce((x, y) => x + y, 0)
+    expect(total).to.be.greaterThan(600 * 1000) // 600 records of 1 KB
+    // No chunk holds more than one chunk's worth plus one record (about 1 KB here).
+    expect(Math.max(...sizes)).to.be.at.most(CHUNK_BYTES + 2048)
+    expect(sizes.length).to.be.at.least(Math.floor(total / (CHUNK_BYTES + 2048)))
+    async function* replay(): AsyncGenerator<Uint8Array> {
+      yield* parts
+    }
+    expect((await verifySnapshot(replay(), 'stream')).header.keyCount).to.equal(600)
   })
 
   it('creates a snapshot only when there is something new, compacts behind it and prunes old files', async () => {

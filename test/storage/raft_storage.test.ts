@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {CompactedError, SnapshotOutOfDateError, UnavailableError} from '../../src/raft/errors.js'
 import {EMPTY_CONF_STATE} from '../../src/raft/types.js'
-import {LOG_PREFIX, logKey, prefixRangeEnd, logIndexOf} from '../../src/storage/keys.js'
+import {LOG_PREFIX, logKey, memberKey, prefixRangeEnd, logIndexOf} from '../../src/storage/keys.js'
 import {Db} from '../../src/storage/db.js'
 import {RaftStorage, StorageMisuseError} from '../../src/storage/index.js'
 import {TempDirs, ents, rejects} from './helpers.js'
@@ -141,6 +141,24 @@ describe('storage/RaftStorage', () => {
     await r.close()
   })
 
+  it('clears the vote when a snapshot restore raises the term, also on disk (regression)', async () => {
+    // A snapshot persisted without the Ready's hard state (persist({snapshot}) alone) must not
+    // leave the vote of term 1 standing as a vote in term 3, on disk or in memory.
+    const dir = tmp.make()
+    const s = await create(dir)
+    await s.persist({entries: ents(1, 2, 1), hardState: {term: 1, vote: 2, commit: 1}})
+    await s.persist({snapshot: {data: new Uint8Array(0), metadata: {index: 5, term: 3, confState: CS}}})
+    expect(s.hardState).to.deep.equal({term: 3, vote: 0, commit: 5})
+    // A snapshot of the current (or an older) term keeps the vote.
+    await s.persist({hardState: {term: 4, vote: 3, commit: 5}})
+    await s.persist({snapshot: {data: new Uint8Array(0), metadata: {index: 8, term: 4, confState: CS}}})
+    expect(s.hardState).to.deep.equal({term: 4, vote: 3, commit: 8})
+    await s.close()
+    const r = await RaftStorage.open(dir)
+    expect(r.hardState).to.deep.equal({term: 4, vote: 3, commit: 8})
+    await r.close()
+  })
+
   describe('compaction', () => {
     it('deletes the range before the snapshot minus the trailing count, in one batch', async () => {
       const dir = tmp.make()
@@ -180,6 +198,13 @@ describe('storage/RaftStorage', () => {
     it('uses a default trailing count of 10,000', async () => {
       const s = await create(tmp.make())
       expect(s.compactTrailing).to.equal(10_000)
+      await s.persist({entries: ents(1, 10_020, 1), hardState: {term: 1, vote: 1, commit: 10_020}})
+      await s.recordSnapshot({index: 10_015, term: 1, confState: CS})
+      expect(await s.compact(10_020)).to.equal(15) // min(10,020, snapshot 10,015) - 10,000
+      expect(s.firstIndex()).to.equal(16)
+      const onDisk = await logKeysOnDisk(s)
+      expect(onDisk[0]).to.equal(16)
+      expect(onDisk).to.have.length(10_005)
       await s.close()
     })
   })
@@ -268,6 +293,32 @@ describe('storage/RaftStorage', () => {
       await db3.close()
       const e = await rejects(RaftStorage.open(dir))
       expect(e.message).to.contain(dir).and.contain('"r/hardstate"').and.contain('eraftpb.HardState')
+    })
+
+    it('refuses every kind of undecodable record, naming the data dir, the key and the problem', async () => {
+      const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
+      const garbage = new Uint8Array([0xff, 0xff, 0xff, 0x07])
+      const cases: Array<[Uint8Array, string, RegExp]> = [
+        [enc('r/ident'), '"r/ident"', /expected 17 bytes, found 4/],
+        [enc('r/confstate'), '"r/confstate"', /eraftpb\.ConfState/],
+        [enc('r/snapshot'), '"r/snapshot"', /eraftpb\.Snapshot/],
+        [enc('r/logstart'), '"r/logstart"', /expected 16 bytes, found 4/],
+        [enc('r/applied'), '"r/applied"', /expected 16 bytes, found 4/],
+        [memberKey(2), '"m/" + 0x0000000000000002', /raftctl\.v1\.Member/],
+        [enc('m/abc'), '"m/" + 0x616263', /a member key is "m\/" \+ 8-byte id/],
+        [enc('l/abc'), 'log entry "l/" + 0x616263', /a log key is "l\/" \+ 8-byte index/],
+      ]
+      for (const [key, name, problem] of cases) {
+        const dir = tmp.make()
+        const s = await create(dir)
+        await s.close()
+        const db = await Db.open(`${dir}/db`, {createIfMissing: false})
+        await db.write([{type: 'put', key, value: garbage}])
+        await db.close()
+        const e = await rejects(RaftStorage.open(dir))
+        expect(e, name).to.have.property('code', 'STORAGE_CORRUPT')
+        expect(e.message, name).to.contain(`data dir ${dir}: record `).and.contain(name).and.match(problem)
+      }
     })
 
     it('refuses a database that has data but no identity record', async () => {

@@ -57,9 +57,21 @@ describe('transport: refused peers and messages', () => {
       expect(b.received.map((m) => m.index), 'only the batch before the bad one').to.deep.equal([1])
       const logged = b.events('peer-refused')
       expect(logged).to.have.length(1)
-      expect(logged[0].fields).to.include({call: 'stream', code: status[code]})
+      expect(logged[0].fields).to.include({call: 'stream', code: status[code], peer: what === 'an unknown sender' ? 5 : 1})
     })
   }
+
+  it('logs the sender of a first batch it refuses (a removed member), and delivers nothing', async () => {
+    const b = await receiver()
+    b.known.delete(1)
+    const err = await rawStream(b.port, [batchBytes(header, [app(1, 2, 1)])])
+    expect(status[err!.code]).to.equal('PERMISSION_DENIED')
+    expect(b.received).to.deep.equal([])
+    expect(b.events('peer-refused').map((l) => l.fields)).to.deep.equal([{
+      call: 'stream', peer: 1, code: 'PERMISSION_DENIED',
+      reason: 'node 1 is not a member of cluster 7 as node 2 knows it (removed or not yet added)',
+    }])
+  })
 
   it('refuses a stream whose sender changes between batches', async () => {
     const b = await receiver()

@@ -124,7 +124,7 @@ describe('transport: snapshot transfer', () => {
     expect((err as Error).message).to.match(/node 1 is not a member of cluster 7/)
     expect(called).to.equal(false)
     expect(a.snapshotStatus).to.deep.equal([[2, false]])
-    expect(b.events('peer-refused')[0].fields).to.include({call: 'snapshot', code: 'PERMISSION_DENIED'})
+    expect(b.events('peer-refused')[0].fields).to.include({call: 'snapshot', code: 'PERMISSION_DENIED', peer: 1})
   })
 
   it('refuses sendSnapshot of something that is not a MsgSnapshot, or to an unknown peer', async () => {

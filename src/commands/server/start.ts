@@ -3,7 +3,8 @@ import {describeError} from '../../cli/errors.js'
 import {SETTINGS, type SettingName} from '../../server/config.js'
 import {resolveServerConfig} from '../../server/config_resolve.js'
 import {createLogger} from '../../server/logger.js'
-import {startServer} from '../../server/server.js'
+import {StartAborted} from '../../server/join.js'
+import {type RunningServer, startServer} from '../../server/server.js'
 
 /** Operator-facing help of each setting; every one is also RAFTCTL_<NAME> and a config file key. */
 const HELP: Record<SettingName, string> = {
@@ -59,10 +60,24 @@ export default class ServerStart extends Command {
     }
     const cfg = resolveServerConfig(given, process.env, flags.config)
     const log = createLogger({level: cfg.logLevel, format: cfg.logFormat, nodeId: cfg.id})
-    const server = await startServer(cfg, log)
-    const onSignal = (signal: NodeJS.Signals): void => void server.stop(`received ${signal}`)
+    // A signal while the node starts (a --join can wait up to a minute for the cluster) stops the
+    // start cleanly; once it serves, it stops the node (finish the batch in flight, close RocksDB).
+    const starting = new AbortController()
+    let server: RunningServer | undefined
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (server === undefined) starting.abort(signal)
+      else void server.stop(`received ${signal}`)
+    }
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
+    try {
+      server = await startServer(cfg, log, {signal: starting.signal})
+    } catch (err) {
+      if (!(err instanceof StartAborted)) throw err
+      log.info({event: 'stopped', exitCode: 0, reason: err.message}, 'stopped before the node started serving')
+      process.exit(0)
+    }
+    if (starting.signal.aborted) void server.stop(`received ${String(starting.signal.reason)}`)
     const code = await server.done
     process.exit(code)
   }

@@ -33,6 +33,8 @@ const RAFT_STATE: Record<StateRole, StatusResponse_RaftState> = {
 }
 
 const BLOB_BYTES = 1 << 20
+/** Part of a Health call's deadline kept for answering "unhealthy" after a failed ReadIndex. */
+const HEALTH_ANSWER_MARGIN_MS = 250
 
 /** The size in bytes of the files of a directory tree. */
 async function dirSize(dir: string): Promise<number> {
@@ -87,7 +89,8 @@ async function health(node: RaftNode, serializable: boolean, ms: number): Promis
   if (node.leaderId === 0) return {...base, healthy: false, reason: `node ${node.id} knows no leader`}
   if (serializable) return {...base, healthy: true, reason: ''}
   try {
-    await readBarrier(node, Math.min(ms, 5000))
+    // Leave part of the caller's deadline for the answer, so an unhealthy node says why.
+    await readBarrier(node, Math.max(1, Math.min(ms - HEALTH_ANSWER_MARGIN_MS, 5000)))
     return {...base, healthy: true, reason: ''}
   } catch (err) {
     return {...base, healthy: false, reason: `no quorum confirmed a read: ${(err as Error).message}`}

@@ -6,8 +6,9 @@
 // Environment:
 //   RAFT_PROPERTY_RUNS=N      number of scenarios (default 300, a few seconds)
 //   RAFT_PROPERTY_SEED=S      fast-check seed (default fixed, so CI is deterministic); "random"
-//                             draws a new seed each run to explore
+//                             draws a new seed each run to explore (printed in the title)
 //   RAFT_PROPERTY_PATH=P      with the seed of a failure, replays just the shrunk counterexample
+//   RAFT_PROPERTY_ACTIONS=N   the most actions per scenario (default 500; at least 100)
 // A failure prints the seed, the path, the shrunk scenario, the broken property with the last
 // steps, and the command that replays it.
 import {expect} from 'chai'
@@ -26,17 +27,23 @@ function envInt(name: string, dflt: number): number {
 const DEFAULT_SEED = 20250101
 
 const RUNS = envInt('RAFT_PROPERTY_RUNS', 300)
-const SEED = process.env.RAFT_PROPERTY_SEED === 'random' ? undefined : envInt('RAFT_PROPERTY_SEED', DEFAULT_SEED)
+const MAX_ACTIONS = Math.max(100, envInt('RAFT_PROPERTY_ACTIONS', 500))
+// A random seed is drawn here rather than by fast-check so that it is printed in the test title
+// of passing runs too (a record of what a long exploration covered).
+const SEED = process.env.RAFT_PROPERTY_SEED === 'random'
+  ? Math.floor(Math.random() * 0x7fffffff)
+  : envInt('RAFT_PROPERTY_SEED', DEFAULT_SEED)
 
 describe('raft property: safety under faults and membership changes, liveness after healing', function () {
   this.timeout(0)
 
-  it(`holds for ${RUNS} random scenarios over MemoryStorage (seed ${SEED ?? 'random'})`, async () => {
+  it(`holds for ${RUNS} random scenarios over MemoryStorage (seed ${SEED})`, async () => {
     const runs = await checkRaftProperty(memoryStorageFactory, {
       runs: RUNS,
-      ...(SEED !== undefined ? {seed: SEED} : {}),
+      seed: SEED,
+      maxActions: MAX_ACTIONS,
       ...(process.env.RAFT_PROPERTY_PATH !== undefined ? {path: process.env.RAFT_PROPERTY_PATH} : {}),
-      replay: `RAFT_PROPERTY_SEED=SEED RAFT_PROPERTY_PATH="PATH" RAFT_PROPERTY_RUNS=${RUNS} ` +
+      replay: `RAFT_PROPERTY_SEED=SEED RAFT_PROPERTY_PATH="PATH" RAFT_PROPERTY_RUNS=${RUNS} RAFT_PROPERTY_ACTIONS=${MAX_ACTIONS} ` +
         'npx mocha test/raft/property/raft_safety.test.ts',
     })
     expect(runs).to.equal(RUNS)

@@ -70,7 +70,8 @@ export async function settle(sim: Simulator, maxTicks: number): Promise<void> {
       n.crash()
       sim.retired.add(n.id)
     }
-    // A removed leader (stepDownOnRemoval false) keeps leading until switched off: elect anew.
+    // Defensive: a leader that is not a member was switched off just now (a removed leader
+    // steps down by itself, but a stale view could name one): elect anew.
     if (leader.rn === undefined) continue
     if (marker === undefined || marker.leader !== leader.id || marker.term !== r.term) {
       const data = `live${++attempts}`

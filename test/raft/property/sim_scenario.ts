@@ -2,8 +2,8 @@
  * Randomly generated scenarios for the Raft simulator: the group's shape and config, and a list
  * of actions (ticks, Ready handling, message delivery in any order or as a whole ordered round,
  * drops, duplicates,
- * partitions, crashes and restarts, proposals, conf changes, compactions, campaigns,
- * leadership transfers). Node numbers n in actions are in 1..60 and name node ((n-1) mod size)+1,
+ * partitions, crashes and restarts, proposals, conf changes (also the leader demoting or
+ * removing itself), compactions, campaigns, leadership transfers). Node numbers n in actions are in 1..60 and name node ((n-1) mod size)+1,
  * so that every node is equally likely and fast-check can shrink a failing scenario freely.
  */
 import fc from 'fast-check'
@@ -37,6 +37,7 @@ export type Action =
   | {readonly t: 'compact'; readonly n: number; readonly back: number}
   | {readonly t: 'campaign'; readonly n: number}
   | {readonly t: 'transfer'; readonly n: number; readonly to: number}
+  | {readonly t: 'leaderLeaves'; readonly demote: boolean; readonly v1: boolean; readonly transition: ConfChangeTransition}
 
 /** A whole scenario: the group, its config and the actions. */
 export interface Scenario {
@@ -96,6 +97,11 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
   {arbitrary: fc.record({t: fc.constant('compact' as const), n: node, back: fc.nat({max: 3})}), weight: 2},
   {arbitrary: fc.record({t: fc.constant('campaign' as const), n: node}), weight: 2},
   {arbitrary: fc.record({t: fc.constant('transfer' as const), n: node, to: node}), weight: 1},
+  // The current leader demotes or removes itself (thesis §4.2.2), the riskiest membership change.
+  {arbitrary: fc.record({
+    t: fc.constant('leaderLeaves' as const), demote: fc.boolean(), v1: fc.boolean(),
+    transition: fc.constantFrom(ConfChangeTransition.Auto, ConfChangeTransition.Implicit, ConfChangeTransition.Explicit),
+  }), weight: 2},
 )
 
 /** Scenarios of 3..5 nodes with `minActions..maxActions` actions. */

@@ -15,7 +15,7 @@ import {type Config, seededRandom} from '../../../src/raft/config.js'
 import {ProposalDroppedError, StepPeerNotFoundError} from '../../../src/raft/errors.js'
 import {SnapshotStatus, StateRole} from '../../../src/raft/role.js'
 import {
-  type ConfChangeSingle, EMPTY_BYTES, EMPTY_CONF_STATE, type Message, MessageType, type Snapshot,
+  type ConfChangeSingle, ConfChangeType, EMPTY_BYTES, EMPTY_CONF_STATE, type Message, MessageType, type Snapshot,
 } from '../../../src/raft/types.js'
 import {SafetyChecker} from './sim_invariants.js'
 import {SimNode} from './sim_node.js'
@@ -109,7 +109,19 @@ export class Simulator {
       case 'compact': await this.compact(this.node(a.n), a.back); return
       case 'campaign': return this.input(a.n, (n) => n.rn!.campaign())
       case 'transfer': return this.input(a.n, (n) => n.rn!.transferLeader(this.node(a.to).id))
+      case 'leaderLeaves': return this.leaderLeaves(a)
     }
+  }
+
+  /** The current leader (if any) proposes to demote itself to learner or to remove itself. */
+  private leaderLeaves(a: Extract<Action, {t: 'leaderLeaves'}>): void {
+    const l = this.leader()
+    if (l === undefined) return
+    const change: ConfChangeSingle = {type: a.demote ? ConfChangeType.AddLearnerNode : ConfChangeType.RemoveNode, nodeId: l.id}
+    const cc: AnyConfChange = a.v1
+      ? {kind: 'v1', id: 0, type: change.type, nodeId: change.nodeId, context: EMPTY_BYTES}
+      : {kind: 'v2', transition: a.transition, changes: [change], context: EMPTY_BYTES}
+    this.input(l.id, (n) => n.rn!.proposeConfChange(cc))
   }
 
   /** Gives an input to a running node; a dropped proposal is an expected outcome. */

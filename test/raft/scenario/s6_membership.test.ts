@@ -12,7 +12,7 @@ import {
   newMessage,
 } from '../../../src/raft/types.js'
 import {Cluster} from './cluster.js'
-import {newTestRaft, newTestRaftPeers, newTestStorage, nextEnts} from './network.js'
+import {newTestRaft, newTestRaftPeers, newTestStorage, nextEnts, readMessages} from './network.js'
 
 const NO_CTX = new Uint8Array(0)
 const v1 = (type: ConfChangeType, nodeId: number): ConfChange => ({kind: 'v1', id: 0, type, nodeId, context: NO_CTX})
@@ -28,6 +28,11 @@ function leader(voters: number[], extra = {}): Raft {
   r.becomeCandidate()
   r.becomeLeader()
   return r
+}
+
+/** Node `from` acknowledges the leader's log up to `index` (default: all of it). */
+function ack(r: Raft, from: number, index = r.raftLog.lastIndex()): void {
+  r.step(newMessage({msgType: MessageType.MsgAppendResponse, from, to: 1, term: r.term, index}))
 }
 
 describe('§6 membership changes (Raft level)', () => {
@@ -131,20 +136,108 @@ describe('§6 membership changes (Raft level)', () => {
     expect(ents.map((e) => new TextDecoder().decode(e.data))).to.deep.equal(['hello'])
   })
 
-  it('a removed leader steps down when stepDownOnRemoval, otherwise keeps leading', () => {
+  it('a removed leader always steps down, even without stepDownOnRemoval (thesis §4.2.2)', () => {
     for (const stepDownOnRemoval of [true, false]) {
       const r = leader([1, 2, 3], {stepDownOnRemoval})
+      ack(r, 2)
       applyConfChange(r, v1(RemoveNode, 1))
-      expect(r.state).to.equal(stepDownOnRemoval ? StateRole.Follower : StateRole.Leader)
-      if (!stepDownOnRemoval) {
-        // Without a progress of its own, it refuses new proposals.
-        expect(() => r.step(confProp(v1(AddNode, 4)))).to.throw(ProposalDroppedError, /not a member/)
+      // Without a progress of its own it could not append anything (not even the leave of a
+      // joint config), so it must not keep leading.
+      expect(r.state, `stepDownOnRemoval=${stepDownOnRemoval}`).to.equal(StateRole.Follower)
+      expect(() => r.step(confProp(v1(AddNode, 4)))).to.throw(ProposalDroppedError, /no leader/)
+    }
+  })
+
+  it('a leader demoted to learner keeps leading without stepDownOnRemoval, and can still propose', () => {
+    const r = leader([1, 2, 3], {stepDownOnRemoval: false})
+    applyConfChange(r, v1(AddLearnerNode, 1))
+    expect([r.state, r.isLearner]).to.deep.equal([StateRole.Leader, true])
+    const last = r.raftLog.lastIndex()
+    r.step(newMessage({msgType: MessageType.MsgPropose, from: 1, to: 1, entries: [newEntry({term: 0, index: 0})]}))
+    expect(r.raftLog.lastIndex()).to.equal(last + 1)
+  })
+
+  it('a leader that leaves the voters hands over with MsgTimeoutNow to a voter holding its whole log (thesis §3.10)', () => {
+    const r = leader([1, 2, 3])
+    const last = r.raftLog.lastIndex()
+    // Node 3 has the whole log, node 2 does not.
+    r.step(newMessage({msgType: MessageType.MsgAppendResponse, from: 2, to: 1, term: r.term, index: last - 1}))
+    r.step(newMessage({msgType: MessageType.MsgAppendResponse, from: 3, to: 1, term: r.term, index: last}))
+    readMessages(r)
+    applyConfChange(r, v1(RemoveNode, 1))
+    expect(r.state).to.equal(StateRole.Follower)
+    expect(readMessages(r).map((m) => [MessageType[m.msgType], m.to, m.term]))
+      .to.deep.equal([['MsgTimeoutNow', 3, r.term]])
+  })
+
+  it('a leader that leaves the voters when no voter has its whole log keeps leading, refusing proposals, until the most caught-up voter catches up, then hands over (thesis §3.10)', () => {
+    const r = leader([1, 2, 3])
+    for (let i = 0; i < 2; i++) r.step(newMessage({msgType: MessageType.MsgPropose, from: 1, to: 1, entries: [newEntry({term: 0, index: 0})]}))
+    const last = r.raftLog.lastIndex()
+    readMessages(r)
+    ack(r, 2, last - 1)
+    applyConfChange(r, v1(RemoveNode, 1))
+    // Node 2 (match last-1) is the most caught-up voter; node 3 has nothing.
+    expect([r.state, r.handingOver, r.leadTransferee]).to.deep.equal([StateRole.Leader, true, 2])
+    // The leader replicates the rest of its log to node 2 (the entry it lacks, then the
+    // handover's own append).
+    expect(readMessages(r).filter((m) => m.to === 2).map((m) => [MessageType[m.msgType], m.index, m.entries.map((e) => e.index)]))
+      .to.deep.equal([['MsgAppend', last - 1, [last]], ['MsgAppend', last, []]])
+    expect(() => r.step(newMessage({msgType: MessageType.MsgPropose, from: 1, to: 1, entries: [newEntry({term: 0, index: 0})]})))
+      .to.throw(ProposalDroppedError, /leader 1 has left the voters and is handing leadership over to 2/)
+    expect(r.raftLog.lastIndex()).to.equal(last)
+    // A transfer request to another voter does not change the target.
+    r.step(newMessage({msgType: MessageType.MsgTransferLeader, from: 3, to: 1, term: r.term}))
+    expect(r.leadTransferee).to.equal(2)
+    // Node 3 catching up changes nothing; node 2 catching up gets MsgTimeoutNow at once.
+    ack(r, 3)
+    expect(r.state).to.equal(StateRole.Leader)
+    readMessages(r)
+    ack(r, 2)
+    expect([r.state, r.handingOver, r.lead]).to.deep.equal([StateRole.Follower, false, 0])
+    // (With the append that tells the new voters the commit index the ack allowed.)
+    expect(readMessages(r).map((m) => [MessageType[m.msgType], m.to])).to.deep.equal([['MsgAppend', 2], ['MsgAppend', 3], ['MsgTimeoutNow', 2]])
+  })
+
+  it('a leader handing over steps down without MsgTimeoutNow when its target has not caught up within an election timeout', () => {
+    const r = leader([1, 2, 3])
+    readMessages(r)
+    applyConfChange(r, v1(RemoveNode, 1))
+    expect([r.state, r.leadTransferee]).to.deep.equal([StateRole.Leader, 2])
+    for (let i = 0; i < r.electionTimeout - 1; i++) r.tick()
+    expect(r.state).to.equal(StateRole.Leader)
+    r.tick()
+    expect([r.state, r.handingOver, r.lead]).to.deep.equal([StateRole.Follower, false, 0])
+    expect(readMessages(r).filter((m) => m.msgType === MessageType.MsgTimeoutNow)).to.deep.equal([])
+  })
+
+  it('a leader refuses proposals while a conf change that makes it step down is pending (leader-stepping-down)', () => {
+    for (const [cc, refused] of [[v1(RemoveNode, 1), true], [v1(AddLearnerNode, 1), true], [v1(RemoveNode, 3), false]] as const) {
+      const r = leader([1, 2, 3])
+      r.step(confProp(cc))
+      const index = r.raftLog.lastIndex()
+      expect(r.stepDownIndex, `${cc.type} ${cc.nodeId}`).to.equal(refused ? index : 0)
+      const write = () => r.step(newMessage({msgType: MessageType.MsgPropose, from: 1, to: 1, entries: [newEntry({term: 0, index: 0})]}))
+      if (refused) {
+        expect(write).to.throw(ProposalDroppedError, new RegExp(`leader 1 is leaving the voters by the conf change at index ${index}`))
+        expect(r.raftLog.lastIndex()).to.equal(index)
+      } else {
+        write()
+        expect(r.raftLog.lastIndex()).to.equal(index + 1)
       }
     }
   })
 
+  it('a leader demoted to learner without stepDownOnRemoval keeps accepting proposals while the demotion is pending', () => {
+    const r = leader([1, 2, 3], {stepDownOnRemoval: false})
+    r.step(confProp(v1(AddLearnerNode, 1)))
+    expect(r.stepDownIndex).to.equal(0)
+    r.step(newMessage({msgType: MessageType.MsgPropose, from: 1, to: 1, entries: [newEntry({term: 0, index: 0})]}))
+  })
+
   it('a leader demoted to learner steps down (stepDownOnRemoval)', () => {
     const r = leader([1, 2, 3])
+    ack(r, 2)
     applyConfChange(r, {kind: 'v2', transition: ConfChangeTransition.Auto, context: NO_CTX,
       changes: [{type: RemoveNode, nodeId: 1}, {type: AddLearnerNode, nodeId: 1}]})
     // Still in the outgoing half: it keeps leading the joint config.

@@ -105,6 +105,14 @@ describe('§7 MsgSnapshot per role (DESIGN.md §2)', () => {
     expect(readMessages(sm).map((m) => [m.msgType, m.index])).to.deep.equal([[MessageType.MsgAppendResponse, 11]])
   })
 
+  it('a follower of the same term also resets its election timer and records the sender as leader', () => {
+    const sm = newTestRaft(2, 10, 1, newTestStorage([1, 2]))
+    sm.becomeFollower(2, 0)
+    sm.electionElapsed = 5
+    sm.step(newMessage({msgType: MessageType.MsgSnapshot, from: 1, to: 2, term: 2, snapshot: testingSnap}))
+    expect([sm.term, sm.lead, sm.electionElapsed, sm.raftLog.lastIndex()]).to.deep.equal([2, 1, 0, 11])
+  })
+
   it('a candidate becomes follower of the sender, then restores', () => {
     const sm = newTestRaft(2, 10, 1, newTestStorage([1, 2, 3]))
     sm.becomeCandidate()

@@ -1,0 +1,152 @@
+/**
+ * The plain-object form of the member list and the ConfState (printed with --json), the member
+ * table, the configuration line in etcd's format, and the `raftctl server start` line that
+ * starts a newly added member.
+ */
+import {
+  type MemberStatus, MemberStatus_ProgressState, MemberStatus_Role,
+} from '../generated/raftctl/v1/cluster.js'
+import type {ConfState} from '../generated/eraftpb.js'
+import {renderTable} from './table.js'
+
+export type RoleName = 'voter' | 'learner' | 'learner-next' | 'outgoing-voter' | 'none'
+export type ProgressName = 'probe' | 'replicate' | 'snapshot' | 'unknown'
+
+/** One member as printed with --json. Progress fields are 0 / "unknown" when no leader answered. */
+export interface MemberJson {
+  readonly id: number
+  readonly name: string
+  readonly peerUrls: string[]
+  readonly clientUrls: string[]
+  readonly role: RoleName
+  readonly isLeader: boolean
+  readonly matchIndex: number
+  readonly nextIndex: number
+  /** Entries behind the leader's last index. */
+  readonly lag: number
+  readonly progressState: ProgressName
+  readonly recentActive: boolean
+}
+
+/** The ConfState as printed with --json; `text` is the etcd-style line (see formatConfig). */
+export interface ConfigJson {
+  readonly voters: number[]
+  readonly votersOutgoing: number[]
+  readonly learners: number[]
+  readonly learnersNext: number[]
+  readonly autoLeave: boolean
+  /** True while an outgoing voter set exists (joint consensus, Raft thesis §4.3). */
+  readonly joint: boolean
+  readonly text: string
+}
+
+/** What every membership command returns with --json: the resulting members and configuration. */
+export interface MembershipJson {
+  readonly members: MemberJson[]
+  readonly config: ConfigJson
+}
+
+const ROLE: Record<number, RoleName> = {
+  [MemberStatus_Role.VOTER]: 'voter',
+  [MemberStatus_Role.LEARNER]: 'learner',
+  [MemberStatus_Role.LEARNER_NEXT]: 'learner-next',
+  [MemberStatus_Role.OUTGOING_VOTER]: 'outgoing-voter',
+}
+
+const PROGRESS: Record<number, ProgressName> = {
+  [MemberStatus_ProgressState.PROBE]: 'probe',
+  [MemberStatus_ProgressState.REPLICATE]: 'replicate',
+  [MemberStatus_ProgressState.SNAPSHOT]: 'snapshot',
+}
+
+export function memberToJson(s: MemberStatus): MemberJson {
+  const m = s.member
+  return {
+    id: m?.id ?? 0, name: m?.name ?? '', peerUrls: [...(m?.peerUrls ?? [])], clientUrls: [...(m?.clientUrls ?? [])],
+    role: ROLE[s.role] ?? 'none', isLeader: s.isLeader, matchIndex: s.matchIndex, nextIndex: s.nextIndex,
+    lag: s.lag, progressState: PROGRESS[s.progressState] ?? 'unknown', recentActive: s.recentActive,
+  }
+}
+
+const sorted = (ids: readonly number[] = []): number[] => [...ids].sort((a, b) => a - b)
+const set = (ids: readonly number[]): string => `(${ids.join(' ')})`
+
+/**
+ * The configuration in etcd's tracker.Config format:
+ * `voters=(1 2 3)&&(1 2) learners=(4) learners_next=(3) autoleave` — the outgoing half only while
+ * joint, learners / learners_next only when non-empty, autoleave only when set.
+ */
+export function formatConfig(cs: Pick<ConfigJson, 'voters' | 'votersOutgoing' | 'learners' | 'learnersNext' | 'autoLeave'>): string {
+  let text = `voters=${set(cs.voters)}`
+  if (cs.votersOutgoing.length > 0) text += `&&${set(cs.votersOutgoing)}`
+  if (cs.learners.length > 0) text += ` learners=${set(cs.learners)}`
+  if (cs.learnersNext.length > 0) text += ` learners_next=${set(cs.learnersNext)}`
+  if (cs.autoLeave) text += ' autoleave'
+  return text
+}
+
+export function configToJson(cs: ConfState | undefined): ConfigJson {
+  const base = {
+    voters: sorted(cs?.voters), votersOutgoing: sorted(cs?.votersOutgoing), learners: sorted(cs?.learners),
+    learnersNext: sorted(cs?.learnersNext), autoLeave: cs?.autoLeave ?? false,
+  }
+  return {...base, joint: base.votersOutgoing.length > 0, text: formatConfig(base)}
+}
+
+export function membershipToJson(r: {members: readonly MemberStatus[], confState?: ConfState}): MembershipJson {
+  return {members: r.members.map(memberToJson), config: configToJson(r.confState)}
+}
+
+/** The member table: one row per member; progress columns are "-" when no leader answered. */
+export function renderMembers(members: readonly MemberJson[]): string {
+  const rows = members.map((m) => {
+    const known = m.progressState !== 'unknown'
+    return [
+      m.id, m.name || '-', m.peerUrls.join(',') || '-', m.clientUrls.join(',') || '-', m.role,
+      known ? m.matchIndex : '-', known ? m.lag : '-', m.progressState, m.isLeader ? '*' : '',
+    ]
+  })
+  return renderTable(['ID', 'NAME', 'PEER URL', 'CLIENT URL', 'ROLE', 'MATCH', 'LAG', 'PROGRESS', 'LEADER'], rows)
+}
+
+/** The member with `id`, if listed. */
+export function findMember(members: readonly MemberJson[], id: number): MemberJson | undefined {
+  return members.find((m) => m.id === id)
+}
+
+/** Options of the start line that are not in the member list. */
+export interface StartLineOptions {
+  readonly dataDir: string
+  readonly clientUrl?: string
+}
+
+/**
+ * The `raftctl server start` arguments that start member `id` of `members` so that it joins the
+ * running cluster: its id, name, data dir, peer listen address, client address (when known), the
+ * whole --initial-cluster (every member with a peer URL, `id=host:port` ascending) and
+ * `--initial-cluster-state existing`. Values never contain spaces or shell metacharacters
+ * (ids are integers, URLs are host:port, the name and data dir are quoted when needed).
+ */
+export function startArgs(members: readonly MemberJson[], id: number, opts: StartLineOptions): string[] {
+  const self = findMember(members, id)
+  if (self === undefined || self.peerUrls.length === 0) throw new Error(`node ${id} is not in the member list the cluster returned`)
+  const initial = [...members].filter((m) => m.peerUrls.length > 0).sort((a, b) => a.id - b.id)
+    .map((m) => `${m.id}=${m.peerUrls[0]}`).join(',')
+  const client = opts.clientUrl ?? self.clientUrls[0]
+  return [
+    'server', 'start', '--id', String(id), ...(self.name === '' ? [] : ['--name', self.name]),
+    '--data-dir', opts.dataDir, '--listen-peer', self.peerUrls[0],
+    ...(client === undefined ? [] : ['--listen-client', client]),
+    '--initial-cluster', initial, '--initial-cluster-state', 'existing',
+  ]
+}
+
+/** Quotes an argument for a POSIX shell when it contains anything but safe characters. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./:=,@%+-]+$/.test(arg) ? arg : `'${arg.replaceAll('\'', '\'\\\'\'')}'`
+}
+
+/** The start line as one shell command, `bin` being the CLI's name (raftctl). */
+export function startLine(bin: string, args: readonly string[]): string {
+  return [bin, ...args.map(shellQuote)].join(' ')
+}

@@ -1,0 +1,55 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from '../../cli/base.js'
+import {type KeyValueJson, kvToJson, withClient} from '../../cli/kv_client.js'
+import {resolvePutValue} from '../../cli/kv_input.js'
+
+/** What `raftctl kv put` prints with --json. */
+export interface PutResult {
+  readonly key: string
+  /** The store revision of the write. */
+  readonly revision: number
+  /** The key's previous value (with --prev-kv, when it existed). */
+  readonly prevKv?: KeyValueJson
+}
+
+export default class KvPut extends BaseCommand<typeof KvPut> {
+  static override summary = 'Write a key: set it to a value given as an argument, from a file or from stdin.'
+  static override description = [
+    'Writes one key through the leader and waits until the write is committed.',
+    'The value comes from the VALUE argument, from --file, or from standard input when VALUE is "-" or omitted while input is piped.',
+    'A terminal on stdin is never read. Prints "OK" and the revision; --prev-kv also prints the value it replaced.',
+  ].join(' ')
+
+  static override examples = [
+    '<%= config.bin %> kv put config/db-url postgres://db:5432/app',
+    'echo -n secret | <%= config.bin %> kv put config/token',
+    '<%= config.bin %> kv put config/app.yaml --file app.yaml',
+    '<%= config.bin %> kv put config/mode blue --prev-kv --json',
+  ]
+
+  static override args = {
+    key: Args.string({description: 'The key to write.', required: true}),
+    value: Args.string({description: 'The value; "-" or omitted (with piped input) reads standard input.'}),
+  }
+
+  static override flags = {
+    file: Flags.string({char: 'f', summary: 'Read the value from this file.'}),
+    'prev-kv': Flags.boolean({summary: 'Also print the value the write replaced.'}),
+  }
+
+  public async run(): Promise<PutResult> {
+    const {args, flags} = await this.parse(KvPut)
+    if (args.key === '') throw new Error('the key is empty; give a non-empty key')
+    const value = await resolvePutValue(args.value, flags.file)
+    const res = await withClient(this.endpoints, this.timeoutMs, (c) => c.put(args.key, value, {prevKv: flags['prev-kv']}))
+    const result: PutResult = {
+      key: args.key, revision: res.header?.revision ?? 0,
+      ...(res.prevKv === undefined ? {} : {prevKv: kvToJson(res.prevKv)}),
+    }
+    this.log(`OK (revision ${result.revision})`)
+    if (flags['prev-kv']) {
+      this.log(result.prevKv === undefined ? `previous: none (${args.key} did not exist)` : `previous: ${result.prevKv.value}`)
+    }
+    return result
+  }
+}

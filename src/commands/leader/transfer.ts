@@ -1,0 +1,46 @@
+import {Args} from '@oclif/core'
+import {BaseCommand} from '../../cli/base.js'
+import {parseNodeId} from '../../cli/member_args.js'
+import {type MembershipJson, membershipToJson} from '../../cli/member_format.js'
+import {listMembers, requireMember, withCluster} from '../../cli/member_ops.js'
+
+/** What `raftctl leader transfer` prints with --json. */
+export interface LeaderTransferResult extends MembershipJson {
+  /** The leader before the transfer (0 when none was known). */
+  readonly previousLeader: number
+  /** The leader after it: the target. */
+  readonly leader: number
+}
+
+export default class LeaderTransfer extends BaseCommand<typeof LeaderTransfer> {
+  static override summary = 'Hand leadership to another voter (e.g. before restarting the leader\'s machine).'
+  static override description = [
+    'The leader brings the target\'s log up to date and tells it to campaign at once (Raft thesis §3.10); the command',
+    'returns when the target leads. The target must be a voter. Transferring to the current leader changes nothing.',
+  ].join(' ')
+
+  static override examples = [
+    '<%= config.bin %> leader transfer 2',
+    '<%= config.bin %> leader transfer 2 --json',
+  ]
+
+  static override args = {
+    id: Args.string({description: 'The voter that should lead.', required: true}),
+  }
+
+  public async run(): Promise<LeaderTransferResult> {
+    const {args} = await this.parse(LeaderTransfer)
+    const id = parseNodeId('target id', args.id)
+    return withCluster(this.endpoints, this.timeoutMs, async (c) => {
+      const before = await listMembers(c)
+      requireMember(before, id)
+      const previousLeader = before.members.find((m) => m.isLeader)?.id ?? 0
+      const res = await c.transferLeader(id)
+      const out = membershipToJson(res)
+      this.log(previousLeader === res.leader
+        ? `Node ${res.leader} already leads; nothing changed.`
+        : `Leadership transferred from node ${previousLeader || 'none'} to node ${res.leader}.`)
+      return {...out, previousLeader, leader: res.leader}
+    })
+  }
+}

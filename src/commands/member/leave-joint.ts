@@ -1,0 +1,35 @@
+import {BaseCommand} from '../../cli/base.js'
+import {type MembershipJson, membershipToJson} from '../../cli/member_format.js'
+import {listMembers, withCluster} from '../../cli/member_ops.js'
+
+/** What `raftctl member leave-joint` prints with --json. */
+export interface LeaveJointResult extends MembershipJson {
+  /** The joint configuration that was left. */
+  readonly previous: string
+}
+
+export default class MemberLeaveJoint extends BaseCommand<typeof MemberLeaveJoint> {
+  static override summary = 'Leave a joint configuration entered with `member change --explicit`.'
+  static override description = [
+    'After the change, only the incoming voter set decides; outgoing voters are gone and voters in learners_next become',
+    'learners. When the configuration is not joint the command fails and says so.',
+  ].join(' ')
+
+  static override examples = [
+    '<%= config.bin %> member leave-joint',
+    '<%= config.bin %> member leave-joint --json',
+  ]
+
+  public async run(): Promise<LeaveJointResult> {
+    await this.parse(MemberLeaveJoint)
+    return withCluster(this.endpoints, this.timeoutMs, async (c) => {
+      const before = await listMembers(c, true)
+      if (!before.config.joint) {
+        throw new Error(`the configuration is not joint (${before.config.text}); there is nothing to leave`)
+      }
+      const out = membershipToJson(await c.leaveJoint())
+      this.log(`Left the joint configuration ${before.config.text}. Configuration: ${out.config.text}`)
+      return {...out, previous: before.config.text}
+    })
+  }
+}

@@ -1,0 +1,37 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../cli/base.js'
+import {type MembershipJson, renderMembers} from '../../cli/member_format.js'
+import {listMembers, withCluster} from '../../cli/member_ops.js'
+
+export default class MemberList extends BaseCommand<typeof MemberList> {
+  static override summary = 'List the members: role, replication progress, leader, and the configuration.'
+  static override description = [
+    'One row per member: id, name, peer and client URL, role (voter, learner, learner-next = a voter being demoted',
+    'in a joint configuration, outgoing-voter = a voter being removed), match index, lag behind the leader\'s last',
+    'index, progress state (probe, replicate, snapshot) and a * for the leader. Progress is known only to the leader;',
+    'the list is asked of the leader when it can be reached, otherwise progress shows "-". The last line states the',
+    'configuration in etcd\'s format: voters=(1 2 3)&&(1 2) learners=(4) learners_next=(3) autoleave.',
+  ].join(' ')
+
+  static override examples = [
+    '<%= config.bin %> member list',
+    '<%= config.bin %> member list --endpoints 127.0.0.1:2379,127.0.0.1:2381 --json',
+  ]
+
+  static override flags = {
+    linearizable: Flags.boolean({summary: 'Read the list through the leader after a ReadIndex round (never stale).'}),
+  }
+
+  public async run(): Promise<MembershipJson> {
+    const {flags} = await this.parse(MemberList)
+    return withCluster(this.endpoints, this.timeoutMs, async (c) => {
+      const out = await listMembers(c, flags.linearizable)
+      this.log(renderMembers(out.members))
+      this.log(`configuration: ${out.config.text}`)
+      if (out.members.every((m) => m.progressState === 'unknown')) {
+        this.log('(replication progress unknown: the leader could not be asked; give its endpoint with --endpoints)')
+      }
+      return out
+    })
+  }
+}

@@ -1,0 +1,362 @@
+/**
+ * `raftctl kv put|get|del|txn` run as child processes (no terminal) against a real 3-node
+ * cluster: human output, --json field by field, exit codes and one-line errors.
+ */
+import {expect} from 'chai'
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {ensureBuilt, stopAll, TestCluster, waitFor} from '../integration/harness.js'
+import {type CliProcess, hasScript, runCli, runCliJson, runCliTty, spawnCli} from './cli_harness.js'
+
+describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function () {
+  this.timeout(60_000)
+  let tc: TestCluster
+  let E: string[]
+
+  before(async function () {
+    this.timeout(240_000)
+    ensureBuilt()
+    tc = new TestCluster()
+    await tc.bootstrap(3)
+    await tc.waitLeader()
+    E = ['--endpoints', [1, 2, 3].map((id) => tc.node(id).client).join(',')]
+  })
+
+  after(async () => {
+    tc?.close()
+    await stopAll()
+  })
+
+  describe('put', () => {
+    it('writes a value given as an argument and prints OK with the revision', async () => {
+      const r = await runCli(['kv', 'put', 'put/a', 'alpha', ...E])
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.stdout).to.match(/^OK \(revision \d+\)\n$/)
+      const kv = await tc.client().get('put/a')
+      expect(new TextDecoder().decode(kv!.value)).to.equal('alpha')
+    })
+
+    it('returns the revision and the replaced value with --prev-kv --json', async () => {
+      await runCli(['kv', 'put', 'put/b', 'one', ...E])
+      const {result, json} = await runCliJson<{key: string, revision: number, prevKv: Record<string, unknown>}>(['kv', 'put', 'put/b', 'two', '--prev-kv', ...E])
+      expect(result.code).to.equal(0)
+      expect(json.key).to.equal('put/b')
+      expect(json.revision).to.be.a('number').greaterThan(0)
+      expect(json.prevKv).to.deep.include({key: 'put/b', value: 'one', version: 1})
+      expect(json.prevKv.modRevision).to.equal(json.prevKv.createRevision)
+      const human = await runCli(['kv', 'put', 'put/b', 'three', '--prev-kv', ...E])
+      expect(human.stdout).to.contain('previous: two')
+    })
+
+    it('reads the value from piped stdin when it is omitted or "-"', async () => {
+      const r1 = await runCli(['kv', 'put', 'put/stdin1', ...E], {input: 'from pipe'})
+      expect(r1.code, r1.stderr).to.equal(0)
+      const r2 = await runCli(['kv', 'put', 'put/stdin2', '-', ...E], {input: 'dash\nline2'})
+      expect(r2.code, r2.stderr).to.equal(0)
+      const c = tc.client()
+      expect(new TextDecoder().decode((await c.get('put/stdin1'))!.value)).to.equal('from pipe')
+      expect(new TextDecoder().decode((await c.get('put/stdin2'))!.value)).to.equal('dash\nline2')
+    })
+
+    it('reads the value from --file, and names a missing file', async () => {
+      const f = join(tc.root, 'value.txt')
+      writeFileSync(f, 'file content')
+      const r = await runCli(['kv', 'put', 'put/file', '--file', f, ...E])
+      expect(r.code, r.stderr).to.equal(0)
+      expect(new TextDecoder().decode((await tc.client().get('put/file'))!.value)).to.equal('file content')
+      const missing = await runCli(['kv', 'put', 'put/file', '--file', join(tc.root, 'nope.txt'), ...E])
+      expect(missing.code).to.equal(1)
+      expect(missing.stderr.trim()).to.equal(`Error: --file ${join(tc.root, 'nope.txt')} does not exist`)
+      const both = await runCli(['kv', 'put', 'put/file', 'v', '--file', f, ...E])
+      expect(both.code).to.equal(1)
+      expect(both.stderr).to.contain('either as an argument or with --file, not both')
+    })
+
+    it('never waits on a terminal for the value', async function () {
+      if (!hasScript()) this.skip() // needs util-linux `script` for a pseudo-terminal
+      const omitted = await runCliTty(['kv', 'put', 'put/tty', ...E], [])
+      expect(omitted.code, omitted.stdout).to.equal(1)
+      expect(omitted.stdout).to.contain('Error: no value given; pass it as an argument, with --file, or pipe it to standard input')
+      const dash = await runCliTty(['kv', 'put', 'put/tty', '-', ...E], [])
+      expect(dash.code, dash.stdout).to.equal(1)
+      expect(dash.stdout).to.contain('Error: the value "-" means standard input, but stdin is a terminal')
+      expect(await tc.client().get('put/tty')).to.equal(undefined)
+    })
+
+    it('fails with one line when the key is missing or empty', async () => {
+      const none = await runCli(['kv', 'put', ...E])
+      expect(none.code).to.not.equal(0)
+      expect(none.stderr).to.match(/Missing 1 required arg/)
+      const empty = await runCli(['kv', 'put', '', 'v', ...E])
+      expect(empty.code).to.equal(1)
+      expect(empty.stderr.trim()).to.equal('Error: the key is empty; give a non-empty key')
+    })
+  })
+
+  describe('get', () => {
+    before(async () => {
+      const c = tc.client()
+      for (const k of ['get/a', 'get/b', 'get/c', 'getx']) await c.put(k, `v-${k}`)
+    })
+
+    it('prints a table of the key with its value, version and revisions', async () => {
+      const r = await runCli(['kv', 'get', 'get/a', ...E])
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.stdout).to.match(/KEY\s*│\s*VALUE\s*│\s*VERSION/)
+      expect(r.stdout).to.match(/get\/a\s*│\s*v-get\/a\s*│\s*1\s*│/)
+    })
+
+    it('returns every field with --json', async () => {
+      const kv = (await tc.client().get('get/b'))!
+      const {result, json} = await runCliJson<{revision: number, count: number, more: boolean, kvs: Array<Record<string, unknown>>}>(['kv', 'get', 'get/b', ...E])
+      expect(result.code).to.equal(0)
+      expect(json.count).to.equal(1)
+      expect(json.more).to.equal(false)
+      expect(json.revision).to.be.at.least(kv.modRevision)
+      expect(json.kvs).to.deep.equal([{key: 'get/b', value: 'v-get/b', createRevision: kv.createRevision, modRevision: kv.modRevision, version: 1}])
+    })
+
+    it('reads a prefix, honours --limit and says when there are more', async () => {
+      const {json} = await runCliJson<{count: number, more: boolean, kvs: Array<{key: string}>}>(['kv', 'get', 'get/', '--prefix', '--limit', '2', ...E])
+      expect(json.count).to.equal(3)
+      expect(json.more).to.equal(true)
+      expect(json.kvs.map((k) => k.key)).to.deep.equal(['get/a', 'get/b'])
+      const human = await runCli(['kv', 'get', 'get/', '--prefix', '--limit', '2', ...E])
+      expect(human.stdout).to.contain('showing 2 of 3 keys; raise --limit to see more')
+      expect(human.stdout).to.not.contain('getx')
+    })
+
+    it('prints only keys with --keys-only and only the count with --count-only', async () => {
+      const keys = await runCli(['kv', 'get', 'get/', '--prefix', '--keys-only', ...E])
+      expect(keys.stdout).to.contain('get/c')
+      expect(keys.stdout).to.not.contain('v-get')
+      const {json} = await runCliJson<{kvs: Array<{value: string}>}>(['kv', 'get', 'get/', '--prefix', '--keys-only', ...E])
+      expect(json.kvs.map((k) => k.value)).to.deep.equal(['', '', ''])
+      const count = await runCli(['kv', 'get', 'get/', '--prefix', '--count-only', ...E])
+      expect(count.stdout.trim()).to.match(/^3 keys match \(keys with prefix "get\/", revision \d+\)$/)
+    })
+
+    it('serves --serializable reads from a follower and --rev at the current revision', async () => {
+      const leader = await tc.waitLeader()
+      const follower = [1, 2, 3].find((id) => id !== leader)!
+      const {result, json} = await runCliJson<{revision: number, kvs: Array<{value: string}>}>(
+        ['kv', 'get', 'get/c', '--serializable', '--endpoints', tc.node(follower).client])
+      expect(result.code, result.stderr).to.equal(0)
+      expect(json.kvs[0].value).to.equal('v-get/c')
+      const at = await runCliJson<{kvs: unknown[]}>(['kv', 'get', 'get/c', '--rev', String(json.revision), ...E])
+      expect(at.result.code).to.equal(0)
+      expect(at.json.kvs).to.have.length(1)
+      const future = await runCli(['kv', 'get', 'get/c', '--rev', String(json.revision + 1000), ...E])
+      expect(future.code).to.equal(1)
+      expect(future.stderr.trim().split('\n')).to.have.length(1)
+      expect(future.stderr).to.match(/^Error: .*revision/)
+    })
+
+    it('prints one line and exits 0 for a missing key', async () => {
+      const r = await runCli(['kv', 'get', 'get/none', ...E])
+      expect(r.code).to.equal(0)
+      expect(r.stdout.trim()).to.match(/^no key "get\/none" found \(revision \d+\)$/)
+    })
+
+    it('refuses bad flag values with one line', async () => {
+      const neg = await runCli(['kv', 'get', 'get/a', '--limit', '-1', ...E])
+      expect(neg.code).to.equal(1)
+      expect(neg.stderr.trim()).to.equal('Error: --limit -1 must be an integer >= 0')
+      const bad = await runCli(['kv', 'get', 'get/a', '--limit', 'many', ...E])
+      expect(bad.code).to.not.equal(0)
+      expect(bad.stderr.trim().split('\n')).to.have.length(1)
+      expect(bad.stderr).to.match(/^Error: .*--limit/)
+      const unknown = await runCli(['kv', 'get', 'get/a', '--bogus', ...E])
+      expect(unknown.code).to.not.equal(0)
+      expect(unknown.stderr).to.contain('Nonexistent flag: --bogus')
+    })
+  })
+
+  describe('del', () => {
+    it('prints how many keys were deleted, for one key and for a prefix', async () => {
+      const c = tc.client()
+      for (const k of ['del/a', 'del/b', 'del/c']) await c.put(k, 'x')
+      const one = await runCli(['kv', 'del', 'del/a', ...E])
+      expect(one.code, one.stderr).to.equal(0)
+      expect(one.stdout).to.match(/^deleted 1 key \(revision \d+\)\n$/)
+      const {result, json} = await runCliJson<{deleted: number, revision: number}>(['kv', 'del', 'del/', '--prefix', ...E])
+      expect(result.code).to.equal(0)
+      expect(json.deleted).to.equal(2)
+      expect(json.revision).to.be.a('number')
+      expect((await c.range('del/', {prefix: true})).count).to.equal(0)
+      const none = await runCli(['kv', 'del', 'del/a', ...E])
+      expect(none.stdout).to.match(/^deleted 0 keys/)
+    })
+  })
+
+  describe('txn', () => {
+    it('runs the success operations when every compare holds', async () => {
+      await tc.client().put('txn/mode', 'blue')
+      const r = await runCli(['kv', 'txn', '--compare', 'value(txn/mode) = blue', '--compare', 'version(txn/mode) > 0',
+        '--success', 'put txn/mode green', '--success', 'get txn/mode', '--failure', 'get txn/mode', ...E])
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.stdout).to.match(/^SUCCEEDED/)
+      expect(r.stdout).to.contain('put: OK')
+      expect(r.stdout).to.match(/txn\/mode\s*│\s*green/)
+    })
+
+    it('runs the failure operations otherwise and reports them with --json', async () => {
+      const {result, json} = await runCliJson<{succeeded: boolean, revision: number, responses: Array<Record<string, unknown>>}>(['kv', 'txn',
+        '--compare', 'value(txn/mode) = blue', '--success', 'put txn/mode red',
+        '--failure', 'get txn/mode', '--failure', 'put "txn/other key" "a value"', '--failure', 'del txn/none', ...E])
+      expect(result.code, result.stderr).to.equal(0)
+      expect(json.succeeded).to.equal(false)
+      expect(json.responses).to.have.length(3)
+      expect(json.responses[0]).to.deep.include({op: 'get', count: 1, more: false})
+      expect((json.responses[0].kvs as Array<{value: string}>)[0].value).to.equal('green')
+      expect(json.responses[1]).to.deep.equal({op: 'put', revision: json.revision})
+      expect(json.responses[2]).to.deep.equal({op: 'del', deleted: 0})
+      expect(new TextDecoder().decode((await tc.client().get('txn/other key'))!.value)).to.equal('a value')
+    })
+
+    it('takes exists() compares and --prefix operations', async () => {
+      const {json} = await runCliJson<{succeeded: boolean}>(['kv', 'txn', '--compare', 'exists(txn/lock) = false',
+        '--success', 'put txn/lock me', ...E])
+      expect(json.succeeded).to.equal(true)
+      const again = await runCliJson<{succeeded: boolean}>(['kv', 'txn', '--compare', 'exists(txn/lock) = false',
+        '--success', 'put txn/lock you', '--failure', 'del txn/ --prefix', ...E])
+      expect(again.json.succeeded).to.equal(false)
+      expect((await tc.client().range('txn/', {prefix: true})).count).to.equal(0)
+    })
+
+    it('asks for compares and operations on a terminal, asking again after a malformed line', async function () {
+      if (!hasScript()) this.skip() // needs util-linux `script` for a pseudo-terminal
+      await tc.client().put('txn/tty', '1')
+      const r = await runCliTty(['kv', 'txn', ...E], [
+        {when: /compare 1/, send: 'bogus\r'},
+        {when: /is not TARGET\(KEY\) OP VALUE/, send: 'value(txn/tty) = 1\r'},
+        {when: /compare 2/, send: '\r'},
+        {when: /success operation 1/, send: 'put txn/tty 2\r'},
+        {when: /success operation 2/, send: '\r'},
+        {when: /failure operation 1/, send: 'get txn/tty\r'},
+        {when: /failure operation 2/, send: '\r'},
+      ])
+      expect(r.code, r.stdout).to.equal(0)
+      expect(r.stdout).to.contain('SUCCEEDED: the compares held')
+      expect(new TextDecoder().decode((await tc.client().get('txn/tty'))!.value)).to.equal('2')
+    })
+
+    it('fails clearly without flags and without a terminal, and on malformed compares or operations', async () => {
+      const none = await runCli(['kv', 'txn', ...E])
+      expect(none.code).to.equal(1)
+      expect(none.stderr.trim()).to.equal('Error: kv txn needs --compare, --success or --failure when no terminal is attached (see raftctl help kv txn)')
+      const target = await runCli(['kv', 'txn', '--compare', 'size(k) = 1', '--success', 'put k v', ...E])
+      expect(target.code).to.equal(1)
+      expect(target.stderr.trim()).to.equal('Error: compare "size(k) = 1": unknown target "size"; use value, version, create, mod or exists')
+      const num = await runCli(['kv', 'txn', '--compare', 'version(k) > two', '--success', 'put k v', ...E])
+      expect(num.stderr.trim()).to.equal('Error: compare "version(k) > two": "two" is not a non-negative integer')
+      const op = await runCli(['kv', 'txn', '--success', 'set k v', ...E])
+      expect(op.code).to.equal(1)
+      expect(op.stderr.trim()).to.equal('Error: operation "set k v": unknown verb "set"; use put, get or del')
+      const noOps = await runCli(['kv', 'txn', '--compare', 'version(k) = 0', ...E])
+      expect(noOps.stderr.trim()).to.equal('Error: the transaction has no operations; give --success or --failure')
+    })
+  })
+
+  describe('watch', () => {
+    const running: CliProcess[] = []
+    const watch = (args: string[]): CliProcess => {
+      const w = spawnCli(['kv', 'watch', ...args, ...E])
+      running.push(w)
+      return w
+    }
+    after(() => { for (const w of running) w.kill() })
+
+    it('prints one line per event from --rev and exits 0 on SIGINT', async () => {
+      const c = tc.client()
+      const first = await c.put('watch/a', '1')
+      const rev = first.header!.revision
+      await c.put('watch/b', '2')
+      await c.deleteRange('watch/a')
+      await c.put('other', 'x')
+      const w = watch(['watch/', '--prefix', '--rev', String(rev)])
+      await w.waitOutput(`DELETE watch/a (revision ${rev + 2})`)
+      const r = await w.stop('SIGINT')
+      expect(r.code).to.equal(0)
+      expect(r.stdout.split('\n').filter((l) => l !== '')).to.deep.equal([
+        `PUT watch/a = 1 (revision ${rev})`, `PUT watch/b = 2 (revision ${rev + 1})`, `DELETE watch/a (revision ${rev + 2})`,
+      ])
+      expect(r.stderr).to.contain('watching keys with prefix "watch/" from revision')
+      expect(r.stderr).to.not.contain('Error')
+    })
+
+    it('prints JSON lines with --json, follows new writes and exits 0 on SIGTERM', async () => {
+      const c = tc.client()
+      const rev = (await c.put('watchj/k', 'v1')).header!.revision
+      const w = watch(['watchj/k', '--rev', String(rev), '--json'])
+      await w.waitOutput('"v1"')
+      await c.put('watchj/k', 'v2')
+      await c.put('watchj/k2', 'not watched')
+      await c.deleteRange('watchj/k')
+      await w.waitOutput('"DELETE"')
+      const r = await w.stop('SIGTERM')
+      expect(r.code).to.equal(0)
+      const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+      expect(events).to.deep.equal([
+        {type: 'PUT', key: 'watchj/k', value: 'v1', createRevision: rev, modRevision: rev, version: 1, revision: rev},
+        {type: 'PUT', key: 'watchj/k', value: 'v2', createRevision: rev, modRevision: rev + 1, version: 2, revision: rev + 1},
+        {type: 'DELETE', key: 'watchj/k', value: '', createRevision: 0, modRevision: rev + 3, version: 0, revision: rev + 3},
+      ])
+    })
+
+    it('without --rev starts at the next write', async () => {
+      const c = tc.client()
+      await c.put('watchn/old', 'before')
+      const w = watch(['watchn/', '--prefix'])
+      await w.waitOutput('Ctrl-C to stop', 'stderr')
+      let i = 0
+      await waitFor('the watch to deliver a new write', async () => {
+        await c.put('watchn/new', String(++i))
+        return w.stdout.includes('PUT watchn/new')
+      }, {timeoutMs: 15_000, intervalMs: 200})
+      const r = await w.stop('SIGINT')
+      expect(r.code).to.equal(0)
+      expect(r.stdout).to.not.contain('watchn/old')
+    })
+
+    it('fails with one line when no endpoint can serve it', async () => {
+      const r = await runCli(['kv', 'watch', 'k', '--endpoints', '127.0.0.1:1', '--timeout', '1s'])
+      expect(r.code).to.equal(1)
+      expect(r.stderr.trim().split('\n').at(-1)).to.match(/^Error: the watch lost its member and no endpoint \(127\.0\.0\.1:1\) served it/)
+    })
+  })
+
+  describe('errors of the common flags', () => {
+    it('names an unreachable endpoint in one line', async () => {
+      const r = await runCli(['kv', 'get', 'k', '--endpoints', '127.0.0.1:1', '--timeout', '2s'])
+      expect(r.code).to.equal(1)
+      expect(r.stderr.trim()).to.equal('Error: cannot reach 127.0.0.1:1: no raftctl server answers there')
+      const j = await runCliJson<{error: {message: string}}>(['kv', 'put', 'k', 'v', '--endpoints', '127.0.0.1:1', '--timeout', '2s'])
+      expect(j.result.code).to.equal(1)
+      expect(j.json.error.message).to.match(/cannot reach/)
+    })
+
+    it('refuses a malformed endpoint and a bad timeout', async () => {
+      const e = await runCli(['kv', 'get', 'k', '--endpoints', 'nohost'])
+      expect(e.code).to.equal(1)
+      expect(e.stderr.trim()).to.equal('Error: --endpoints "nohost" is not host:port (for example 127.0.0.1:2380)')
+      const t = await runCli(['kv', 'get', 'k', '--timeout', 'soon', ...E])
+      expect(t.code).to.equal(1)
+      expect(t.stderr.trim()).to.equal('Error: --timeout "soon" is not a duration such as 500ms, 5s or 2m')
+    })
+
+    it('has help with examples (raftctl help kv txn; every kv command has a description and examples)', async () => {
+      const r = await runCli(['help', 'kv', 'txn'])
+      expect(r.code).to.equal(0)
+      expect(r.stdout).to.contain('EXAMPLES')
+      expect(r.stdout).to.contain('raftctl kv txn --compare')
+      for (const name of ['put', 'get', 'del', 'txn', 'watch']) {
+        const cmd = (await import(`../../src/commands/kv/${name}.js`)).default as {summary?: string, description?: string, examples?: string[]}
+        expect(cmd.summary, name).to.be.a('string').that.is.not.empty
+        expect(cmd.description, name).to.be.a('string').that.is.not.empty
+        expect(cmd.examples, name).to.be.an('array').that.is.not.empty
+        for (const e of cmd.examples!) expect(e, name).to.contain(`<%= config.bin %> kv ${name}`)
+      }
+    })
+  })
+})
