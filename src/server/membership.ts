@@ -75,7 +75,7 @@ export function checkReachableQuorum(v: RuleContext, incoming: ReadonlySet<numbe
   const need = majority(incoming.size)
   if (reachable < need) {
     throw failedPrecondition(`${what} would leave ${incoming.size} voters, which need ${need} for a quorum, ` +
-      `but only ${reachable} of them are reachable now; add the node as a learner first, or pass force`)
+      `but only ${reachable} of them are reachable now; add the node as a learner first, or force it (--force)`)
   }
 }
 
@@ -95,7 +95,7 @@ export function checkCaughtUp(v: RuleContext, id: number, force: boolean): void 
   if (last === 0 || match >= PROMOTE_THRESHOLD * last) return
   const pct = Math.floor((match * 100) / last)
   throw failedPrecondition(`learner ${id} is not caught up: its match index ${match} is ${pct}% of the leader's last index ` +
-    `${last} (${last - match} entries behind); promotion needs at least ${PROMOTE_THRESHOLD * 100}%, or pass force`)
+    `${last} (${last - match} entries behind); promotion needs at least ${PROMOTE_THRESHOLD * 100}%, or force it (--force)`)
 }
 
 /** Builds the metadata of a new member, refusing an id or peer URL already in use. */
