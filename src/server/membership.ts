@@ -82,6 +82,10 @@ export function checkReachableQuorum(v: RuleContext, incoming: ReadonlySet<numbe
 function checkLearnerLimit(v: RuleContext, adding: number): void {
   const have = v.confState.learners.length
   if (adding > 0 && have + adding > v.maxLearners) {
+    if (adding > 1) {
+      throw failedPrecondition(`adding ${adding} learners would make ${have + adding} learner(s), but --max-learners is ${v.maxLearners}; ` +
+        'add fewer at once, or promote or remove a learner first')
+    }
     throw failedPrecondition(`the cluster already has ${have} learner(s) and --max-learners is ${v.maxLearners}; ` +
       'promote or remove a learner first')
   }

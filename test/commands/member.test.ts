@@ -232,6 +232,26 @@ describe('raftctl member: the learner workflow against real nodes', function () 
     expect(rm.stdout.trim()).to.equal('Removed node 6 (was learner). Configuration: voters=(1 2 4)')
   })
 
+  it('adds a new learner through member change and prints how to start it; refuses more learners than allowed', async () => {
+    const [p8, p9] = await freePorts(2)
+    const two = await runCli(['member', 'change', '--add-learner', `8=127.0.0.1:${p8}`, '--add-learner', `9=127.0.0.1:${p9}`, ...E])
+    expect(two.code).to.equal(1)
+    expect(errorLine(two)).to.equal('Error: adding 2 learners would make 2 learner(s), but --max-learners is 1; ' +
+      'add fewer at once, or promote or remove a learner first')
+    const {result, json} = await runCliJson<ListJ & {startCommands: {id: number, startCommand: string}[]}>(
+      ['member', 'change', '--add-learner', `8=127.0.0.1:${p8}`, ...E])
+    expect(result.code, result.stderr).to.equal(0)
+    expect(json.config.text).to.equal('voters=(1 2 4) learners=(8)')
+    expect(json.members.find((m) => m.id === 8)).to.include({name: 'node8', role: 'learner'})
+    const initial = [1, 2, 4].map((id) => `${id}=${tc.node(id).peer}`).concat(`8=127.0.0.1:${p8}`).join(',')
+    expect(json.startCommands).to.deep.equal([{id: 8, startCommand: 'raftctl server start --id 8 --name node8 ' +
+      `--data-dir ./raftctl-data-8 --listen-peer 127.0.0.1:${p8} --initial-cluster ${initial} --initial-cluster-state existing`}])
+    const rm = await runCli(['member', 'change', '--remove', '8', ...E])
+    expect(rm.code, rm.stderr).to.equal(0)
+    expect(rm.stdout).to.match(/^Applied remove 8\. Configuration: voters=\(1 2 4\)/)
+    expect(rm.stdout).to.not.contain('Start node')
+  })
+
   it('adds a voter directly with --yes: warns about the quorum, and the node started from --json startArgs joins', async () => {
     const [cp, pp] = await freePorts(2)
     const {result, json} = await runCliJson<ListJ & {member: MemberJ, startArgs: string[], startCommand: string, promoted: boolean}>(

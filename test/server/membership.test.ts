@@ -105,6 +105,8 @@ describe('server/membership rules', () => {
       /joint configuration; leave it first/)
     refused(() => planChange(view({voters: [1, 2, 3]}, {down: [2, 3]}), {transition: 0, force: false, changes: [c(Kind.ADD_VOTER, 4), c(Kind.REMOVE, 3)]}),
       /this change would leave 3 voters, which need 2 for a quorum, but only 1/)
+    refused(() => planChange(view({voters: [1, 2, 3]}), {transition: 0, force: false, changes: [c(Kind.ADD_LEARNER, 4), c(Kind.ADD_LEARNER, 5)]}),
+      /^adding 2 learners would make 2 learner\(s\), but --max-learners is 1; add fewer at once, or promote or remove a learner first$/)
   })
 
   it('refuses leave-joint when the configuration is not joint', () => {

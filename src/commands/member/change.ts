@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import type {MemberChangeSpec} from '../../client/index.js'
 import {BaseCommand} from '../../cli/base.js'
 import {parseChangeFlags, UsageError} from '../../cli/member_args.js'
-import {type MembershipJson, membershipToJson} from '../../cli/member_format.js'
+import {type MembershipJson, membershipToJson, startArgs, startLine} from '../../cli/member_format.js'
 import {listMembers, withCluster} from '../../cli/member_ops.js'
 import {confirmRisky} from '../../cli/prompt.js'
 
@@ -10,6 +10,8 @@ import {confirmRisky} from '../../cli/prompt.js'
 export interface MemberChangeResult extends MembershipJson {
   readonly changes: MemberChangeSpec[]
   readonly transition: 'auto' | 'explicit'
+  /** How to start each member this change added (ids that were not members before). */
+  readonly startCommands: {id: number, startCommand: string}[]
 }
 
 const many = (summary: string) => Flags.string({summary, multiple: true})
@@ -65,7 +67,11 @@ export default class MemberChange extends BaseCommand<typeof MemberChange> {
       if (out.config.joint && !out.config.autoLeave) {
         this.log(`The configuration is joint; leave it with: ${this.config.bin} member leave-joint`)
       }
-      return {...out, changes, transition}
+      const startCommands = changes.filter((ch) => ch.peerUrls !== undefined && !known.has(ch.id)).map((ch) => ({
+        id: ch.id, startCommand: startLine(this.config.bin, startArgs(out.members, ch.id, {dataDir: `./raftctl-data-${ch.id}`})),
+      }))
+      for (const s of startCommands) this.log(`Start node ${s.id} with:\n  ${s.startCommand}`)
+      return {...out, changes, transition, startCommands}
     })
   }
 }
