@@ -8,7 +8,7 @@
  */
 import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
 import {join} from 'node:path'
-import {REPO_ROOT, waitFor} from '../integration/harness.js'
+import {ensureBuilt, REPO_ROOT, stopAll, TestCluster, waitFor} from '../integration/harness.js'
 
 const RUN_BIN = join(REPO_ROOT, 'bin', 'run.js')
 
@@ -201,4 +201,27 @@ export function runCliTty(args: readonly string[], answers: readonly TtyAnswer[]
     child.on('error', (err) => { clearTimeout(timer); reject(err) })
     child.on('close', (code, signal) => { clearTimeout(timer); resolve({code, signal, stdout: out, stderr: ''}) })
   })
+}
+
+/** A running 3-node test cluster and the `--endpoints` flag naming all three client addresses. */
+export interface ThreeNodes {
+  readonly tc: TestCluster
+  readonly E: string[]
+  /** The leader once the nodes agree on one. */
+  readonly leader: number
+}
+
+/** Builds dist/ if needed and bootstraps a 3-node cluster (for a describe block's before hook). */
+export async function startThreeNodes(): Promise<ThreeNodes> {
+  ensureBuilt()
+  const tc = new TestCluster()
+  await tc.bootstrap(3)
+  const leader = await tc.waitLeader()
+  return {tc, leader, E: ['--endpoints', [1, 2, 3].map((id) => tc.node(id).client).join(',')]}
+}
+
+/** Closes the cluster's clients and stops every process the tests started (an after hook). */
+export async function stopNodes(tc: TestCluster | undefined): Promise<void> {
+  tc?.close()
+  await stopAll()
 }

@@ -4,8 +4,8 @@
  * only when there is no leader or no quorum, and no endpoint at all is one error line.
  */
 import {expect} from 'chai'
-import {ensureBuilt, stopAll, TestCluster, waitFor} from '../integration/harness.js'
-import {runCli, runCliJson} from './cli_harness.js'
+import {TestCluster, waitFor} from '../integration/harness.js'
+import {runCli, runCliJson, startThreeNodes, stopNodes} from './cli_harness.js'
 
 interface Row {
   id: number, name: string, endpoint: string, reachable: boolean, role: string, term: number, leader: number,
@@ -22,18 +22,14 @@ describe('raftctl cluster (status, health) against a 3-node cluster', function (
 
   before(async function () {
     this.timeout(240_000)
-    ensureBuilt()
-    tc = new TestCluster()
-    await tc.bootstrap(3)
-    leader = await tc.waitLeader()
-    E = ['--endpoints', [1, 2, 3].map((id) => tc.node(id).client).join(',')]
+    const three = await startThreeNodes()
+    tc = three.tc
+    E = three.E
+    leader = three.leader
     await tc.client().put('k', 'v')
   })
 
-  after(async () => {
-    tc?.close()
-    await stopAll()
-  })
+  after(() => stopNodes(tc))
 
   it('status: one row per member with its Raft state, field by field with --json', async () => {
     // Only one endpoint given: the others come from the member list.

@@ -5,8 +5,8 @@
 import {expect} from 'chai'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {ensureBuilt, stopAll, TestCluster, waitFor} from '../integration/harness.js'
-import {type CliProcess, hasScript, runCli, runCliJson, runCliTty, spawnCli} from './cli_harness.js'
+import {TestCluster, waitFor} from '../integration/harness.js'
+import {type CliProcess, hasScript, runCli, runCliJson, runCliTty, spawnCli, startThreeNodes, stopNodes} from './cli_harness.js'
 
 describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function () {
   this.timeout(60_000)
@@ -15,17 +15,12 @@ describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function ()
 
   before(async function () {
     this.timeout(240_000)
-    ensureBuilt()
-    tc = new TestCluster()
-    await tc.bootstrap(3)
-    await tc.waitLeader()
-    E = ['--endpoints', [1, 2, 3].map((id) => tc.node(id).client).join(',')]
+    const three = await startThreeNodes()
+    tc = three.tc
+    E = three.E
   })
 
-  after(async () => {
-    tc?.close()
-    await stopAll()
-  })
+  after(() => stopNodes(tc))
 
   describe('put', () => {
     it('writes a value given as an argument and prints OK with the revision', async () => {

@@ -4,8 +4,8 @@
  * transferring to the current leader, and one-line errors.
  */
 import {expect} from 'chai'
-import {ensureBuilt, stopAll, TestCluster, waitFor} from '../integration/harness.js'
-import {errorLine, runCli, runCliJson} from './cli_harness.js'
+import {TestCluster, waitFor} from '../integration/harness.js'
+import {errorLine, runCli, runCliJson, startThreeNodes, stopNodes} from './cli_harness.js'
 
 interface TransferJ {
   previousLeader: number
@@ -24,17 +24,12 @@ describe('raftctl leader transfer against a 3-node cluster', function () {
 
   before(async function () {
     this.timeout(240_000)
-    ensureBuilt()
-    tc = new TestCluster()
-    await tc.bootstrap(3)
-    await tc.waitLeader()
-    E = ['--endpoints', [1, 2, 3].map((id) => tc.node(id).client).join(',')]
+    const three = await startThreeNodes()
+    tc = three.tc
+    E = three.E
   })
 
-  after(async () => {
-    tc?.close()
-    await stopAll()
-  })
+  after(() => stopNodes(tc))
 
   it('moves leadership to a follower and says from where to where', async () => {
     const from = await agreedLeader()

@@ -7,8 +7,8 @@
  */
 import {expect} from 'chai'
 import {join} from 'node:path'
-import {ensureBuilt, freePorts, NodeProc, stopAll, TestCluster, TICK_ARGS, waitFor} from '../integration/harness.js'
-import {errorLine, runCli, runCliJson, spawnCli, splitShellLine} from './cli_harness.js'
+import {freePorts, NodeProc, TestCluster, TICK_ARGS, waitFor} from '../integration/harness.js'
+import {errorLine, runCli, runCliJson, spawnCli, splitShellLine, startThreeNodes, stopNodes} from './cli_harness.js'
 
 interface MemberJ {
   id: number, name: string, peerUrls: string[], clientUrls: string[], role: string, isLeader: boolean,
@@ -50,17 +50,12 @@ describe('raftctl member: the learner workflow against real nodes', function () 
 
   before(async function () {
     this.timeout(240_000)
-    ensureBuilt()
-    tc = new TestCluster()
-    await tc.bootstrap(3)
-    await tc.waitLeader()
-    E = ['--endpoints', [1, 2, 3].map((id) => tc.node(id).client).join(',')]
+    const three = await startThreeNodes()
+    tc = three.tc
+    E = three.E
   })
 
-  after(async () => {
-    tc?.close()
-    await stopAll()
-  })
+  after(() => stopNodes(tc))
 
   it('lists the founding voters with the leader marked and the configuration line', async () => {
     const r = await runCli(['member', 'list', ...E])

@@ -6,8 +6,8 @@
 import {expect} from 'chai'
 import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {ensureBuilt, stopAll, TestCluster} from '../integration/harness.js'
-import {hasScript, runCli, runCliJson, runCliTty} from './cli_harness.js'
+import {TestCluster} from '../integration/harness.js'
+import {hasScript, runCli, runCliJson, runCliTty, startThreeNodes, stopNodes} from './cli_harness.js'
 
 interface Inspect {
   path: string, size: number, formatVersion: number, clusterId: number, index: number, term: number,
@@ -27,11 +27,9 @@ describe('raftctl snapshot (save, inspect, restore)', function () {
 
   before(async function () {
     this.timeout(240_000)
-    ensureBuilt()
-    tc = new TestCluster()
-    await tc.bootstrap(3)
-    await tc.waitLeader()
-    E = ['--endpoints', [1, 2, 3].map((id) => tc.node(id).client).join(',')]
+    const three = await startThreeNodes()
+    tc = three.tc
+    E = three.E
     const c = tc.client()
     for (let i = 0; i < 20; i++) revision = (await c.put(`cfg/k${String(i).padStart(2, '0')}`, `value ${i}`)).header!.revision
     dir = join(tc.root, 'backups')
@@ -39,10 +37,7 @@ describe('raftctl snapshot (save, inspect, restore)', function () {
     backup = join(dir, 'b.snap')
   })
 
-  after(async () => {
-    tc?.close()
-    await stopAll()
-  })
+  after(() => stopNodes(tc))
 
   describe('save', () => {
     it('downloads a verified snapshot with progress and reports it with --json', async () => {

@@ -8,31 +8,16 @@
  */
 import {type Command, Config} from '@oclif/core'
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {ensureBuilt, REPO_ROOT, stopAll, tempDir} from '../integration/harness.js'
+import {type RunResult, runProcess} from '../harness/process.js'
 
 const RUN_BIN = join(REPO_ROOT, 'bin', 'run.js')
 
-interface RunResult {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
 /** Runs a command to completion without a terminal; killed by pid after timeoutMs. */
 function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {cwd: REPO_ROOT, env: {...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env}, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    const timer = setTimeout(() => { if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL') }, timeoutMs)
-    child.on('error', (err) => { clearTimeout(timer); reject(err) })
-    child.on('close', (code) => { clearTimeout(timer); resolve({code, stdout, stderr}) })
-  })
+  return runProcess(cmd, args, {cwd: REPO_ROOT, env, timeoutMs})
 }
 
 /** Runs `fn` over `items` with at most `n` at a time. */

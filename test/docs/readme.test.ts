@@ -21,11 +21,11 @@
  *   resumes" is checked by a restart that still reads the keys written before.
  */
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {RaftctlClient} from '../../src/client/index.js'
 import {ensureBuilt, freePorts, NodeProc, REPO_ROOT, stopAll, tempDir, waitFor} from '../integration/harness.js'
+import {type RunResult, runProcess} from '../harness/process.js'
 import {
   flagValue, mapPorts, outputClaims, parseQuickstart, portsIn, type ReadmeBlock, type ReadmeSection, shellWords, unmapPorts,
 } from './readme_script.js'
@@ -36,24 +36,9 @@ const RUN_BIN = join(REPO_ROOT, 'bin', 'run.js')
 const DEFAULT_CLIENT = 2379
 const DEFAULT_PEER = 2380
 
-interface RunResult {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
 /** Runs a one-shot command to completion (killed by pid after timeoutMs), without a terminal. */
 function run(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {cwd, env: {...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env}, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    const timer = setTimeout(() => { if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL') }, timeoutMs)
-    child.on('error', (err) => { clearTimeout(timer); reject(err) })
-    child.on('close', (code) => { clearTimeout(timer); resolve({code, stdout, stderr}) })
-  })
+  return runProcess(cmd, args, {cwd, env, timeoutMs})
 }
 
 interface Server {

@@ -113,14 +113,23 @@ describe('thesis §4.2.2: learning the commit index from votes (raft-rs maybe_co
   })
 })
 
+/**
+ * Follower 1 of voters (1 2 3) whose log ends with a committed, unapplied conf change (index 3),
+ * after it has received MsgTimeoutNow from leader 2.
+ */
+function timedOutWithConfChangeUnapplied(): ReturnType<typeof newTestRaft> {
+  const s = newTestStorage([1, 2, 3])
+  const cc = encodeConfChange({kind: 'v1', id: 0, type: ConfChangeType.AddLearnerNode, nodeId: 3, context: new Uint8Array(0)})
+  s.append([...termsFrom(1, 1, 1), newEntry({index: 3, term: 1, entryType: EntryType.EntryConfChange, data: cc})])
+  s.setHardState({term: 1, vote: 0, commit: 3})
+  const r = newTestRaft(1, 10, 1, s)
+  r.step(newMessage({msgType: MessageType.MsgTimeoutNow, from: 2, to: 1, term: 1}))
+  return r
+}
+
 describe('thesis §3.10: MsgTimeoutNow received before a committed conf change is applied', () => {
   it('is deferred: the node campaigns (a transfer campaign) as soon as it has applied the change', () => {
-    const s = newTestStorage([1, 2, 3])
-    const cc = encodeConfChange({kind: 'v1', id: 0, type: ConfChangeType.AddLearnerNode, nodeId: 3, context: new Uint8Array(0)})
-    s.append([...termsFrom(1, 1, 1), newEntry({index: 3, term: 1, entryType: EntryType.EntryConfChange, data: cc})])
-    s.setHardState({term: 1, vote: 0, commit: 3})
-    const r = newTestRaft(1, 10, 1, s)
-    r.step(newMessage({msgType: MessageType.MsgTimeoutNow, from: 2, to: 1, term: 1}))
+    const r = timedOutWithConfChangeUnapplied()
     // It must not campaign with a committed conf change unapplied (Raft.hup)...
     expect([r.state, r.pendingTimeoutNow]).to.deep.equal([StateRole.Follower, true])
     expect(readMessages(r)).to.deep.equal([])
@@ -132,12 +141,7 @@ describe('thesis §3.10: MsgTimeoutNow received before a committed conf change i
   })
 
   it('is forgotten when the node hears of a newer term first', () => {
-    const s = newTestStorage([1, 2, 3])
-    const cc = encodeConfChange({kind: 'v1', id: 0, type: ConfChangeType.AddLearnerNode, nodeId: 3, context: new Uint8Array(0)})
-    s.append([...termsFrom(1, 1, 1), newEntry({index: 3, term: 1, entryType: EntryType.EntryConfChange, data: cc})])
-    s.setHardState({term: 1, vote: 0, commit: 3})
-    const r = newTestRaft(1, 10, 1, s)
-    r.step(newMessage({msgType: MessageType.MsgTimeoutNow, from: 2, to: 1, term: 1}))
+    const r = timedOutWithConfChangeUnapplied()
     r.step(newMessage({msgType: MessageType.MsgHeartbeat, from: 3, to: 1, term: 2, commit: 3}))
     expect([r.state, r.lead, r.pendingTimeoutNow]).to.deep.equal([StateRole.Follower, 3, false])
     r.onApplied(r.raftLog.slice(1, 4, Number.POSITIVE_INFINITY))
