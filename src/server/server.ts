@@ -6,8 +6,9 @@
  * Stopping (SIGINT/SIGTERM, or stop()): the node stops accepting client requests (new ones get
  * UNAVAILABLE, safe to retry elsewhere) and ends watch streams; the loop finishes the Ready in
  * flight — its write batch is completed, never cut — and stops; requests still waiting are
- * answered UNAVAILABLE; the servers close; RocksDB is closed last. A fatal error stops the node
- * the same way with exit code 1.
+ * answered UNAVAILABLE; the servers close (a snapshot being received is cut and its temporary
+ * file removed); RocksDB is closed last. A fatal error stops the node the same way with exit
+ * code 1.
  */
 import {type ChannelOptions, Server, ServerCredentials, type UntypedServiceImplementation} from '@grpc/grpc-js'
 import {ClusterService} from '../generated/raftctl/v1/cluster.js'
@@ -41,6 +42,8 @@ export interface RunningServer {
 
 /** How long in-flight client calls get to finish before their streams are cut. */
 const SHUTDOWN_GRACE_MS = 2000
+/** How long a snapshot transfer cut by the stop gets to remove its temporary file. */
+const STAGING_SETTLE_MS = 2000
 /** Client messages are small; the limit bounds a malicious or broken request. */
 const CLIENT_MAX_MESSAGE_BYTES = 16 << 20
 
@@ -108,6 +111,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
       await node.stop()
       await clientsDone
       peerGrpc.forceShutdown()
+      await node.snapshotter.stagingSettled(STAGING_SETTLE_MS)
       await storage.close()
       log.info({event: 'stopped', exitCode}, 'stopped; RocksDB closed')
       resolveDone(exitCode)

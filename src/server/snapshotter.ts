@@ -66,6 +66,8 @@ export class Snapshotter {
   private chain: Promise<unknown> = Promise.resolve()
   private creating = false
   private readonly sending = new Set<number>()
+  /** Snapshot files being received and written (settled: they never reject). */
+  private readonly staging = new Set<Promise<unknown>>()
   private closed = false
 
   constructor(private readonly d: SnapshotterDeps) {}
@@ -149,10 +151,27 @@ export class Snapshotter {
    */
   async receive(msg: Message, chunks: AsyncIterable<Uint8Array>): Promise<void> {
     const meta = msg.snapshot!.metadata
-    await this.d.kv.stageSnapshot(meta, chunks)
+    const staged = this.d.kv.stageSnapshot(meta, chunks)
+    const settled = staged.catch(() => {})
+    this.staging.add(settled)
+    void settled.then(() => this.staging.delete(settled))
+    await staged
     this.d.log.info({event: 'snapshot-received', peer: msg.from, index: meta.index, term: meta.term}, 'snapshot received')
     await this.d.loop.call((rn) => rn.step(msg))
     await this.d.applied.wait(meta.index, this.d.applyTimeoutMs, `applying the snapshot at index ${meta.index}`)
+  }
+
+  /**
+   * Waits, at most `timeoutMs`, for the snapshot files being received to be written or given up.
+   * Called on stop after the peer server cancelled its transfers, so that an interrupted transfer
+   * removes its temporary file before the process exits instead of leaving it for the next start.
+   */
+  async stagingSettled(timeoutMs: number): Promise<void> {
+    if (this.staging.size === 0) return
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs) })
+    await Promise.race([Promise.all([...this.staging]), timeout])
+    clearTimeout(timer)
   }
 
   /** Waits for a snapshot being created; no new automatic snapshot starts afterwards. */
