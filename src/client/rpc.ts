@@ -91,7 +91,11 @@ export function toClientError(err: unknown, what: string, endpoint: string): Cli
     return new ClientError(status.UNKNOWN, `${what} failed: ${(err as Error).message ?? String(err)}`, endpoint)
   }
   if (se.code === status.DEADLINE_EXCEEDED) {
-    return new ClientError(se.code, `${what} timed out waiting for ${endpoint}`, endpoint)
+    // A server that gave up itself says why (a proposal not applied in time, a leader transfer
+    // that did not happen); only grpc-js's own deadline has nothing to add.
+    const details = se.details ?? ''
+    const fromServer = details !== '' && !/^Deadline exceeded/i.test(details)
+    return new ClientError(se.code, fromServer ? details : `${what} timed out waiting for ${endpoint}`, endpoint)
   }
   if (isConnectFailure(se as ServiceError)) {
     return new ClientError(se.code, `cannot reach ${endpoint}: no raftctl server answers there`, endpoint)

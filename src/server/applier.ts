@@ -47,7 +47,8 @@ export interface ApplierDeps {
   readonly onNodeAdded: (ids: readonly number[]) => void
 }
 
-type Outcome = {result?: ProposalResult, error?: Error}
+/** What applying one entry gives its proposer, and the request id the entry carries (if any). */
+type Outcome = {result?: ProposalResult, error?: Error, requestId?: number}
 
 const lost = (): Error => new NodeError(status.UNAVAILABLE,
   'the request was lost in a leader change and never applied; send it again', undefined, true)
@@ -66,7 +67,7 @@ export class Applier {
         outcome = await this.applyConfEntry(rn, e)
         if (outcome.result?.kind === 'conf' && !confStateIds(outcome.result.confState).includes(this.d.storage.nodeId)) removedAt = e.index
       }
-      this.d.proposals.applied(e.index, e.term, outcome, lost)
+      this.d.proposals.applied(e.index, e.term, outcome, lost, outcome.requestId)
       this.d.applied.advance(e.index)
     }
     if (removedAt !== undefined && this.d.proposals.size > 0) {
@@ -78,8 +79,8 @@ export class Applier {
 
   private async applyKv(e: Entry): Promise<Outcome> {
     const r = await this.d.kv.apply(e)
-    if (r.error !== undefined) return {error: r.error}
-    return {result: {kind: 'kv', result: r}}
+    if (r.error !== undefined) return {error: r.error, requestId: r.requestId}
+    return {result: {kind: 'kv', result: r}, requestId: r.requestId}
   }
 
   private async applyServerRequest(e: Entry): Promise<Outcome> {
@@ -95,11 +96,12 @@ export class Applier {
     const old = s.member(req.attributes.id)
     const updated = old === undefined ? undefined : mergeAttributes(old, req.attributes)
     await s.exclusive(() => s.commitApplied(e.index, e.term, [], updated === undefined ? undefined : {putMembers: [updated]}))
-    if (updated === undefined) return {error: new NodeError(status.NOT_FOUND, `node ${req.attributes.id} is not a member of the cluster`)}
+    const requestId = req.requestId
+    if (updated === undefined) return {error: new NodeError(status.NOT_FOUND, `node ${req.attributes.id} is not a member of the cluster`), requestId}
     this.d.log.info({event: 'member-updated', index: e.index, member: updated.id, memberName: updated.name,
       peerUrls: updated.peerUrls, clientUrls: updated.clientUrls}, 'member attributes updated')
     this.d.onMembershipChanged(s.confState)
-    return {result: {kind: 'server'}}
+    return {result: {kind: 'server'}, requestId}
   }
 
   private async applyConfEntry(rn: RawNode, e: Entry): Promise<Outcome> {
@@ -117,8 +119,11 @@ export class Applier {
       return {error: err}
     }
     let members: readonly {id: number}[] = []
+    let requestId: number | undefined
     try {
-      members = decodeConfContext(cc.context).members
+      const ctx = decodeConfContext(cc.context)
+      members = ctx.members
+      requestId = ctx.requestId === 0 ? undefined : ctx.requestId
     } catch (err) {
       this.d.log.error({event: 'conf-context-undecodable', index: e.index, reason: (err as Error).message}, 'the member metadata of a conf change does not decode; the change is applied without it')
     }
@@ -133,7 +138,7 @@ export class Applier {
       .filter((c) => (c.type === ConfChangeType.AddNode || c.type === ConfChangeType.AddLearnerNode) && !old.has(c.nodeId))
       .map((c) => c.nodeId)
     if (added.length > 0) this.d.onNodeAdded(added)
-    return {result: {kind: 'conf', confState: cs}}
+    return {result: {kind: 'conf', confState: cs}, requestId}
   }
 
   private logConfChange(e: Entry, cc: AnyConfChange, before: ConfState, cs: ConfState): void {

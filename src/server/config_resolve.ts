@@ -43,6 +43,27 @@ function endpoint(raw: Raw, name: SettingName, allowPortZero: boolean): string {
   }
 }
 
+/** Hosts that accept connections on every interface and so cannot be dialled by other members. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '[::]', '[0:0:0:0:0:0:0:0]'])
+
+/**
+ * The address other members and clients are told to use: the --advertise-* setting, or else the
+ * listen address. A wildcard or port-0 listen address is not an address anyone can dial, so it
+ * is refused as the advertised one (etcd likewise requires --advertise-client-urls then).
+ */
+function advertised(raw: Raw, name: 'advertise-peer' | 'advertise-client', listenName: 'listen-peer' | 'listen-client',
+  listen: string): string {
+  if (raw.has(name)) return endpoint(raw, name, false)
+  const host = listen.slice(0, listen.lastIndexOf(':'))
+  const port = listen.slice(listen.lastIndexOf(':') + 1)
+  if (WILDCARD_HOSTS.has(host) || port === '0') {
+    const {source} = get(raw, listenName)!
+    throw new ConfigError(`${source}: ${listen} is not an address other members or clients can dial; ` +
+      `give --${name} host:port as well`)
+  }
+  return listen
+}
+
 /** Parses "1=127.0.0.1:2380,2=127.0.0.1:2381" into members, refusing duplicates and bad ids. */
 export function parseInitialCluster(source: string, text: string): InitialMember[] {
   const members: InitialMember[] = []
@@ -78,8 +99,8 @@ export function resolveServerConfig(
   const id = intSetting(raw, 'id', 1)
   const listenPeer = endpoint(raw, 'listen-peer', true)
   const listenClient = endpoint(raw, 'listen-client', true)
-  const advertisePeer = raw.has('advertise-peer') ? endpoint(raw, 'advertise-peer', false) : listenPeer
-  const advertiseClient = raw.has('advertise-client') ? endpoint(raw, 'advertise-client', false) : listenClient
+  const advertisePeer = advertised(raw, 'advertise-peer', 'listen-peer', listenPeer)
+  const advertiseClient = advertised(raw, 'advertise-client', 'listen-client', listenClient)
   const electionTicks = intSetting(raw, 'election-ticks', 2)
   const heartbeatTicks = intSetting(raw, 'heartbeat-ticks', 1)
   if (heartbeatTicks >= electionTicks) {

@@ -63,7 +63,7 @@ function classify(err: unknown): NodeError {
   if (err instanceof DeadlineError) return new NodeError(status.DEADLINE_EXCEEDED, err.message)
   if (err instanceof WireDecodeError) return new NodeError(status.INVALID_ARGUMENT, err.message)
   if (err instanceof ProposalDroppedError) {
-    if (err.reason === 'conf-change-refused') return new NodeError(status.FAILED_PRECONDITION, err.message)
+    if (err.reason === 'conf-change-refused') return new NodeError(status.FAILED_PRECONDITION, confRefusalMessage(err.message))
     return new NodeError(status.UNAVAILABLE, err.message, undefined, true)
   }
   if (err instanceof ConfChangeError) return new NodeError(status.FAILED_PRECONDITION, err.message)
@@ -73,6 +73,22 @@ function classify(err: unknown): NodeError {
   if (err instanceof RaftError) return new NodeError(status.INTERNAL, err.message)
   const message = err instanceof Error ? err.message : String(err)
   return new NodeError(status.INTERNAL, message)
+}
+
+/**
+ * The operator-facing sentence for a conf change the core refused. The core's reasons name its
+ * internals ("possible unapplied conf change at index 12 (applied to 11)"); the commonest one,
+ * an earlier change not yet applied (or a new leader's first entry not yet applied, which the
+ * core cannot tell apart), is said plainly. Every message keeps "conf change refused".
+ */
+export function confRefusalMessage(coreMessage: string): string {
+  const detail = coreMessage.replace(/^proposal dropped: /, '')
+  const pending = /possible unapplied conf change at index (\d+) \(applied to (\d+)\)/.exec(detail)
+  if (pending !== null) {
+    return `conf change refused: the leader has applied its log only up to index ${pending[2]}, and index ${pending[1]} ` +
+      'may hold another membership change still in progress; retry in a moment'
+  }
+  return detail
 }
 
 const KV_CODES: Record<KvError['code'], status> = {

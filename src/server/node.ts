@@ -138,10 +138,12 @@ export class RaftNode {
     this.stopping = true
     for (const t of this.timers) clearInterval(t)
     await this.loop.stop()
-    const err = new NodeError(status.UNAVAILABLE, `node ${this.id} is stopping; the outcome of a write in progress is unknown`)
-    this.proposals.rejectAll(err)
-    this.reads.rejectAll(err)
-    this.applied.rejectAll(err)
+    this.proposals.rejectAll(new NodeError(status.UNAVAILABLE, `node ${this.id} is stopping; the outcome of a write in progress is unknown`))
+    // A read changes nothing, so it is safe to send again to another member.
+    const readErr = new NodeError(status.UNAVAILABLE, `node ${this.id} is stopping; send the read to another member`, undefined, true)
+    this.reads.rejectAll(readErr)
+    this.applied.rejectAll(new NodeError(status.UNAVAILABLE,
+      `node ${this.id} is stopping before it applied what the request waits for; send it to another member`, undefined, true))
     await this.transport.close()
     await this.snapshotter.close()
   }
@@ -241,8 +243,10 @@ export class RaftNode {
     }
     this.log.info({event: 'snapshot-applied', index: meta.index, term: meta.term, voters: meta.confState.voters,
       learners: meta.confState.learners, revision: this.kv.revision}, 'snapshot applied')
-    this.proposals.rejectUpTo(meta.index, () => new Error(
-      'this node caught up from a snapshot, so the outcome of the request is unknown; read the keys to check'))
+    // The proposals' entries were replaced by the snapshot: whether they were committed is
+    // unknown here, so they are UNAVAILABLE without the retry-safe mark (not INTERNAL).
+    this.proposals.rejectUpTo(meta.index, () => new NodeError(status.UNAVAILABLE,
+      `node ${this.id} caught up from a snapshot at index ${meta.index}, so the outcome of the request is unknown; read the keys to check`))
     this.applied.advance(meta.index)
     this.syncPeers()
     return true

@@ -38,12 +38,14 @@ function lastIndex(rn: RawNode): number {
  * Proposes `append` inside the loop as leader and waits for its entry to be applied. Throws
  * notLeader when leadership moved before the proposal reached the core (nothing was proposed).
  */
-async function proposeAndWait(node: RaftNode, what: string, timeoutMs: number, append: (rn: RawNode) => void): Promise<ProposalResult> {
+async function proposeAndWait(
+  node: RaftNode, what: string, requestId: number, timeoutMs: number, append: (rn: RawNode) => void,
+): Promise<ProposalResult> {
   return node.loop.call((rn) => {
     const st = rn.status()
     if (st.role !== StateRole.Leader) throw notLeader(node.id, st.leaderId, node.clientUrlOf(st.leaderId))
     append(rn)
-    return node.proposals.register(lastIndex(rn), st.term, timeoutMs, what)
+    return node.proposals.register(lastIndex(rn), st.term, timeoutMs, what, requestId)
   })
 }
 
@@ -53,7 +55,7 @@ export async function proposeKv(node: RaftNode, req: Omit<InternalRequest, 'id'>
   const full: InternalRequest = {id: node.nextRequestId(), ...req}
   validateRequest(full)
   const data = encodeInternalRequest(full)
-  const r = await proposeAndWait(node, 'the write', timeoutMs, (rn) => rn.propose(data))
+  const r = await proposeAndWait(node, 'the write', full.id, timeoutMs, (rn) => rn.propose(data))
   if (r.kind !== 'kv') throw new Error(`internal error: a KV write resolved as ${r.kind}`)
   return r.result
 }
@@ -61,8 +63,9 @@ export async function proposeKv(node: RaftNode, req: Omit<InternalRequest, 'id'>
 /** Proposes a planned conf change; resolves with the ConfState once it is applied. */
 export async function proposeConfChange(node: RaftNode, plan: PlannedChange, timeoutMs: number): Promise<ConfState> {
   requireLeader(node)
-  const cc: ConfChangeV2 = {...plan.cc, context: encodeConfContext({requestId: node.nextRequestId(), members: plan.added})}
-  const r = await proposeAndWait(node, 'the membership change', timeoutMs, (rn) => rn.proposeConfChange(cc))
+  const requestId = node.nextRequestId()
+  const cc: ConfChangeV2 = {...plan.cc, context: encodeConfContext({requestId, members: plan.added})}
+  const r = await proposeAndWait(node, 'the membership change', requestId, timeoutMs, (rn) => rn.proposeConfChange(cc))
   if (r.kind !== 'conf') throw new Error(`internal error: a conf change resolved as ${r.kind}`)
   return r.confState
 }
@@ -70,8 +73,9 @@ export async function proposeConfChange(node: RaftNode, plan: PlannedChange, tim
 /** Proposes a change of a member's attributes (MemberUpdate). */
 export async function proposeMemberAttributes(node: RaftNode, attrs: MemberAttributes, timeoutMs: number): Promise<void> {
   requireLeader(node)
-  const data = encodeServerRequest(node.nextRequestId(), attrs)
-  await proposeAndWait(node, 'the member update', timeoutMs, (rn) => rn.propose(data, SERVER_ENTRY_CONTEXT))
+  const requestId = node.nextRequestId()
+  const data = encodeServerRequest(requestId, attrs)
+  await proposeAndWait(node, 'the member update', requestId, timeoutMs, (rn) => rn.propose(data, SERVER_ENTRY_CONTEXT))
 }
 
 /**

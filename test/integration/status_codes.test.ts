@@ -1,0 +1,118 @@
+/**
+ * The gRPC status codes of the client services end to end, on a real three-node cluster, for
+ * the cases the other integration tests do not reach: a follower's not-leader answer as it is on
+ * the wire (FAILED_PRECONDITION with the leader hint), INVALID_ARGUMENT, NOT_FOUND, OUT_OF_RANGE
+ * for a revision that is no longer kept (Range, and a Watch no member can start), and
+ * DEADLINE_EXCEEDED for a leader transfer to a voter that is down. Every message is one line.
+ */
+import {expect} from 'chai'
+import {Metadata, type ServiceError, status} from '@grpc/grpc-js'
+import {bytesToString, ClientError, type RaftctlClient, type WatchBatch} from '../../src/client/index.js'
+import {LEADER_HINT_KEY} from '../../src/client/rpc.js'
+import {KVClient} from '../../src/generated/raftctl/v1/kv.js'
+import {ensureBuilt, stopAll, TestCluster, waitFor} from './harness.js'
+
+async function failure(p: Promise<unknown>): Promise<ClientError> {
+  try {
+    await p
+  } catch (err) {
+    expect(err).to.be.instanceOf(ClientError)
+    expect((err as Error).message).to.not.match(/\n/)
+    return err as ClientError
+  }
+  throw new Error('expected the call to fail')
+}
+
+describe('integration: status codes of the client services', function () {
+  this.timeout(60_000)
+  const cluster = new TestCluster()
+  let client: RaftctlClient
+  let leader: number
+  let follower: number
+  /** The revision of the first write, applied by every node before the follower is stopped. */
+  let first: number
+
+  before(async function () {
+    this.timeout(240_000)
+    ensureBuilt()
+    await cluster.bootstrap(3)
+    client = cluster.client()
+    leader = await cluster.waitLeader()
+    follower = [1, 2, 3].find((id) => id !== leader)!
+  })
+
+  after(async () => {
+    cluster.close()
+    await stopAll()
+  })
+
+  it('answers a write on a follower FAILED_PRECONDITION with the leader\'s client URL in the trailers', async () => {
+    const raw = client.conn.client(KVClient, cluster.node(follower).client)
+    const err = await new Promise<ServiceError>((resolve, reject) => {
+      raw.put({key: Buffer.from('k'), value: Buffer.from('v'), prevKv: false}, new Metadata(), {deadline: Date.now() + 5000},
+        (e) => (e === null ? reject(new Error('a follower accepted a write')) : resolve(e)))
+    })
+    expect(status[err.code]).to.equal('FAILED_PRECONDITION')
+    expect(err.details).to.equal(`node ${follower} is not the leader; the leader is node ${leader} at ${cluster.node(leader).client}`)
+    expect(err.metadata.get(LEADER_HINT_KEY)).to.deep.equal([cluster.node(leader).client])
+  })
+
+  it('answers INVALID_ARGUMENT for a malformed request and NOT_FOUND for an unknown member', async () => {
+    expect((await failure(client.put('', 'v'))).codeName).to.equal('INVALID_ARGUMENT')
+    expect((await failure(client.range('k', {limit: -1}))).codeName).to.equal('INVALID_ARGUMENT')
+    const nf = await failure(client.memberPromote(42))
+    expect(nf.codeName).to.equal('NOT_FOUND')
+    expect(nf.message).to.match(/node 42 is not a member/)
+    expect((await failure(client.transferLeader(42))).codeName).to.equal('NOT_FOUND')
+  })
+
+  it('answers OUT_OF_RANGE for a read at a revision that is no longer kept, and for a future one', async () => {
+    first = (await client.put('rev', 'one')).header!.revision
+    const second = (await client.put('rev', 'two')).header!.revision
+    const past = await failure(client.range('rev', {revision: first}))
+    expect(past.codeName).to.equal('OUT_OF_RANGE')
+    expect(past.message).to.include(String(first))
+    expect((await failure(client.range('rev', {revision: second + 100}))).codeName).to.equal('OUT_OF_RANGE')
+    const now = await client.range('rev', {revision: second})
+    expect(bytesToString(now.kvs[0].value)).to.equal('two')
+    await waitFor(`node ${follower} to apply revision ${second}`, async () =>
+      (await client.get('rev', {endpoint: cluster.node(follower).client, serializable: true}))?.modRevision === second)
+  })
+
+  it('answers DEADLINE_EXCEEDED when leadership cannot move to a voter that is down', async () => {
+    expect(await cluster.node(follower).stop('SIGTERM')).to.equal(0)
+    const pinned = cluster.client([leader], 2000)
+    const err = await failure(pinned.transferLeader(follower))
+    expect(err.codeName).to.equal('DEADLINE_EXCEEDED')
+    expect(err.message).to.match(new RegExp(`leadership did not move to node ${follower}|leader transfer timed out`))
+    expect((await client.status(cluster.node(leader).client)).leader, 'the leader keeps leading').to.equal(leader)
+  })
+
+  it('ends a watch no member can start with OUT_OF_RANGE, and starts it on a member that still has the history', async () => {
+    // A restarted node's watch history starts after the revision it had when it stopped
+    // (docs/storage-layout.md), so it cannot serve a watch from the first revision; the leader,
+    // running since the bootstrap, can.
+    const n = cluster.node(follower)
+    n.start()
+    await waitFor(`node ${follower} to serve again`, async () => (await client.status(n.client)).leader === leader)
+    const onlyRestarted = cluster.client([follower]).watch('rev', {startRevision: first})
+    const err = await (async () => {
+      try {
+        for await (const _ of onlyRestarted) return undefined
+      } catch (e) {
+        return e as ClientError
+      }
+      return undefined
+    })()
+    expect(err, 'the watch fails').to.be.instanceOf(ClientError)
+    expect(err!.codeName).to.equal('OUT_OF_RANGE')
+    expect(err!.message).to.match(new RegExp(`cannot resume at revision ${first}: no member retains it \\(the oldest available is \\d+\\)`))
+    const fallback = cluster.client([follower, leader]).watch('rev', {startRevision: first})
+    const batch = await (async (): Promise<WatchBatch | undefined> => {
+      for await (const b of fallback) return b
+      return undefined
+    })()
+    expect(batch?.revision).to.equal(first)
+    expect(bytesToString(batch!.events[0].kv!.value)).to.equal('one')
+  })
+})
