@@ -9,6 +9,7 @@ import type {RaftctlClient} from '../client/index.js'
 import {MemberStatus_Role as Role, type MemberListResponse} from '../generated/raftctl/v1/cluster.js'
 import type {ConfState} from '../generated/eraftpb.js'
 import {StatusResponse_RaftState as RaftState, type StatusResponse} from '../generated/raftctl/v1/maintenance.js'
+import {describeError} from './errors.js'
 
 /** One member's row. Numbers are 0 and role/name what the member list says when unreachable. */
 export interface MemberRow {
@@ -106,7 +107,7 @@ export async function gatherCluster(client: RaftctlClient): Promise<ClusterView>
   }
   if (byId.size === 0) {
     const first = [...answers.values()].find((a) => a instanceof Error) as Error | undefined
-    throw new Error(`no member answers (asked ${[...answers.keys()].join(', ')})${first ? `: ${first.message}` : ''}`)
+    throw new Error(`no member answers (asked ${[...answers.keys()].join(', ')})${first ? `: ${describeError(first)}` : ''}`)
   }
   const leader = agreedLeader(byId)
   const leaderStatus = byId.get(leader)?.status
@@ -121,7 +122,7 @@ export async function gatherCluster(client: RaftctlClient): Promise<ClusterView>
       return {
         id, name: listed?.member?.name ?? '', endpoint, reachable: false, role: CONF_ROLE[listed?.role ?? 0] ?? 'unknown',
         term: 0, leader: 0, commitIndex: 0, appliedIndex: 0, lag: 0, dbSize: 0, version: '',
-        errors: [err instanceof Error ? err.message : `member ${id} has published no client URL; add it to --endpoints`],
+        errors: [err instanceof Error ? describeError(err) : `member ${id} has published no client URL; add it to --endpoints`],
       }
     }
     const s = b.status

@@ -28,12 +28,26 @@ export function describeError(err: unknown): string {
   const fsLine = describeFileSystemError(err)
   if (fsLine !== undefined) return fsLine
   if (err instanceof Error && (err as {oclif?: unknown}).oclif !== undefined) return describeParseError(err.message)
+  const wrongServer = describeWrongServer(err)
+  if (wrongServer !== undefined) return wrongServer
   if (err instanceof Error) {
     const details = (err as {details?: unknown}).details
     const text = typeof details === 'string' && details !== '' ? details : err.message
     return firstLine(text)
   }
   return firstLine(String(err))
+}
+
+/**
+ * A client error with status UNIMPLEMENTED from a known endpoint: something answers there, but
+ * not raftctl's client API — most often a node's peer address given as --endpoints (it serves
+ * only the Raft transport), or another HTTP server. Said in words, with what to give instead.
+ */
+function describeWrongServer(err: unknown): string | undefined {
+  const e = err as {codeName?: unknown, endpoint?: unknown, message?: unknown}
+  if (e.codeName !== 'UNIMPLEMENTED' || typeof e.endpoint !== 'string' || e.endpoint === '') return undefined
+  return `${e.endpoint} does not serve the raftctl client API (${firstLine(String(e.message))}); ` +
+    `is it a peer address? --endpoints takes the nodes' client addresses (their --listen-client)`
 }
 
 /** The usual file-system failures (they carry `code` and `path`) said in words; else undefined. */

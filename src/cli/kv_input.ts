@@ -1,8 +1,10 @@
 /**
  * Where `raftctl kv put` takes the value from: the argument, a file (--file), or standard input
  * ("-", or no value argument while stdin is piped). A terminal on stdin is never read: the
- * command would wait for input the operator does not know is expected.
+ * command would wait for input the operator does not know is expected. Without a value argument
+ * /dev/null on stdin is not read either (see isCharacterDevice); `-` reads it as an empty value.
  */
+import {fstatSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 
 /** Raised when the value cannot be obtained; the message says what to give instead. */
@@ -11,6 +13,21 @@ export class ValueInputError extends Error {
   constructor(message: string) {
     super(message)
     this.name = 'ValueInputError'
+  }
+}
+
+/**
+ * True when stdin is a character device that is not a terminal, i.e. /dev/null (a script run
+ * from cron or with `< /dev/null`): nothing was piped, so an omitted value is a mistake, not an
+ * empty value. Pipes, files and sockets are read.
+ */
+function isCharacterDevice(stdin: NodeJS.ReadStream): boolean {
+  const fd = (stdin as {fd?: unknown}).fd
+  if (typeof fd !== 'number') return false
+  try {
+    return fstatSync(fd).isCharacterDevice()
+  } catch {
+    return false
   }
 }
 
@@ -37,7 +54,7 @@ export async function resolvePutValue(arg: string | undefined, file: string | un
     }
   }
   if (arg !== undefined && arg !== '-') return new TextEncoder().encode(arg)
-  if (stdin.isTTY === true) {
+  if (stdin.isTTY === true || (arg === undefined && isCharacterDevice(stdin))) {
     throw new ValueInputError(arg === '-'
       ? 'the value "-" means standard input, but stdin is a terminal; pipe the value in or give it as an argument'
       : 'no value given; pass it as an argument, with --file, or pipe it to standard input')

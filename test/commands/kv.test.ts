@@ -3,9 +3,10 @@
  * cluster: human output, --json field by field, exit codes and one-line errors.
  */
 import {expect} from 'chai'
-import {writeFileSync} from 'node:fs'
+import {spawn} from 'node:child_process'
+import {closeSync, openSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {TestCluster, waitFor} from '../integration/harness.js'
+import {REPO_ROOT, TestCluster, waitFor} from '../integration/harness.js'
 import {type CliProcess, hasScript, runCli, runCliJson, runCliTty, spawnCli, startThreeNodes, stopNodes} from './cli_harness.js'
 
 describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function () {
@@ -51,6 +52,49 @@ describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function ()
       const c = tc.client()
       expect(new TextDecoder().decode((await c.get('put/stdin1'))!.value)).to.equal('from pipe')
       expect(new TextDecoder().decode((await c.get('put/stdin2'))!.value)).to.equal('dash\nline2')
+    })
+
+    it('stores piped stdin byte for byte (no trimming, line endings kept) whether the value is omitted or "-"', async () => {
+      const raw = '  leading spaces\r\nsecond line\n\n'
+      const omitted = await runCli(['kv', 'put', 'put/raw1', ...E], {input: raw})
+      expect(omitted.code, omitted.stderr).to.equal(0)
+      const dash = await runCli(['kv', 'put', 'put/raw2', '-', ...E], {input: raw})
+      expect(dash.code, dash.stderr).to.equal(0)
+      const c = tc.client()
+      expect(new TextDecoder().decode((await c.get('put/raw1'))!.value)).to.equal(raw)
+      expect(new TextDecoder().decode((await c.get('put/raw2'))!.value)).to.equal(raw)
+    })
+
+    it('does not take /dev/null on stdin for an omitted value (cron, `< /dev/null`), but "-" reads it as empty', async () => {
+      const devNull = (args: string[]): Promise<{code: number | null, stdout: string, stderr: string}> => new Promise((resolve, reject) => {
+        const fd = openSync('/dev/null', 'r')
+        const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), ...args], {stdio: [fd, 'pipe', 'pipe'], timeout: 30_000})
+        closeSync(fd)
+        let stdout = ''
+        let stderr = ''
+        child.stdout!.on('data', (d: Buffer) => { stdout += d.toString() })
+        child.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
+        child.on('error', reject)
+        child.on('close', (code) => resolve({code, stdout, stderr}))
+      })
+      const omitted = await devNull(['kv', 'put', 'put/devnull', ...E])
+      expect(omitted.code).to.equal(1)
+      expect(omitted.stderr.trim()).to.equal('Error: no value given; pass it as an argument, with --file, or pipe it to standard input')
+      expect(await tc.client().get('put/devnull')).to.equal(undefined)
+      const dash = await devNull(['kv', 'put', 'put/devnull', '-', ...E])
+      expect(dash.code, dash.stderr).to.equal(0)
+      expect((await tc.client().get('put/devnull'))!.value).to.have.length(0)
+    })
+
+    it('never takes a missing KEY from piped stdin', async () => {
+      const r = await runCli(['kv', 'put', ...E], {input: 'put/from-stdin\n'})
+      expect(r.code).to.equal(2)
+      expect(r.stderr.trim().split('\n')).to.have.length(1)
+      expect(r.stderr).to.match(/^Error: Missing 1 required arg: key/)
+      expect(await tc.client().get('put/from-stdin')).to.equal(undefined)
+      const get = await runCli(['kv', 'get', ...E], {input: 'put/raw1\n'})
+      expect(get.code).to.equal(2)
+      expect(get.stderr).to.match(/^Error: Missing 1 required arg: key/)
     })
 
     it('reads the value from --file, and names a missing file', async () => {
@@ -236,6 +280,20 @@ describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function ()
       expect(new TextDecoder().decode((await tc.client().get('txn/tty'))!.value)).to.equal('2')
     })
 
+    it('Ctrl-C at the prompt cancels the transaction in one line and sends nothing', async function () {
+      if (!hasScript()) this.skip() // needs util-linux `script` for a pseudo-terminal
+      await tc.client().put('txn/ctrlc', 'before')
+      const r = await runCliTty(['kv', 'txn', ...E], [
+        {when: /compare 1/, send: 'value(txn/ctrlc) = before\r'},
+        {when: /compare 2/, send: '\r'},
+        {when: /success operation 1/, send: 'put txn/ctrlc after\r'},
+        {when: /success operation 2/, send: '\x03'},
+      ])
+      expect(r.code, r.stdout).to.equal(1)
+      expect(r.stdout).to.contain('Error: kv txn cancelled at the prompt; nothing was sent')
+      expect(new TextDecoder().decode((await tc.client().get('txn/ctrlc'))!.value)).to.equal('before')
+    })
+
     it('fails clearly without flags and without a terminal, and on malformed compares or operations', async () => {
       const none = await runCli(['kv', 'txn', ...E])
       expect(none.code).to.equal(1)
@@ -329,6 +387,22 @@ describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function ()
       const j = await runCliJson<{error: {message: string}}>(['kv', 'put', 'k', 'v', '--endpoints', '127.0.0.1:1', '--timeout', '2s'])
       expect(j.result.code).to.equal(1)
       expect(j.json.error.message).to.match(/cannot reach/)
+    })
+
+    it('says when an endpoint is not a client address (a node\'s peer address), for kv and cluster status', async () => {
+      const peer = tc.node(1).peer
+      const line = `${peer} does not serve the raftctl client API (The server does not implement the method /raftctl.v1.KV/Range); ` +
+        'is it a peer address? --endpoints takes the nodes\' client addresses (their --listen-client)'
+      const r = await runCli(['kv', 'get', 'k', '--endpoints', peer])
+      expect(r.code).to.equal(1)
+      expect(r.stderr.trim()).to.equal(`Error: ${line}`)
+      const j = await runCliJson<{error: {message: string, code: string}}>(['kv', 'get', 'k', '--endpoints', peer])
+      expect(j.json).to.deep.equal({error: {message: line, code: 'UNIMPLEMENTED'}})
+      const s = await runCli(['cluster', 'status', '--endpoints', peer])
+      expect(s.code).to.equal(1)
+      expect(s.stderr.trim()).to.equal(`Error: no member answers (asked ${peer}): ${peer} does not serve the raftctl client API ` +
+        '(The server does not implement the method /raftctl.v1.Maintenance/Status); is it a peer address? ' +
+        '--endpoints takes the nodes\' client addresses (their --listen-client)')
     })
 
     it('refuses a malformed endpoint and a bad timeout', async () => {

@@ -128,6 +128,23 @@ describe('raftctl member: the learner workflow against real nodes', function () 
     await waitFor('node 5 to publish its client URL', async () => (await list()).members.find((m) => m.id === 5)?.clientUrls[0] === `127.0.0.1:${cp}`)
   })
 
+  it('member add --learner --wait without a terminal: waits, says the learner is ready and how to promote it', async () => {
+    const [cp, pp] = await freePorts(2)
+    const p = spawnCli(['member', 'add', '10', '--learner', '--wait', '--peer-url', `127.0.0.1:${pp}`, '--client-url', `127.0.0.1:${cp}`,
+      '--data-dir', join(tc.root, 'n10'), '--wait-timeout', '40s', ...E], {timeoutMs: 50_000})
+    startFromLine(tc, (await p.waitStdout(START_LINE))[1])
+    const r = await p.done
+    expect(r.code, r.stderr).to.equal(0)
+    expect(r.stdout).to.match(/^Node 10 is ready to promote: match index \d+ of \d+ \((9\d|100)%\)\.$/m)
+    expect(r.stdout.trim().split('\n').at(-1)).to.equal('Promote it with: raftctl member promote 10')
+    expect(r.stdout).to.not.contain('Promoted')
+    expect((await list()).config.text).to.equal('voters=(1 2 3 4 5) learners=(10)')
+    const rm = await runCli(['member', 'remove', '10', ...E])
+    expect(rm.code, rm.stderr).to.equal(0)
+    await tc.node(10).stop()
+    expect((await list()).config.text).to.equal('voters=(1 2 3 4 5)')
+  })
+
   it('refuses to demote a voter without a terminal unless --yes is given, then demotes it', async () => {
     const refused = await runCli(['member', 'demote', '5', ...E])
     expect(refused.code).to.equal(1)
@@ -184,6 +201,21 @@ describe('raftctl member: the learner workflow against real nodes', function () 
     const again = await runCliJson(['member', 'leave-joint', ...E])
     expect(again.result.code).to.equal(1)
     expect(again.json).to.deep.equal({error: {message: 'the configuration is not joint (voters=(1 2 3) learners=(4)); there is nothing to leave', code: 'ERROR'}})
+  })
+
+  it('leave-joint --json returns the left configuration and the resulting members, field by field', async () => {
+    const enter = await runCliJson<ListJ & {transition: string}>(['member', 'change', '--add-voter', '4', '--explicit', ...E])
+    expect(enter.result.code, enter.result.stdout + enter.result.stderr).to.equal(0)
+    expect(enter.json.config).to.include({text: 'voters=(1 2 3 4)&&(1 2 3)', joint: true, autoLeave: false})
+    const {result, json} = await runCliJson<ListJ & {previous: string}>(['member', 'leave-joint', ...E])
+    expect(result.code, result.stdout).to.equal(0)
+    expect(json.previous).to.equal('voters=(1 2 3 4)&&(1 2 3)')
+    expect(json.config).to.deep.equal({voters: [1, 2, 3, 4], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false, joint: false,
+      text: 'voters=(1 2 3 4)'})
+    expect(json.members.map((m) => [m.id, m.role])).to.deep.equal([[1, 'voter'], [2, 'voter'], [3, 'voter'], [4, 'voter']])
+    const back = await runCli(['member', 'demote', '4', '--yes', ...E])
+    expect(back.code, back.stderr).to.equal(0)
+    expect((await list()).config.text).to.equal('voters=(1 2 3) learners=(4)')
   })
 
   it('replaces a voter in one automatic joint change (promote learner 4, remove voter 3)', async () => {
@@ -265,5 +297,24 @@ describe('raftctl member: the learner workflow against real nodes', function () 
     const rm = await runCli(['member', 'remove', '7', '--yes', ...E])
     expect(rm.code, rm.stderr).to.equal(0)
     expect(rm.stdout.trim()).to.equal('Removed node 7 (was voter). Configuration: voters=(1 2 4)')
+  })
+
+  it('member change --add-voter ID=PEER_URL adds a new voter directly only when confirmed, and says how to start it', async () => {
+    const [pp] = await freePorts(1)
+    const refused = await runCli(['member', 'change', '--add-voter', `11=127.0.0.1:${pp}`, ...E])
+    expect(refused.code).to.equal(1)
+    expect(errorLine(refused)).to.equal('Error: this membership change needs confirmation and no terminal is attached; pass --yes to proceed')
+    expect((await list()).config.text).to.equal('voters=(1 2 4)')
+    const {result, json} = await runCliJson<ListJ & {changes: unknown[], startCommands: {id: number, startCommand: string}[]}>(
+      ['member', 'change', '--add-voter', `11=127.0.0.1:${pp}`, '--yes', ...E])
+    expect(result.code, result.stderr).to.equal(0)
+    expect(json.changes).to.deep.equal([{kind: 'add-voter', id: 11, peerUrls: [`127.0.0.1:${pp}`]}])
+    expect(json.config.text).to.equal('voters=(1 2 4 11)')
+    expect(json.members.find((m) => m.id === 11)).to.include({name: 'node11', role: 'voter'})
+    expect(json.startCommands.map((s) => s.id)).to.deep.equal([11])
+    expect(json.startCommands[0].startCommand).to.match(/^raftctl server start --id 11 --name node11 .*--initial-cluster-state existing$/)
+    const rm = await runCli(['member', 'remove', '11', '--yes', ...E])
+    expect(rm.code, rm.stderr).to.equal(0)
+    expect(rm.stdout.trim()).to.equal('Removed node 11 (was voter). Configuration: voters=(1 2 4)')
   })
 })

@@ -94,6 +94,7 @@ describe('raftctl member: errors and refusals', function () {
       [['member', 'demote', '1', ...E], msg('demoting voter 1')],
       [['member', 'remove', '1', ...E], msg('removing voter 1')],
       [['member', 'change', '--remove', '1', ...E], msg('this membership change')],
+      [['member', 'change', '--add-voter', '7=127.0.0.1:1', ...E], msg('this membership change')],
     ])
     const {result, json} = await runCliJson(['member', 'demote', '1', ...E])
     expect(result.code).to.equal(1)
@@ -130,6 +131,31 @@ describe('raftctl member: errors and refusals', function () {
     expect(lines[0]).to.match(/^node 7 catching up: 0% \(0\/\d+ entries\)$/)
     expect(lines.at(-1)).to.match(/^Error: node 7 did not catch up within 1s: it reached match index 0 of \d+ \(0%\); is it running\?$/)
     await fails(['member', 'add', '8', '--learner', '--peer-url', '127.0.0.1:2', ...E], /^Error: the cluster already has 1 learner\(s\) and --max-learners is 1/)
+    const rm = await runCli(['member', 'remove', '7', ...E])
+    expect(rm.code, rm.stderr).to.equal(0)
+    expect(await config()).to.equal('voters=(1)')
+  })
+
+  it('leaves a joint configuration whose only voter is the leader (no ReadIndex round that nobody can confirm)', async () => {
+    const enter = await runCliJson<{config: {text: string, joint: boolean}}>(['member', 'change', '--add-learner', '7=127.0.0.1:1', '--explicit', ...E])
+    expect(enter.result.code, enter.result.stdout + enter.result.stderr).to.equal(0)
+    expect(enter.json.config).to.include({text: 'voters=(1)&&(1) learners=(7)', joint: true})
+    const left = await runCli(['member', 'leave-joint', ...E])
+    expect(left.code, left.stderr).to.equal(0)
+    expect(left.stdout.trim()).to.equal('Left the joint configuration voters=(1)&&(1) learners=(7). Configuration: voters=(1) learners=(7)')
+    const rm = await runCli(['member', 'remove', '7', ...E])
+    expect(rm.code, rm.stderr).to.equal(0)
+    expect(await config()).to.equal('voters=(1)')
+  })
+
+  it('member add --learner --wait: prints the start line, then names how far the learner got when it never catches up', async () => {
+    const r = await runCli(['member', 'add', '7', '--learner', '--wait', '--wait-timeout', '1s', '--peer-url', '127.0.0.1:1', ...E])
+    expect(r.code).to.equal(1)
+    expect(r.stdout).to.contain('Added node 7 (node7) as a learner with peer URL 127.0.0.1:1.')
+    expect(r.stdout).to.match(/^ {2}raftctl server start --id 7 .*--initial-cluster-state existing$/m)
+    expect(r.stderr.trim().split('\n').at(-1)).to.match(/^Error: node 7 did not catch up within 1s: it reached match index 0 of \d+ \(0%\); is it running\?$/)
+    // The member stays added (the start line was printed for it); removing the learner is not asked about.
+    expect(await config()).to.equal('voters=(1) learners=(7)')
     const rm = await runCli(['member', 'remove', '7', ...E])
     expect(rm.code, rm.stderr).to.equal(0)
     expect(await config()).to.equal('voters=(1)')

@@ -61,6 +61,17 @@ describe('raftctl snapshot (save, inspect, restore)', function () {
       expect(r.stderr).to.match(/snapshot from 127\.0\.0\.1:\d+: 100% \(\d+\/\d+ bytes\)/)
     })
 
+    it('shows a progress bar on a terminal and leaves only the verified file', async function () {
+      if (!hasScript()) this.skip() // needs util-linux `script` for a pseudo-terminal
+      const f = join(dir, 'tty.snap')
+      const r = await runCliTty(['snapshot', 'save', f, ...E], [])
+      expect(r.code, r.stdout).to.equal(0)
+      const size = readFileSync(f).length
+      expect(r.stdout).to.match(new RegExp(`snapshot from 127\\.0\\.0\\.1:\\d+ \\[[^\\]]+\\] 100% \\| ${size}/${size} bytes`))
+      expect(r.stdout).to.contain(`saved snapshot to ${f} from 127.0.0.1:`)
+      expect(readdirSync(dir).filter((n) => n.includes('tty.snap'))).to.deep.equal(['tty.snap'])
+    })
+
     it('refuses to overwrite an existing file unless --force', async () => {
       const before = readFileSync(backup)
       const r = await runCli(['snapshot', 'save', backup, ...E])

@@ -80,6 +80,20 @@ describe('raftctl help, examples and completion', function () {
     }
   })
 
+  it('gives every client command --endpoints, --timeout and --json, and the offline ones --json', () => {
+    // Commands that do not talk to a cluster: the node itself, and the offline snapshot commands
+    // (they read and write local files only). Every other command is a client of the cluster.
+    const notClients = new Set(['server:start', 'version', 'snapshot:inspect', 'snapshot:restore'])
+    const noJson = new Set(['server:start'])
+    for (const c of ours) {
+      const flags = Object.keys(c.flags)
+      if (!notClients.has(c.id)) expect(flags, `raftctl ${spaced(c.id)}`).to.include.members(['endpoints', 'timeout', 'json'])
+      else if (!noJson.has(c.id)) expect(flags, `raftctl ${spaced(c.id)}`).to.include('json')
+    }
+    expect(ours.map((c) => c.id)).to.include.members([...notClients])
+    expect(ours.filter((c) => !notClients.has(c.id)).length).to.be.greaterThan(15)
+  })
+
   it('gives every command at least one example, and each example runs that command', () => {
     for (const c of ours) {
       const examples = (c.examples ?? []).map(exampleText)

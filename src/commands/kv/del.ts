@@ -22,7 +22,7 @@ export default class KvDel extends BaseCommand<typeof KvDel> {
   ]
 
   static override args = {
-    key: Args.string({description: 'The key (or the prefix with --prefix).', required: true}),
+    key: Args.string({description: 'The key (or the prefix with --prefix).', required: true, ignoreStdin: true}),
   }
 
   static override flags = {

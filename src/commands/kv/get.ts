@@ -31,7 +31,7 @@ export default class KvGet extends BaseCommand<typeof KvGet> {
   ]
 
   static override args = {
-    key: Args.string({description: 'The key (or the prefix with --prefix).', required: true}),
+    key: Args.string({description: 'The key (or the prefix with --prefix).', required: true, ignoreStdin: true}),
   }
 
   static override flags = {

@@ -38,7 +38,7 @@ export default class KvWatch extends BaseCommand<typeof KvWatch> {
   ]
 
   static override args = {
-    key: Args.string({description: 'The key (or the prefix with --prefix).', required: true}),
+    key: Args.string({description: 'The key (or the prefix with --prefix).', required: true, ignoreStdin: true}),
   }
 
   static override flags = {

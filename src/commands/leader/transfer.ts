@@ -25,7 +25,7 @@ export default class LeaderTransfer extends BaseCommand<typeof LeaderTransfer> {
   ]
 
   static override args = {
-    id: Args.string({description: 'The voter that should lead.', required: true}),
+    id: Args.string({description: 'The voter that should lead.', required: true, ignoreStdin: true}),
   }
 
   public async run(): Promise<LeaderTransferResult> {

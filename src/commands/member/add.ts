@@ -40,7 +40,7 @@ export default class MemberAdd extends BaseCommand<typeof MemberAdd> {
   ]
 
   static override args = {
-    id: Args.string({description: 'The new node\'s id: a positive integer not used by any member.', required: true}),
+    id: Args.string({description: 'The new node\'s id: a positive integer not used by any member.', required: true, ignoreStdin: true}),
   }
 
   static override flags = {

@@ -25,8 +25,8 @@ export default class MemberChange extends BaseCommand<typeof MemberChange> {
     'promotes learner 4, subject to the 90% catch-up rule). --demote turns a voter into a learner (through',
     'learners_next while joint); --remove removes a member. Each flag may repeat; each node may appear once.',
     'By default the leader leaves the joint configuration by itself (autoleave); with --explicit it stays joint until',
-    '`raftctl member leave-joint`. Removing or demoting a voter, and --force, ask for confirmation (--yes skips;',
-    'without a terminal --yes is required).',
+    '`raftctl member leave-joint`. Removing or demoting a voter, adding a new member directly as a voter (ID=PEER_URL',
+    'with --add-voter), and --force ask for confirmation (--yes skips; without a terminal --yes is required).',
   ].join(' ')
 
   static override examples = [
@@ -56,11 +56,8 @@ export default class MemberChange extends BaseCommand<typeof MemberChange> {
           throw new UsageError(`--${ch.kind} ${ch.id}: node ${ch.id} is not a member; give its peer URL as ${ch.id}=host:port`)
         }
       }
-      const risky = changes.filter((ch) => (ch.kind === 'remove' || ch.kind === 'demote') && list.config.voters.includes(ch.id))
-      if (risky.length > 0 || flags.force) {
-        const what = [...risky.map((ch) => `${ch.kind} voter ${ch.id}`), ...(flags.force ? ['skip the safety checks (--force)'] : [])]
-        await confirmRisky('this membership change', `This change will ${what.join(', ')}. Proceed?`, flags.yes)
-      }
+      const what = riskyParts(changes, list.config.voters, known, flags.force)
+      if (what.length > 0) await confirmRisky('this membership change', `This change will ${what.join(', ')}. Proceed?`, flags.yes)
       const transition = flags.explicit ? 'explicit' : 'auto'
       const out = membershipToJson(await c.memberChange(changes, {transition, force: flags.force}))
       this.log(`Applied ${changes.map(describe).join(', ')}. Configuration: ${out.config.text}`)
@@ -74,6 +71,23 @@ export default class MemberChange extends BaseCommand<typeof MemberChange> {
       return {...out, changes, transition, startCommands}
     })
   }
+}
+
+/**
+ * What makes a change risky, in words: removing or demoting a voter shrinks the voter set, a
+ * new member added straight as a voter counts toward the quorum before it has started (the
+ * same risk `member add` without --learner warns about), and --force skips the server's checks.
+ */
+function riskyParts(changes: readonly MemberChangeSpec[], voters: readonly number[], known: ReadonlySet<number>, force: boolean): string[] {
+  const parts = changes.flatMap((ch) => {
+    if ((ch.kind === 'remove' || ch.kind === 'demote') && voters.includes(ch.id)) return [`${ch.kind} voter ${ch.id}`]
+    if (ch.kind === 'add-voter' && !known.has(ch.id)) {
+      return [`add node ${ch.id} directly as a voter (the quorum counts it before it has started and caught up; ` +
+        `the safe way is --add-learner, then --add-voter ${ch.id})`]
+    }
+    return []
+  })
+  return force ? [...parts, 'skip the safety checks (--force)'] : parts
 }
 
 function describe(ch: MemberChangeSpec): string {

@@ -26,7 +26,7 @@ export default class MemberDemote extends BaseCommand<typeof MemberDemote> {
   ]
 
   static override args = {
-    id: Args.string({description: 'The voter\'s node id.', required: true}),
+    id: Args.string({description: 'The voter\'s node id.', required: true, ignoreStdin: true}),
   }
 
   static override flags = {

@@ -29,7 +29,9 @@ export default class MemberList extends BaseCommand<typeof MemberList> {
       this.log(renderMembers(out.members))
       this.log(`configuration: ${out.config.text}`)
       if (out.members.every((m) => m.progressState === 'unknown')) {
-        this.log('(replication progress unknown: the leader could not be asked; give its endpoint with --endpoints)')
+        this.log(out.members.some((m) => m.isLeader)
+          ? '(replication progress unknown: the leader could not be asked; give its endpoint with --endpoints)'
+          : `(replication progress unknown: no leader is known now; see ${this.config.bin} cluster health)`)
       }
       return out
     })

@@ -31,7 +31,7 @@ export default class MemberPromote extends BaseCommand<typeof MemberPromote> {
   ]
 
   static override args = {
-    id: Args.string({description: 'The learner\'s node id.', required: true}),
+    id: Args.string({description: 'The learner\'s node id.', required: true, ignoreStdin: true}),
   }
 
   static override flags = {

@@ -28,7 +28,7 @@ export default class MemberRemove extends BaseCommand<typeof MemberRemove> {
   ]
 
   static override args = {
-    id: Args.string({description: 'The member\'s node id.', required: true}),
+    id: Args.string({description: 'The member\'s node id.', required: true, ignoreStdin: true}),
   }
 
   static override flags = {

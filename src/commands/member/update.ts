@@ -22,7 +22,7 @@ export default class MemberUpdate extends BaseCommand<typeof MemberUpdate> {
   ]
 
   static override args = {
-    id: Args.string({description: 'The member\'s node id.', required: true}),
+    id: Args.string({description: 'The member\'s node id.', required: true, ignoreStdin: true}),
   }
 
   static override flags = {

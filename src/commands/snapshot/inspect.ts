@@ -47,7 +47,7 @@ export default class SnapshotInspect extends OfflineCommand {
   ]
 
   static override args = {
-    file: Args.string({description: 'The snapshot file.', required: true}),
+    file: Args.string({description: 'The snapshot file.', required: true, ignoreStdin: true}),
   }
 
   static override flags = {

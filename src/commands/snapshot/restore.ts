@@ -20,7 +20,7 @@ export default class SnapshotRestore extends OfflineCommand {
   ]
 
   static override args = {
-    file: Args.string({description: 'The snapshot file (from `raftctl snapshot save`).', required: true}),
+    file: Args.string({description: 'The snapshot file (from `raftctl snapshot save`).', required: true, ignoreStdin: true}),
   }
 
   static override flags = {

@@ -43,7 +43,7 @@ export default class SnapshotSave extends BaseCommand<typeof SnapshotSave> {
   ]
 
   static override args = {
-    file: Args.string({description: 'Where to write the snapshot.', required: true}),
+    file: Args.string({description: 'Where to write the snapshot.', required: true, ignoreStdin: true}),
   }
 
   static override flags = {
