@@ -12,7 +12,8 @@ export type ReadOnlyOption = 'safe' | 'lease'
 export interface Config {
   /**
    * The identity of the local node. Must be a safe integer > 0 (0 means "none" in Raft messages).
-   * No default.
+   * No default: it must be unique in the group and never reused by another node, since peers
+   * key their votes, progress and membership by it (a reused id could inherit a vote).
    */
   readonly id: number
   /**
@@ -24,13 +25,19 @@ export interface Config {
    */
   readonly electionTick?: number
   /**
-   * The number of ticks between heartbeats sent by the leader. Default 1. Must be > 0.
+   * The number of ticks between heartbeats sent by the leader (Raft paper §5.2); heartbeats
+   * also carry the commit index, confirm 'safe' reads (thesis §6.4) and let a paused follower
+   * recover. Default 1. Must be > 0 and less than electionTick. A smaller value spreads the
+   * commit index and detects lost appends sooner at the cost of more messages per tick.
    */
   readonly heartbeatTick?: number
   /**
    * The last index the application has applied, given when restarting; entries up to it are
-   * not handed out again in Ready.committedEntries. Default 0. Must not exceed the committed
-   * index recovered from storage.
+   * not handed out again in Ready.committedEntries. Default 0 (every committed entry after the
+   * storage's snapshot is handed out again). Must lie between the storage's snapshot index and
+   * the committed index recovered from storage. Setting it lets an application whose state
+   * machine is durable skip re-applying entries; it must never be set beyond what the state
+   * machine really holds, or those entries are lost to it.
    */
   readonly applied?: number
   /**
@@ -47,7 +54,9 @@ export interface Config {
   readonly maxInflightMsgs?: number
   /**
    * The maximum number of in-flight bytes (entry data) per follower; 0 means no limit. Default
-   * 0. When set it must be >= maxSizePerMsg. Complements maxInflightMsgs when entries vary in size.
+   * 0. When set it must be >= maxSizePerMsg. Complements maxInflightMsgs when entries vary in size:
+   * a limit bounds the memory and transport buffers a slow follower can tie up, while too small a
+   * limit throttles replication of large entries to one round trip per limit's worth of bytes.
    */
   readonly maxInflightBytes?: number
   /**
@@ -61,6 +70,9 @@ export interface Config {
    * When true, a leader steps down if it has not heard from a quorum within an election timeout,
    * and a node that heard from a leader within the election timeout ignores vote requests (leader
    * lease). Default false (as etcd and raft-rs); servers should enable it. Required for lease reads.
+   * The cost: a leader that misses a quorum's responses for one election timeout (a slow or lossy
+   * network) steps down and an election follows, and a node in the lease cannot help elect a
+   * new leader until the lease expires.
    */
   readonly checkQuorum?: boolean
   /**
@@ -71,14 +83,16 @@ export interface Config {
    */
   readonly preVote?: boolean
   /**
-   * 'safe' (default) confirms each ReadIndex with a heartbeat round to a quorum (thesis §6.4).
-   * 'lease' trusts the leader lease instead (thesis §6.4.1): no round trip, but correctness then
-   * depends on bounded clock drift; it requires checkQuorum.
+   * How linearizable reads (RawNode.readIndex) are confirmed. 'safe' confirms each ReadIndex
+   * with a heartbeat round to a quorum (thesis §6.4). 'lease' trusts the leader lease instead
+   * (thesis §6.4.1): no round trip, but correctness then depends on bounded clock drift; it
+   * requires checkQuorum. Default 'safe'.
    */
   readonly readOnlyOption?: ReadOnlyOption
   /**
-   * When true (default), a leader demoted to learner steps down as soon as it applies that
-   * change (thesis §4.2.2). When false, the demoted leader keeps leading (a learner leader still
+   * When true, a leader demoted to learner steps down as soon as it applies that change
+   * (thesis §4.2.2). Default true (etcd's StepDownOnRemoval defaults to false only for backward
+   * compatibility). When false, the demoted leader keeps leading (a learner leader still
    * appends and replicates but does not count itself in quorums) until the next election. A
    * leader removed from the configuration entirely always steps down, whatever this says: it
    * could not append anything any more (not even the leave of a joint config), and its
@@ -105,9 +119,12 @@ export interface Config {
    */
   readonly stepDownOnRemoval?: boolean
   /**
-   * The source of randomness for election timeouts: returns an integer in [0, n). The core has
-   * no randomness of its own, so tests can be deterministic. Default: a small deterministic
-   * generator seeded from `id`, which spreads timeouts of different nodes apart.
+   * The source of randomness for election timeouts: returns an integer in [0, n); any other
+   * result makes the node throw ConfigInvalidError when it draws a timeout. The core has no
+   * randomness of its own, so tests can be deterministic. Default: a small deterministic
+   * generator seeded from `id`, which spreads timeouts of different nodes apart. Trade-off: a
+   * generator shared by nodes, or one that returns the same value on every node, makes split
+   * votes (§5.2) more likely; a server may pass a generator seeded from real entropy.
    */
   readonly random?: (n: number) => number
 }
@@ -129,6 +146,9 @@ export const CONFIG_DEFAULTS = Object.freeze({
   readOnlyOption: 'safe' as ReadOnlyOption,
   stepDownOnRemoval: true,
 })
+
+/** The names of every Config field; validateConfig refuses any other key. */
+const CONFIG_FIELDS: ReadonlySet<string> = new Set(['id', 'random', ...Object.keys(CONFIG_DEFAULTS)])
 
 /**
  * Returns a deterministic generator of integers in [0, n) seeded by `seed` (mulberry32). Used as
@@ -164,11 +184,15 @@ function checkBool(field: string, v: unknown): boolean {
 }
 
 /**
- * Fills in defaults and validates `c` as etcd's Config.validate does. Throws ConfigInvalidError
- * whose message names the offending field.
+ * Fills in defaults and validates `c` as etcd's Config.validate does, and also refuses keys that
+ * are not Config fields. Throws ConfigInvalidError whose message names the offending field.
  */
 export function validateConfig(c: Config): ResolvedConfig {
   if (c === null || typeof c !== 'object') throw new ConfigInvalidError('config must be an object')
+  for (const k of Object.keys(c)) {
+    // A misspelt option (electionTicks, max_size_per_msg) would otherwise silently get its default.
+    if (!CONFIG_FIELDS.has(k)) throw new ConfigInvalidError(`config.${k} is not a Config field`)
+  }
   const r = {...CONFIG_DEFAULTS, random: seededRandom(Number(c.id) || 1), ...stripUndefined(c)}
   checkSafeInt('id', r.id, 0)
   if (r.id === 0) throw new ConfigInvalidError('config.id cannot be 0 (0 means "no node")')

@@ -6,7 +6,7 @@
  * Invariant: ents[0] is a dummy entry holding the index and term of the latest snapshot (or
  * index 0, term 0 for a fresh log); ents[i] has index ents[0].index + i.
  */
-import {CompactedError, SnapshotOutOfDateError, UnavailableError} from './errors.js'
+import {CompactedError, InvalidInputError, SnapshotOutOfDateError, UnavailableError} from './errors.js'
 import type {RaftState, Storage} from './storage.js'
 import {
   type ConfState, EMPTY_BYTES, EMPTY_CONF_STATE, EMPTY_HARD_STATE, type Entry, type HardState,
@@ -92,6 +92,7 @@ export class MemoryStorage implements Storage {
    * compaction. Throws SnapshotOutOfDateError if i is not newer than the current snapshot.
    */
   createSnapshot(i: number, cs: ConfState | undefined, data: Uint8Array): Snapshot {
+    checkIndex('createSnapshot index', i)
     if (i <= this.snap.metadata.index) {
       throw new SnapshotOutOfDateError(`snapshot at index ${i} is not newer than ${this.snap.metadata.index}`)
     }
@@ -110,6 +111,7 @@ export class MemoryStorage implements Storage {
    * compactIndex is already compacted.
    */
   compact(compactIndex: number): void {
+    checkIndex('compact index', compactIndex)
     const offset = this.ents[0].index
     if (compactIndex <= offset) throw new CompactedError()
     if (compactIndex > this.lastIndex()) {
@@ -141,4 +143,9 @@ export class MemoryStorage implements Storage {
       panic(`missing log entry [last: ${this.lastIndex()}, append at: ${ents[0].index}]`)
     }
   }
+}
+
+/** Indexes given by the application must be safe integers >= 0 (DESIGN.md §2, Numbers). */
+function checkIndex(what: string, i: number): void {
+  if (!Number.isSafeInteger(i) || i < 0) throw new InvalidInputError(`${what} ${String(i)} is not an integer in 0..2^53-1`)
 }

@@ -195,17 +195,26 @@ export class Raft extends RaftCore {
   }
 
   /**
-   * Handles a message of a lower term. With check-quorum or pre-vote, a stale leader's append or
-   * heartbeat is answered so that it learns the new term (otherwise a node that advanced its term
-   * while partitioned could never rejoin); a stale pre-vote is rejected so that the pre-candidate
-   * is not stuck; everything else is ignored.
+   * Handles a message of a lower term. With check-quorum or pre-vote, and always on a learner, a
+   * stale leader's append or heartbeat is answered so that it learns the new term (otherwise a
+   * node that advanced its term while partitioned could never rejoin; a learner never campaigns,
+   * so it could not even bring the term up itself); a stale (pre-)vote request is rejected with
+   * the current term so that the candidate catches up (Raft paper Figure 2); the rest is ignored.
+   *
+   * Two differences from etcd and raft-rs, both found by the property test (see
+   * test/raft/property/regressions/): they ignore a stale MsgRequestVote, which can stall
+   * elections indefinitely without pre-vote (a voter with a stale log and config keeps
+   * campaigning, and the candidate that needs its vote only learns those terms when it happens to
+   * campaign at exactly the same one: stale_voter_livelock.json); and without check-quorum or
+   * pre-vote a learner whose term was raised (by a removed node's vote requests) ignores its
+   * leader forever (learner_term_above_leader.json).
    */
   private stepLowerTerm(m: Message): void {
-    if ((this.checkQuorum || this.preVote) &&
+    if ((this.checkQuorum || this.preVote || this.isLearner) &&
         (m.msgType === MessageType.MsgHeartbeat || m.msgType === MessageType.MsgAppend)) {
       this.send({to: m.from, msgType: MessageType.MsgAppendResponse})
-    } else if (m.msgType === MessageType.MsgRequestPreVote) {
-      this.send({to: m.from, term: this.term, msgType: MessageType.MsgRequestPreVoteResponse, reject: true})
+    } else if (m.msgType === MessageType.MsgRequestPreVote || m.msgType === MessageType.MsgRequestVote) {
+      this.send({to: m.from, term: this.term, msgType: voteRespMsgType(m.msgType), reject: true})
     }
   }
 

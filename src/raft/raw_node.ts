@@ -97,6 +97,8 @@ export class RawNode {
    */
   propose(data: Uint8Array, context: Uint8Array = EMPTY_BYTES): void {
     this.assertNoReady('propose')
+    checkBytes('propose data', data)
+    checkBytes('propose context', context)
     const entry = newEntry({term: 0, index: 0, data, context})
     this.raft.step(newMessage({msgType: MessageType.MsgPropose, from: this.raft.id, entries: [entry]}))
   }
@@ -219,6 +221,7 @@ export class RawNode {
    */
   readIndex(ctx: Uint8Array): void {
     this.assertNoReady('readIndex')
+    checkBytes('readIndex context', ctx)
     const entry = newEntry({term: 0, index: 0, data: ctx})
     this.raft.step(newMessage({msgType: MessageType.MsgReadIndex, entries: [entry]}))
   }
@@ -241,6 +244,9 @@ export class RawNode {
   reportSnapshot(id: number, status: SnapshotStatus): void {
     this.assertNoReady('reportSnapshot')
     this.checkId('id', id)
+    if (status !== SnapshotStatus.Finish && status !== SnapshotStatus.Failure) {
+      throw new InvalidInputError(`snapshot status ${String(status)} is neither ${SnapshotStatus.Finish} nor ${SnapshotStatus.Failure}`)
+    }
     const reject = status === SnapshotStatus.Failure
     this.raft.step(newMessage({msgType: MessageType.MsgSnapStatus, from: id, reject}))
   }
@@ -260,4 +266,9 @@ export class RawNode {
   private checkId(what: string, id: number): void {
     if (!Number.isSafeInteger(id) || id <= 0) throw new InvalidInputError(`${what} ${String(id)} is not a node id (a safe integer > 0)`)
   }
+}
+
+/** Payloads given by the application must be byte arrays (a string would corrupt the log). */
+function checkBytes(what: string, b: unknown): void {
+  if (!(b instanceof Uint8Array)) throw new InvalidInputError(`${what} must be a Uint8Array, got ${b === null ? 'null' : typeof b}`)
 }

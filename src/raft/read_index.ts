@@ -31,8 +31,15 @@ export function sendMsgReadIndexResponse(r: Raft, m: Message): void {
   if (r.readOnly.option === 'safe') {
     const ctx = m.entries[0].data
     r.readOnly.addRequest(r.raftLog.committed, m)
-    // The leader acknowledges its own request.
-    r.readOnly.recvAck(r.id, ctx)
+    // The leader acknowledges its own request. When that alone is a quorum (the leader is the
+    // only voter of both halves of a joint config, e.g. (1)&&(1)), no heartbeat answer can add
+    // to it, and waiting for one would hold the read until some other member answers; etcd's
+    // singleton shortcut misses this case.
+    if (r.trk.config.voters.voteResult(r.readOnly.recvAck(r.id, ctx)) === VoteResult.Won) {
+      const selfAck = newMessage({msgType: MessageType.MsgHeartbeatResponse, from: r.id, to: r.id, term: r.term, context: ctx})
+      for (const rs of r.readOnly.advance(selfAck)) responseToReadIndexReq(r, rs.req, rs.index)
+      return
+    }
     r.bcastHeartbeatWithCtx(ctx)
   } else {
     responseToReadIndexReq(r, m, r.raftLog.committed)

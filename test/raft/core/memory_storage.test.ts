@@ -1,6 +1,6 @@
 // Unit tests of MemoryStorage, ported from etcd-io/raft storage_test.go.
 import {expect} from 'chai'
-import {CompactedError, RaftInvariantError, SnapshotOutOfDateError, UnavailableError} from '../../../src/raft/errors.js'
+import {CompactedError, InvalidInputError, RaftInvariantError, SnapshotOutOfDateError, UnavailableError} from '../../../src/raft/errors.js'
 import {MemoryStorage} from '../../../src/raft/memory_storage.js'
 import type {ConfState} from '../../../src/raft/types.js'
 import {ent, ents, ids, snap} from './helpers.js'
@@ -69,6 +69,14 @@ describe('MemoryStorage (etcd storage.go)', () => {
       expect([s.firstIndex() - 1, s.term(s.firstIndex() - 1)]).to.deep.equal([wIndex, wTerm])
     }
     expect(() => storage345().compact(6)).to.throw(RaftInvariantError)
+  })
+
+  it('compact and createSnapshot refuse indexes that are not safe integers', () => {
+    for (const bad of [4.5, Number.NaN, -1, 2 ** 53]) {
+      expect(() => storage345().compact(bad), `compact(${bad})`).to.throw(InvalidInputError, /compact index/)
+      expect(() => storage345().createSnapshot(bad, cs, new Uint8Array()), `createSnapshot(${bad})`)
+        .to.throw(InvalidInputError, /createSnapshot index/)
+    }
   })
 
   it('createSnapshot records index, term, ConfState and data', () => {

@@ -199,6 +199,15 @@ describe('RawNode', () => {
     expect(() => rn.reportUnreachable(1.5)).to.throw(InvalidInputError)
   })
 
+  it('refuses payloads that are not byte arrays and unknown snapshot statuses', () => {
+    const {rn} = singleLeader()
+    expect(() => rn.propose('text' as never)).to.throw(InvalidInputError, /propose data must be a Uint8Array, got string/)
+    expect(() => rn.propose(enc.encode('x'), null as never)).to.throw(InvalidInputError, /propose context must be a Uint8Array, got null/)
+    expect(() => rn.readIndex(undefined as never)).to.throw(InvalidInputError, /readIndex context must be a Uint8Array/)
+    expect(() => rn.reportSnapshot(1, 'ok' as never)).to.throw(InvalidInputError, /snapshot status ok is neither/)
+    expect(rn.hasReady()).to.equal(false)
+  })
+
   it('a proposal without a leader is dropped with reason no-leader', () => {
     const rn = node(storageWith([1, 2, 3]))
     let err: unknown

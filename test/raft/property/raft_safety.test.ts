@@ -34,7 +34,9 @@ const SEED = process.env.RAFT_PROPERTY_SEED === 'random'
   ? Math.floor(Math.random() * 0x7fffffff)
   : envInt('RAFT_PROPERTY_SEED', DEFAULT_SEED)
 
-describe('raft property: safety under faults and membership changes, liveness after healing', function () {
+// The seed is in the suite title too, which the reporter prints before the run starts: a long
+// run that is interrupted (or times out) can still be resumed or replayed with the same seed.
+describe(`raft property: safety under faults and membership changes, liveness after healing (seed ${SEED}, ${RUNS} runs)`, function () {
   this.timeout(0)
 
   it(`holds for ${RUNS} random scenarios over MemoryStorage (seed ${SEED})`, async () => {

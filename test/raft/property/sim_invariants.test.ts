@@ -8,6 +8,7 @@ import {type ConfState, EMPTY_CONF_STATE, type Entry, newEntry, type Snapshot} f
 import {checkConfState, checkLogMatching, SafetyChecker, SafetyViolation} from './sim_invariants.js'
 import {SimNode} from './sim_node.js'
 import {MemorySimStorage, memoryStorageFactory} from './sim_storage.js'
+import {replayCommand} from './sim_property.js'
 import {runScenario} from './simulator.js'
 
 const enc = new TextEncoder()
@@ -106,5 +107,14 @@ describe('property-test invariants', () => {
         nodes: 5, voters, learners: 1, preVote: true, checkQuorum: true, stepDownOnRemoval: true, seed: 1, actions: [],
       }, memoryStorageFactory)
     }
+  })
+})
+
+describe('property-test failure report', () => {
+  it('the replay command gets the seed and path, not the variable names that contain SEED and PATH', () => {
+    const t = 'RAFT_PROPERTY_SEED=SEED RAFT_PROPERTY_PATH="PATH" RAFT_PROPERTY_RUNS=9 npx mocha x'
+    expect(replayCommand(t, 339925708, '12488:5:2')).to.equal(
+      'RAFT_PROPERTY_SEED=339925708 RAFT_PROPERTY_PATH="12488:5:2" RAFT_PROPERTY_RUNS=9 npx mocha x')
+    expect(replayCommand('seed SEED, path PATH', 1, '$&')).to.equal('seed 1, path $&')
   })
 })

@@ -19,7 +19,10 @@ export interface PropertyOptions {
   readonly maxActions?: number
   /** Whether to check liveness after healing (default true). */
   readonly liveness?: boolean
-  /** The command to print for replaying a failure; SEED and PATH are substituted. */
+  /**
+   * The command to print for replaying a failure; the words SEED and PATH are substituted (not
+   * inside longer names such as RAFT_PROPERTY_SEED).
+   */
   readonly replay?: string
 }
 
@@ -37,9 +40,13 @@ export async function checkRaftProperty(factory: StorageFactory, o: PropertyOpti
   if (details.failed) {
     const err = details.errorInstance
     const cause = err instanceof Error ? err.message : String(err)
-    const replay = (o.replay ?? 'seed SEED, path PATH')
-      .replace('SEED', String(details.seed)).replace('PATH', details.counterexamplePath ?? '')
+    const replay = replayCommand(o.replay ?? 'seed SEED, path PATH', details.seed, details.counterexamplePath ?? '')
     throw new Error(`${fc.defaultReportMessage(details) ?? 'property failed'}\nFailure: ${cause}\nReplay: ${replay}`)
   }
   return details.numRuns
+}
+
+/** Substitutes the standalone words SEED and PATH of a replay command template. */
+export function replayCommand(template: string, seed: number, path: string): string {
+  return template.replace(/\bSEED\b/g, () => String(seed)).replace(/\bPATH\b/g, () => path)
 }

@@ -104,4 +104,31 @@ describe('learners (thesis §4.2.1)', () => {
     r.step(newMessage({msgType: MessageType.MsgRequestVoteResponse, from: 2, to: 1, term: 1}))
     expect(r.state).to.equal(StateRole.Leader)
   })
+
+  it('a learner whose term was raised answers a stale leader, which steps down and is re-elected above it (no check-quorum, no pre-vote)', () => {
+    const [n1, n2] = learnerPair()
+    const n3 = newTestRaft(3, 10, 1, newTestStorage([1, 3]))
+    const n = new Network([n1, n2, n3])
+    n.send(localMsg(1, MessageType.MsgHup))
+    expect([n1.state, n1.term]).to.deep.equal([StateRole.Leader, 2])
+    // Node 3, not a member of (1) learners (2), campaigns at term 5 and reaches the learner only.
+    n2.step(newMessage({msgType: MessageType.MsgRequestVote, from: 3, to: 2, term: 5, index: 0, logTerm: 0}))
+    readMessages(n2)
+    expect([n2.term, n2.lead]).to.deep.equal([5, 0])
+    // The leader's next append (term 2) is answered with term 5 instead of being ignored forever.
+    n.send(propose(1, 'after'))
+    expect([n1.state, n1.term]).to.deep.equal([StateRole.Follower, 5])
+    // The sole voter campaigns at term 6 and the learner follows it again.
+    n.send(localMsg(1, MessageType.MsgHup))
+    n.send(propose(1, 'again'))
+    expect([n1.state, n1.term, n2.term, n2.lead]).to.deep.equal([StateRole.Leader, 6, 6, 1])
+    expect(n2.raftLog.committed).to.equal(n1.raftLog.committed)
+  })
+
+  it('a voter without check-quorum or pre-vote still ignores a stale append (etcd): it campaigns by itself', () => {
+    const r = newTestRaft(2, 10, 1, newTestStorage([1, 2]))
+    r.becomeFollower(5, 0)
+    r.step(newMessage({msgType: MessageType.MsgAppend, from: 1, to: 2, term: 2}))
+    expect(readMessages(r)).to.deep.equal([])
+  })
 })

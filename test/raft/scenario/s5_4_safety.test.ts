@@ -33,6 +33,19 @@ describe('§5.4.1 election restriction', () => {
     }
   })
 
+  it('a vote request carries the index and term of the candidate\'s last entry (etcd TestVoteRequest)', () => {
+    const cases: Array<[Entry[], number]> = [[termsFrom(1, 1), 2], [termsFrom(1, 1, 2), 3]]
+    for (const [ents, wterm] of cases) {
+      const r = newTestRaft(1, 10, 1, newTestStorage([1, 2, 3]))
+      r.step(newMessage({msgType: MessageType.MsgAppend, from: 2, to: 1, term: wterm - 1, index: 0, logTerm: 0, entries: ents}))
+      readMessages(r)
+      for (let i = 1; i < 2 * r.electionTimeout; i++) r.tick()
+      const last = ents[ents.length - 1]
+      expect(readMessages(r).sort((a, b) => a.to - b.to).map((m) => [m.msgType, m.to, m.term, m.index, m.logTerm]))
+        .to.deep.equal([2, 3].map((to) => [MessageType.MsgRequestVote, to, wterm, last.index, last.term]))
+    }
+  })
+
   it('only a node holding all committed entries can be elected (leader completeness)', () => {
     const n = new Network([null, null, null])
     n.send(localMsg(1, MessageType.MsgHup))
@@ -158,5 +171,22 @@ describe('§5.4.2 committing entries from previous terms', () => {
     const msgs = readMessages(r)
     expect(msgs.map((m) => [m.msgType, m.index, m.reject])).to.deep.equal([[MessageType.MsgAppendResponse, 3, false]])
     expect(r.raftLog.lastIndex()).to.equal(3)
+  })
+
+  it("a leader's self-acknowledgement persisted after it lost leadership is ignored (etcd TestLeaderMsgAppSelfAckAfterTermChange)", () => {
+    const r = newTestRaft(1, 10, 1, newTestStorage([1, 2, 3]))
+    r.becomeCandidate()
+    r.becomeLeader()
+    r.step(propose(1, ''))
+    const selfAcks = r.msgsAfterAppend.filter((m) => m.to === 1)
+    expect(selfAcks.map((m) => [m.msgType, m.term, m.index])).to.deep.equal([[MessageType.MsgAppendResponse, 1, 1], [MessageType.MsgAppendResponse, 1, 2]])
+    r.msgsAfterAppend = []
+    r.msgs = []
+    // Node 2 leads term 2 now.
+    r.step(newMessage({msgType: MessageType.MsgHeartbeat, from: 2, to: 1, term: 2}))
+    expect([r.state, r.term, r.lead]).to.deep.equal([StateRole.Follower, 2, 2])
+    for (const m of selfAcks) r.step(m)
+    expect([r.state, r.term, r.lead]).to.deep.equal([StateRole.Follower, 2, 2])
+    expect(readMessages(r).map((m) => MessageType[m.msgType])).to.deep.equal(['MsgHeartbeatResponse'])
   })
 })

@@ -121,6 +121,26 @@ describe('§7 MsgSnapshot per role (DESIGN.md §2)', () => {
     expect([sm.state, sm.lead, sm.raftLog.lastIndex()]).to.deep.equal([StateRole.Follower, 1, 11])
   })
 
+  it('a pre-candidate (same term) also becomes follower of the sender, restores and answers with its last index', () => {
+    const sm = newTestRaft(2, 10, 1, newTestStorage([1, 2, 3]), {preVote: true})
+    sm.becomeFollower(1, 0)
+    sm.step(localMsg(2, MessageType.MsgHup))
+    expect([sm.state, sm.term]).to.deep.equal([StateRole.PreCandidate, 1])
+    readMessages(sm)
+    sm.step(newMessage({msgType: MessageType.MsgSnapshot, from: 1, to: 2, term: 1, snapshot: snapshot(11, 1, {voters: [1, 2, 3]})}))
+    expect([sm.state, sm.term, sm.lead, sm.raftLog.lastIndex()]).to.deep.equal([StateRole.Follower, 1, 1, 11])
+    expect(readMessages(sm).map((m) => [m.to, m.msgType, m.index])).to.deep.equal([[1, MessageType.MsgAppendResponse, 11]])
+  })
+
+  it('a leader that receives a MsgSnapshot of a higher term follows its sender and restores (§5.1)', () => {
+    const sm = newTestRaft(1, 10, 1, newTestStorage([1, 2]))
+    sm.becomeCandidate()
+    sm.becomeLeader()
+    readMessages(sm)
+    sm.step(newMessage({msgType: MessageType.MsgSnapshot, from: 2, to: 1, term: sm.term + 1, snapshot: testingSnap}))
+    expect([sm.state, sm.term, sm.lead, sm.raftLog.lastIndex()]).to.deep.equal([StateRole.Follower, 2, 2, 11])
+  })
+
   it('a leader ignores a MsgSnapshot of its own term', () => {
     const sm = newTestRaft(1, 10, 1, newTestStorage([1, 2]))
     sm.becomeCandidate()

@@ -3,10 +3,11 @@
 // an entry of its term. Ported from etcd-io/raft raft_test.go.
 import {expect} from 'chai'
 import type {ReadOnlyOption} from '../../../src/raft/config.js'
+import {MemoryStorage} from '../../../src/raft/memory_storage.js'
 import type {Raft} from '../../../src/raft/raft.js'
 import {StateRole} from '../../../src/raft/role.js'
-import {type Message, MessageType, newEntry, newMessage} from '../../../src/raft/types.js'
-import {localMsg, Network, newTestRaft, newTestRaftPeers, newTestStorage, readMessages} from './network.js'
+import {EMPTY_CONF_STATE, type Message, MessageType, newEntry, newMessage} from '../../../src/raft/types.js'
+import {advanceMessagesAfterAppend, localMsg, Network, newTestRaft, newTestRaftPeers, newTestStorage, readMessages} from './network.js'
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()
@@ -114,6 +115,25 @@ describe('thesis §6.4 read index', () => {
     r.becomeLeader()
     r.step(readIndexMsg(1, 'solo'))
     expect(r.readStates.map((rs) => [rs.index, dec.decode(rs.requestCtx)])).to.deep.equal([[0, 'solo']])
+  })
+
+  it('a leader that is the only voter of both halves of a joint config answers at once', () => {
+    const s = MemoryStorage.withConfState({...EMPTY_CONF_STATE, voters: [1], votersOutgoing: [1], learners: [2], autoLeave: false})
+    const r = newTestRaft(1, 10, 1, s)
+    r.becomeCandidate()
+    r.becomeLeader()
+    expect(r.trk.isSingleton(), 'not the singleton shortcut').to.equal(false)
+    // Commit the leader's empty entry of its term (a single voter commits on its own append).
+    advanceMessagesAfterAppend(r)
+    expect(r.raftLog.committed).to.equal(1)
+    readMessages(r)
+    r.step(readIndexMsg(1, 'joint-solo'))
+    expect(r.readStates.map((rs) => [rs.index, dec.decode(rs.requestCtx)])).to.deep.equal([[1, 'joint-solo']])
+    expect(r.readOnly.pendingCount()).to.equal(0)
+    // A follower's forwarded request is answered at once too.
+    r.step(newMessage({...readIndexMsg(2, 'from-learner'), to: 1}))
+    expect(readMessages(r).filter((m) => m.msgType === MessageType.MsgReadIndexResp).map((m) => [m.to, m.index]))
+      .to.deep.equal([[2, 1]])
   })
 
   it('a follower without a leader and a candidate drop read requests', () => {

@@ -119,4 +119,29 @@ describe('thesis §9.6 pre-vote', () => {
     // Pre-vote won: a real election at term 1.
     expect([r.state, r.term]).to.deep.equal([Candidate, 1])
   })
+
+  it("a pre-candidate's own pre-vote, persisted only after it became candidate, is not counted as a vote " +
+    '(etcd TestCandidateDeliversPreCandidateSelfVoteAfterBecomingCandidate)', () => {
+    const r = newTestRaftPeers(1, [1, 2, 3], {preVote: true})
+    r.step(localMsg(1, MessageType.MsgHup))
+    expect([r.state, r.term]).to.deep.equal([PreCandidate, 0])
+    // The self pre-vote waits for the hard state to be persisted (msgsAfterAppend).
+    const selfPreVote = r.msgsAfterAppend.filter((m) => m.to === 1)
+    expect(selfPreVote.map((m) => m.msgType)).to.deep.equal([MessageType.MsgRequestPreVoteResponse])
+    r.msgsAfterAppend = []
+    // Both peers grant the pre-vote (for term 1) before the self pre-vote is delivered.
+    for (const from of [2, 3]) r.step(newMessage({msgType: MessageType.MsgRequestPreVoteResponse, from, to: 1, term: 1}))
+    expect([r.state, r.term]).to.deep.equal([Candidate, 1])
+    const selfVote = r.msgsAfterAppend.filter((m) => m.to === 1)
+    r.msgsAfterAppend = []
+    // The delayed self pre-vote (of term 1, the candidate's term) counts for nothing.
+    for (const m of selfPreVote) r.step(m)
+    expect(r.state).to.equal(Candidate)
+    expect(r.trk.tallyVotes().granted).to.equal(0)
+    // One real vote is not a quorum; the persisted self vote makes two of three.
+    r.step(newMessage({msgType: MessageType.MsgRequestVoteResponse, from: 2, to: 1, term: 1}))
+    expect(r.state).to.equal(Candidate)
+    for (const m of selfVote) r.step(m)
+    expect([r.state, r.term]).to.deep.equal([Leader, 1])
+  })
 })
