@@ -10,9 +10,21 @@
 import {performance} from 'node:perf_hooks'
 import {MemoryStorage, type Message, RawNode, StateRole} from '../src/raft/index.js'
 
-const TOTAL = Number(process.env.BENCH_ENTRIES ?? 200_000)
-const BATCH = Number(process.env.BENCH_BATCH ?? 64)
-const SIZE = Number(process.env.BENCH_SIZE ?? 128)
+/** Reads a positive integer setting from the environment, or exits naming the variable. */
+function envCount(name: string, fallback: number, min: number): number {
+  const text = process.env[name]
+  if (text === undefined || text === '') return fallback
+  const n = Number(text)
+  if (!Number.isSafeInteger(n) || n < min) {
+    process.stderr.write(`${name}="${text}" is not an integer of at least ${min}\n`)
+    process.exit(2)
+  }
+  return n
+}
+
+const TOTAL = envCount('BENCH_ENTRIES', 200_000, 1)
+const BATCH = envCount('BENCH_BATCH', 64, 1)
+const SIZE = envCount('BENCH_SIZE', 128, 0)
 const IDS = [1, 2, 3]
 
 interface Node {
