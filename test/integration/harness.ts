@@ -215,8 +215,15 @@ export class TestCluster {
 
   constructor(readonly root = tempDir()) {}
 
-  /** Reserves ports and a data dir for node `id`. */
+  /**
+   * Reserves ports and a data dir for node `id`. The root is (re)registered for removal here: a
+   * cluster built in a describe body gets its root when mocha loads the files, and an earlier
+   * file's stopAll() removes it before this cluster's nodes ever start; they would then recreate
+   * it unregistered and leave it behind.
+   */
   async spec(id: number): Promise<NodeSpec> {
+    mkdirSync(this.root, {recursive: true})
+    tempDirs.add(this.root)
     const [clientPort, peerPort] = await freePorts(2)
     return {id, clientPort, peerPort, dataDir: join(this.root, `n${id}`)}
   }
