@@ -32,15 +32,10 @@ export function sendMsgReadIndexResponse(r: Raft, m: Message): void {
     const ctx = m.entries[0].data
     r.readOnly.addRequest(r.raftLog.committed, m)
     // The leader acknowledges its own request. When that alone is a quorum (the leader is the
-    // only voter of both halves of a joint config, e.g. (1)&&(1)), no heartbeat answer can add
-    // to it, and waiting for one would hold the read until some other member answers; etcd's
-    // singleton shortcut misses this case.
-    if (r.trk.config.voters.voteResult(r.readOnly.recvAck(r.id, ctx)) === VoteResult.Won) {
-      const selfAck = newMessage({msgType: MessageType.MsgHeartbeatResponse, from: r.id, to: r.id, term: r.term, context: ctx})
-      for (const rs of r.readOnly.advance(selfAck)) responseToReadIndexReq(r, rs.req, rs.index)
-      return
-    }
-    r.bcastHeartbeatWithCtx(ctx)
+    // only voter of both halves of a joint config, e.g. (1)&&(1)), the read is answered at once:
+    // no heartbeat answer could add to it (etcd's singleton shortcut misses this case).
+    const selfAck = newMessage({msgType: MessageType.MsgHeartbeatResponse, from: r.id, to: r.id, term: r.term, context: ctx})
+    if (!recvReadAck(r, selfAck)) r.bcastHeartbeatWithCtx(ctx)
   } else {
     responseToReadIndexReq(r, m, r.raftLog.committed)
   }
@@ -73,6 +68,16 @@ export function responseToReadIndexReq(r: Raft, req: Message, readIndex: number)
  */
 export function stepReadIndexAck(r: Raft, m: Message): void {
   if (r.readOnly.option !== 'safe' || m.context.length === 0) return
-  if (r.trk.config.voters.voteResult(r.readOnly.recvAck(m.from, m.context)) !== VoteResult.Won) return
-  for (const rs of r.readOnly.advance(m)) responseToReadIndexReq(r, rs.req, rs.index)
+  recvReadAck(r, m)
+}
+
+/**
+ * Records `ack.from`'s acknowledgement of the read `ack.context`; once the voters that
+ * acknowledged it win a quorum, answers it and every read queued before it. Returns whether
+ * it answered.
+ */
+function recvReadAck(r: Raft, ack: Message): boolean {
+  if (r.trk.config.voters.voteResult(r.readOnly.recvAck(ack.from, ack.context)) !== VoteResult.Won) return false
+  for (const rs of r.readOnly.advance(ack)) responseToReadIndexReq(r, rs.req, rs.index)
+  return true
 }
