@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
+import {textArg} from '../../cli/args.js'
 import {BaseCommand} from '../../cli/base.js'
 import {withClient} from '../../cli/kv_client.js'
 
@@ -22,7 +23,7 @@ export default class KvDel extends BaseCommand<typeof KvDel> {
   ]
 
   static override args = {
-    key: Args.string({description: 'The key (or the prefix with --prefix).', required: true, ignoreStdin: true}),
+    key: textArg({description: 'The key (or the prefix with --prefix).', required: true}),
   }
 
   static override flags = {

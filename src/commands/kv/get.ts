@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
+import {textArg} from '../../cli/args.js'
 import {BaseCommand} from '../../cli/base.js'
 import {checkInt, type KeyValueJson, kvRows, kvToJson, withClient} from '../../cli/kv_client.js'
 import {renderTable} from '../../cli/table.js'
@@ -31,7 +32,7 @@ export default class KvGet extends BaseCommand<typeof KvGet> {
   ]
 
   static override args = {
-    key: Args.string({description: 'The key (or the prefix with --prefix).', required: true, ignoreStdin: true}),
+    key: textArg({description: 'The key (or the prefix with --prefix).', required: true}),
   }
 
   static override flags = {

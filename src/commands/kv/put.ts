@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
+import {textArg} from '../../cli/args.js'
 import {BaseCommand} from '../../cli/base.js'
 import {type KeyValueJson, kvToJson, withClient} from '../../cli/kv_client.js'
 import {resolvePutValue} from '../../cli/kv_input.js'
@@ -27,12 +28,9 @@ export default class KvPut extends BaseCommand<typeof KvPut> {
     '<%= config.bin %> kv put config/mode blue --prev-kv --json',
   ]
 
-  // ignoreStdin: oclif would otherwise fill a missing argument from piped stdin, trimmed and with
-  // its line endings rewritten (and `echo v | raftctl kv put` would take "v" as the KEY); the value
-  // is read from stdin byte for byte by resolvePutValue instead.
   static override args = {
-    key: Args.string({description: 'The key to write.', required: true, ignoreStdin: true}),
-    value: Args.string({description: 'The value; "-" or omitted (with piped input) reads standard input.', ignoreStdin: true}),
+    key: textArg({description: 'The key to write.', required: true}),
+    value: textArg({description: 'The value; "-" or omitted (with piped input) reads standard input.'}),
   }
 
   static override flags = {

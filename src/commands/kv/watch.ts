@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
+import {textArg} from '../../cli/args.js'
 import {BaseCommand} from '../../cli/base.js'
 import {checkInt, kvToJson, withClient} from '../../cli/kv_client.js'
 import {type Event, Event_EventType} from '../../generated/raftctl/v1/kv.js'
@@ -38,7 +39,7 @@ export default class KvWatch extends BaseCommand<typeof KvWatch> {
   ]
 
   static override args = {
-    key: Args.string({description: 'The key (or the prefix with --prefix).', required: true, ignoreStdin: true}),
+    key: textArg({description: 'The key (or the prefix with --prefix).', required: true}),
   }
 
   static override flags = {

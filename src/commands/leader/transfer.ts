@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core'
+import {textArg} from '../../cli/args.js'
 import {BaseCommand} from '../../cli/base.js'
 import {parseNodeId} from '../../cli/member_args.js'
 import {type MembershipJson, membershipToJson} from '../../cli/member_format.js'
@@ -25,7 +25,7 @@ export default class LeaderTransfer extends BaseCommand<typeof LeaderTransfer> {
   ]
 
   static override args = {
-    id: Args.string({description: 'The voter that should lead.', required: true, ignoreStdin: true}),
+    id: textArg({description: 'The voter that should lead.', required: true}),
   }
 
   public async run(): Promise<LeaderTransferResult> {

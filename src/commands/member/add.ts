@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
+import {textArg} from '../../cli/args.js'
 import type {RaftctlClient} from '../../client/index.js'
 import {BaseCommand, parseDuration} from '../../cli/base.js'
 import {parseNodeId, parseUrl, UsageError} from '../../cli/member_args.js'
@@ -40,7 +41,7 @@ export default class MemberAdd extends BaseCommand<typeof MemberAdd> {
   ]
 
   static override args = {
-    id: Args.string({description: 'The new node\'s id: a positive integer not used by any member.', required: true, ignoreStdin: true}),
+    id: textArg({description: 'The new node\'s id: a positive integer not used by any member.', required: true}),
   }
 
   static override flags = {

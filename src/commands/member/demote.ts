@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
+import {textArg} from '../../cli/args.js'
 import {BaseCommand} from '../../cli/base.js'
 import {parseNodeId} from '../../cli/member_args.js'
 import {type MemberJson, type MembershipJson, memberToJson, membershipToJson} from '../../cli/member_format.js'
@@ -26,7 +27,7 @@ export default class MemberDemote extends BaseCommand<typeof MemberDemote> {
   ]
 
   static override args = {
-    id: Args.string({description: 'The voter\'s node id.', required: true, ignoreStdin: true}),
+    id: textArg({description: 'The voter\'s node id.', required: true}),
   }
 
   static override flags = {

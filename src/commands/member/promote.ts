@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
+import {textArg} from '../../cli/args.js'
 import {BaseCommand, parseDuration} from '../../cli/base.js'
 import {parseNodeId} from '../../cli/member_args.js'
 import {type MemberJson, type MembershipJson, memberToJson, membershipToJson} from '../../cli/member_format.js'
@@ -31,7 +32,7 @@ export default class MemberPromote extends BaseCommand<typeof MemberPromote> {
   ]
 
   static override args = {
-    id: Args.string({description: 'The learner\'s node id.', required: true, ignoreStdin: true}),
+    id: textArg({description: 'The learner\'s node id.', required: true}),
   }
 
   static override flags = {

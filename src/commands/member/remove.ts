@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
+import {textArg} from '../../cli/args.js'
 import {BaseCommand} from '../../cli/base.js'
 import {parseNodeId} from '../../cli/member_args.js'
 import {type MembershipJson, membershipToJson, type RoleName} from '../../cli/member_format.js'
@@ -28,7 +29,7 @@ export default class MemberRemove extends BaseCommand<typeof MemberRemove> {
   ]
 
   static override args = {
-    id: Args.string({description: 'The member\'s node id.', required: true, ignoreStdin: true}),
+    id: textArg({description: 'The member\'s node id.', required: true}),
   }
 
   static override flags = {

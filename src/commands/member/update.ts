@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
+import {textArg} from '../../cli/args.js'
 import {BaseCommand} from '../../cli/base.js'
 import {parseNodeId, parseUrl, UsageError} from '../../cli/member_args.js'
 import {type MemberJson, type MembershipJson, memberToJson, membershipToJson} from '../../cli/member_format.js'
@@ -22,7 +23,7 @@ export default class MemberUpdate extends BaseCommand<typeof MemberUpdate> {
   ]
 
   static override args = {
-    id: Args.string({description: 'The member\'s node id.', required: true, ignoreStdin: true}),
+    id: textArg({description: 'The member\'s node id.', required: true}),
   }
 
   static override flags = {

@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
+import {textArg} from '../../cli/args.js'
 import {checkInt} from '../../cli/kv_client.js'
 import {checkSnapshotFile, OfflineCommand} from '../../cli/snapshot_command.js'
 import {renderTable, formatBytes} from '../../cli/table.js'
@@ -47,7 +48,7 @@ export default class SnapshotInspect extends OfflineCommand {
   ]
 
   static override args = {
-    file: Args.string({description: 'The snapshot file.', required: true, ignoreStdin: true}),
+    file: textArg({description: 'The snapshot file.', required: true}),
   }
 
   static override flags = {

@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
+import {textArg} from '../../cli/args.js'
 import {checkSnapshotFile, OfflineCommand} from '../../cli/snapshot_command.js'
 import {confirmRisky} from '../../cli/prompt.js'
 import {checkRestoreOptions, parseInitialCluster, restoreDataDir, type RestoreResult} from '../../kv/restore_data_dir.js'
@@ -20,7 +21,7 @@ export default class SnapshotRestore extends OfflineCommand {
   ]
 
   static override args = {
-    file: Args.string({description: 'The snapshot file (from `raftctl snapshot save`).', required: true, ignoreStdin: true}),
+    file: textArg({description: 'The snapshot file (from `raftctl snapshot save`).', required: true}),
   }
 
   static override flags = {

@@ -1,7 +1,8 @@
 import {existsSync} from 'node:fs'
 import {open, rename, rm} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
+import {textArg} from '../../cli/args.js'
 import {BaseCommand} from '../../cli/base.js'
 import {withClient} from '../../cli/kv_client.js'
 import {createProgress} from '../../cli/progress.js'
@@ -43,7 +44,7 @@ export default class SnapshotSave extends BaseCommand<typeof SnapshotSave> {
   ]
 
   static override args = {
-    file: Args.string({description: 'Where to write the snapshot.', required: true, ignoreStdin: true}),
+    file: textArg({description: 'Where to write the snapshot.', required: true}),
   }
 
   static override flags = {
