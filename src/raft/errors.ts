@@ -26,9 +26,21 @@ export type ProposalDroppedReason =
    */
   | 'leader-stepping-down'
 
+/** An earlier conf change that may still be unapplied, as a refused conf change reports it. */
+export interface PendingConfChange {
+  /** The index of the last conf change the leader proposed (or of its first entry as leader). */
+  readonly index: number
+  /** The leader's applied index, below `index`. */
+  readonly applied: number
+}
+
 /** A proposal was not appended to the log: no leader, a transfer in progress, and so on. */
 export class ProposalDroppedError extends RaftError {
-  constructor(readonly reason: ProposalDroppedReason, detail: string) {
+  /**
+   * `detail` says why, without the "proposal dropped: " prefix of the message; `pending` is set
+   * when a conf change was refused because an earlier one may not be applied yet.
+   */
+  constructor(readonly reason: ProposalDroppedReason, readonly detail: string, readonly pending?: PendingConfChange) {
     super('PROPOSAL_DROPPED', `proposal dropped: ${detail}`)
   }
 }

@@ -7,7 +7,7 @@
  */
 import {type AnyConfChange, asV2, decodeConfChange, enterJoint, leaveJoint} from './conf_change.js'
 import {Changer, type ChangeResult} from './confchange/index.js'
-import {ConfChangeError, ProposalDroppedError} from './errors.js'
+import {ConfChangeError, type PendingConfChange, ProposalDroppedError} from './errors.js'
 import type {Raft} from './raft.js'
 import {StateRole} from './role.js'
 import type {TrackerConfig} from './tracker/index.js'
@@ -156,8 +156,10 @@ export function checkConfChangeProposal(r: Raft, e: Entry): boolean {
   const wantsLeaveJoint = cc.changes.length === 0
   let failed = ''
   let stepsDown = false
+  let pending: PendingConfChange | undefined
   if (alreadyPending) {
-    failed = `possible unapplied conf change at index ${r.pendingConfIndex} (applied to ${r.raftLog.applied})`
+    pending = {index: r.pendingConfIndex, applied: r.raftLog.applied}
+    failed = `possible unapplied conf change at index ${pending.index} (applied to ${pending.applied})`
   } else if (alreadyJoint && !wantsLeaveJoint) {
     failed = 'must transition out of joint config first'
   } else if (!alreadyJoint && wantsLeaveJoint) {
@@ -173,7 +175,7 @@ export function checkConfChangeProposal(r: Raft, e: Entry): boolean {
     }
   }
   if (failed !== '') {
-    throw new ProposalDroppedError('conf-change-refused', `conf change refused at config ${r.trk.config.voters}: ${failed}`)
+    throw new ProposalDroppedError('conf-change-refused', `conf change refused at config ${r.trk.config.voters}: ${failed}`, pending)
   }
   return stepsDown
 }

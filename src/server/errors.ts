@@ -63,7 +63,7 @@ function classify(err: unknown): NodeError {
   if (err instanceof DeadlineError) return new NodeError(status.DEADLINE_EXCEEDED, err.message)
   if (err instanceof WireDecodeError) return new NodeError(status.INVALID_ARGUMENT, err.message)
   if (err instanceof ProposalDroppedError) {
-    if (err.reason === 'conf-change-refused') return new NodeError(status.FAILED_PRECONDITION, confRefusalMessage(err.message))
+    if (err.reason === 'conf-change-refused') return new NodeError(status.FAILED_PRECONDITION, confRefusalMessage(err))
     return new NodeError(status.UNAVAILABLE, err.message, undefined, true)
   }
   if (err instanceof ConfChangeError) return new NodeError(status.FAILED_PRECONDITION, err.message)
@@ -81,14 +81,10 @@ function classify(err: unknown): NodeError {
  * an earlier change not yet applied (or a new leader's first entry not yet applied, which the
  * core cannot tell apart), is said plainly. Every message keeps "conf change refused".
  */
-export function confRefusalMessage(coreMessage: string): string {
-  const detail = coreMessage.replace(/^proposal dropped: /, '')
-  const pending = /possible unapplied conf change at index (\d+) \(applied to (\d+)\)/.exec(detail)
-  if (pending !== null) {
-    return `conf change refused: the leader has applied its log only up to index ${pending[2]}, and index ${pending[1]} ` +
-      'may hold another membership change still in progress; retry in a moment'
-  }
-  return detail
+export function confRefusalMessage(err: ProposalDroppedError): string {
+  if (err.pending === undefined) return err.detail
+  return `conf change refused: the leader has applied its log only up to index ${err.pending.applied}, and index ` +
+    `${err.pending.index} may hold another membership change still in progress; retry in a moment`
 }
 
 const KV_CODES: Record<KvError['code'], status> = {

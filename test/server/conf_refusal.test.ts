@@ -67,7 +67,7 @@ describe('server/errors: conf changes refused by the core', () => {
     const se = toServiceError(err)
     expect(se.code).to.equal(status.FAILED_PRECONDITION)
     expect(se.details).to.match(/^conf change refused at config \(1\): not in joint state/)
-    expect(confRefusalMessage('proposal dropped: conf change refused: x')).to.equal('conf change refused: x')
+    expect(confRefusalMessage(new ProposalDroppedError('conf-change-refused', 'conf change refused: x'))).to.equal('conf change refused: x')
   })
 })
 
