@@ -11,7 +11,6 @@
  * accepted. Waiting for lag 0 instead would never end on a cluster that keeps taking writes.
  */
 import {RaftctlClient} from '../client/index.js'
-import {MemberStatus_ProgressState} from '../generated/raftctl/v1/cluster.js'
 import {type MemberJson, type MembershipJson, membershipToJson} from './member_format.js'
 import {createProgress} from './progress.js'
 
@@ -28,24 +27,9 @@ export async function withCluster<T>(endpoints: readonly string[], timeoutMs: nu
   }
 }
 
-/**
- * The member list, asked of the leader when possible so that replication progress is known.
- * The client finds the leader through the client URL the leader published; until it has
- * published one (the first seconds after it starts) the list comes from a follower without
- * progress, so then every --endpoints entry is asked and the leader's own answer, recognised by
- * the member id in its header, is used when one of them is the leader. (A leader that published
- * a URL but does not answer there is not looked for: that would only add waits.)
- */
+/** The member list, asked of the leader when possible so that replication progress is known. */
 export async function listMembers(c: RaftctlClient, linearizable = false): Promise<MembershipJson> {
-  const r = await c.memberList({linearizable})
-  const leader = r.members.find((m) => m.isLeader)?.member
-  const progressKnown = r.members.some((m) => m.progressState !== MemberStatus_ProgressState.PROGRESS_UNKNOWN)
-  if (leader === undefined || leader.clientUrls.length > 0 || leader.id === r.header?.memberId || progressKnown) return membershipToJson(r)
-  for (const endpoint of c.endpoints) {
-    const own = await c.memberList({linearizable, endpoint}).catch(() => undefined)
-    if (own?.header?.memberId === leader.id) return membershipToJson(own)
-  }
-  return membershipToJson(r)
+  return membershipToJson(await c.memberList({linearizable}))
 }
 
 /** Returns member `id` of the list, or throws "node N is not a member of the cluster". */

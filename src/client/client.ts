@@ -175,24 +175,26 @@ export class RaftctlClient {
   /**
    * The member list. Without `endpoint`, when a follower answered, the list is asked again from
    * the leader it names (and the leader remembered), because only the leader knows each member's
-   * replication progress (match index, progress state, lag); if the leader cannot be asked, the
-   * follower's answer is returned.
+   * replication progress (match index, progress state, lag). The leader is reached at the client
+   * URL it published or, until it has published one (its first moments as leader), looked for
+   * among this client's endpoints by the member id in their answers. If the leader cannot be
+   * asked, the follower's answer is returned.
    */
   async memberList(opts: {linearizable?: boolean, endpoint?: string} = {}): Promise<MemberListResponse> {
     const spec = {what: 'member list', method: m<ClusterClient, {linearizable: boolean}, MemberListResponse>((c) => c.memberList),
       idempotent: true, request: {linearizable: opts.linearizable ?? false}}
     if (opts.endpoint !== undefined) return this.callEndpoint(ClusterClient, opts.endpoint, spec)
     const r = await this.conn.call(ClusterClient, spec)
-    const leader = r.members.find((x) => x.isLeader)
-    const url = leader?.member?.clientUrls[0]
-    if (leader === undefined || url === undefined || leader.member?.id === r.header?.memberId) return r
-    try {
-      const fromLeader = await this.callEndpoint(ClusterClient, url, spec)
+    const leader = r.members.find((x) => x.isLeader)?.member
+    if (leader === undefined || leader.id === r.header?.memberId) return r
+    const candidates = leader.clientUrls.length > 0 ? leader.clientUrls.slice(0, 1) : this.endpoints
+    for (const url of candidates) {
+      const answer = await this.callEndpoint(ClusterClient, url, spec).catch(() => undefined)
+      if (answer?.header?.memberId !== leader.id) continue
       this.conn.setLeader(url)
-      return fromLeader
-    } catch {
-      return r
+      return answer
     }
+    return r
   }
 
   transferLeader(targetId: number): Promise<TransferLeaderResponse> {
