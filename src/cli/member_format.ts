@@ -7,6 +7,7 @@ import {
   type MemberStatus, MemberStatus_ProgressState, MemberStatus_Role,
 } from '../generated/raftctl/v1/cluster.js'
 import type {ConfState} from '../generated/eraftpb.js'
+import {formatConfState} from '../raft/index.js'
 import {renderTable} from './table.js'
 
 export type RoleName = 'voter' | 'learner' | 'learner-next' | 'outgoing-voter' | 'none'
@@ -69,20 +70,10 @@ export function memberToJson(s: MemberStatus): MemberJson {
 }
 
 const sorted = (ids: readonly number[] = []): number[] => [...ids].sort((a, b) => a - b)
-const set = (ids: readonly number[]): string => `(${ids.join(' ')})`
 
-/**
- * The configuration in etcd's tracker.Config format:
- * `voters=(1 2 3)&&(1 2) learners=(4) learners_next=(3) autoleave` — the outgoing half only while
- * joint, learners / learners_next only when non-empty, autoleave only when set.
- */
+/** The configuration in etcd's tracker.Config format (the core's formatConfState). */
 export function formatConfig(cs: Pick<ConfigJson, 'voters' | 'votersOutgoing' | 'learners' | 'learnersNext' | 'autoLeave'>): string {
-  let text = `voters=${set(cs.voters)}`
-  if (cs.votersOutgoing.length > 0) text += `&&${set(cs.votersOutgoing)}`
-  if (cs.learners.length > 0) text += ` learners=${set(cs.learners)}`
-  if (cs.learnersNext.length > 0) text += ` learners_next=${set(cs.learnersNext)}`
-  if (cs.autoLeave) text += ' autoleave'
-  return text
+  return formatConfState(cs)
 }
 
 export function configToJson(cs: ConfState | undefined): ConfigJson {

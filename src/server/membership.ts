@@ -15,7 +15,7 @@ import {
   type MemberAddRequest, type MemberChangeRequest, MemberChangeRequest_Change_Kind as Kind,
 } from '../generated/raftctl/v1/cluster.js'
 import {
-  type ConfChangeSingle, ConfChangeTransition, ConfChangeType, type ConfChangeV2,
+  type ConfChangeSingle, ConfChangeTransition, ConfChangeType, type ConfChangeV2, formatConfState,
 } from '../raft/index.js'
 import {EndpointError, parseEndpoint} from '../raftpb/address.js'
 import type {MemberInfo} from '../storage/records.js'
@@ -222,5 +222,7 @@ function planOne(
 
 /** LeaveJoint: refused when the configuration is not joint. */
 export function checkLeaveJoint(v: RuleContext): void {
-  if (!isJoint(v.confState)) throw failedPrecondition('the configuration is not joint; there is nothing to leave')
+  if (!isJoint(v.confState)) {
+    throw failedPrecondition(`the configuration is not joint (${formatConfState(v.confState)}); there is nothing to leave`)
+  }
 }

@@ -200,7 +200,7 @@ describe('raftctl member: the learner workflow against real nodes', function () 
       'Configuration: voters=(1 2 3) learners=(4)')
     const again = await runCliJson(['member', 'leave-joint', ...E])
     expect(again.result.code).to.equal(1)
-    expect(again.json).to.deep.equal({error: {message: 'the configuration is not joint (voters=(1 2 3) learners=(4)); there is nothing to leave', code: 'ERROR'}})
+    expect(again.json).to.deep.equal({error: {message: 'the configuration is not joint (voters=(1 2 3) learners=(4)); there is nothing to leave', code: 'FAILED_PRECONDITION'}})
   })
 
   it('leave-joint --json returns the left configuration and the resulting members, field by field', async () => {

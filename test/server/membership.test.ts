@@ -110,7 +110,7 @@ describe('server/membership rules', () => {
   })
 
   it('refuses leave-joint when the configuration is not joint', () => {
-    refused(() => checkLeaveJoint(view({voters: [1, 2]})), /not joint; there is nothing to leave/)
+    refused(() => checkLeaveJoint(view({voters: [1, 2], learners: [3]})), /^the configuration is not joint \(voters=\(1 2\) learners=\(3\)\); there is nothing to leave$/)
     checkLeaveJoint(view({voters: [1, 2], votersOutgoing: [1, 3]}))
   })
 

@@ -5,5 +5,5 @@
  */
 export {Changer} from './changer.js'
 export type {ChangeResult} from './result.js'
-export {restore} from './restore.js'
+export {formatConfState, restore} from './restore.js'
 export {checkInvariants} from './invariants.js'

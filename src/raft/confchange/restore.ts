@@ -68,7 +68,12 @@ export function sameConfState(a: ConfState, b: ConfState): boolean {
     eq(a.learnersNext, b.learnersNext) && a.autoLeave === b.autoLeave
 }
 
-/** Renders a ConfState like a tracker config: "voters=(1 2)&&(1) learners=(3) learners_next=(4) autoleave". */
+/**
+ * Renders a ConfState like etcd's tracker.Config: "voters=(1 2)&&(1) learners=(3)
+ * learners_next=(4) autoleave" — the outgoing half only while joint, learners and learners_next
+ * only when non-empty, autoleave only when set. Ids are printed in the order given (sorted in a
+ * ConfState the core produced).
+ */
 export function formatConfState(cs: ConfState): string {
   let s = `voters=${formatIds(cs.voters)}`
   if (cs.votersOutgoing.length > 0) s += `&&${formatIds(cs.votersOutgoing)}`
