@@ -6,38 +6,32 @@
  * member id in their answers. When the leader cannot be asked, the first answer is returned.
  */
 import {expect} from 'chai'
-import {Server, ServerCredentials, type UntypedServiceImplementation} from '@grpc/grpc-js'
 import {RaftctlClient} from '../../src/client/index.js'
 import {
   ClusterService, type MemberListResponse, type MemberStatus, MemberStatus_ProgressState as P, MemberStatus_Role as R,
 } from '../../src/generated/raftctl/v1/cluster.js'
+import {FakeGrpcServer} from './fake_server.js'
 
 const LEADER = 2
 
 /** A fake node that answers MemberList as node `id` would, counting the calls. */
-class FakeNode {
-  readonly server = new Server()
+class FakeNode extends FakeGrpcServer {
   calls = 0
-  port = 0
   /** The client URLs every member has published, by id. */
   published: (id: number) => string[] = () => []
 
-  constructor(readonly id: number) {}
+  constructor(readonly id: number) {
+    super()
+  }
 
   async listen(): Promise<this> {
-    this.server.addService(ClusterService, {
+    await this.serve(ClusterService, {
       memberList: (_call: unknown, cb: (err: null, res: MemberListResponse) => void) => {
         this.calls++
         cb(null, this.answer())
       },
-    } as unknown as UntypedServiceImplementation)
-    this.port = await new Promise<number>((resolve, reject) => this.server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(),
-      (err, port) => (err === null ? resolve(port) : reject(err))))
+    })
     return this
-  }
-
-  get endpoint(): string {
-    return `127.0.0.1:${this.port}`
   }
 
   private answer(): MemberListResponse {
@@ -70,7 +64,7 @@ describe('client: memberList asks the leader', function () {
 
   afterEach(() => {
     for (const c of clients.splice(0)) c.close()
-    for (const n of nodes) n.server.forceShutdown()
+    for (const n of nodes) n.close()
   })
 
   it('finds the leader among the endpoints while it has published no client URL', async () => {
@@ -81,7 +75,7 @@ describe('client: memberList asks the leader', function () {
   })
 
   it('skips an endpoint that does not answer, and returns the first answer when no endpoint is the leader', async () => {
-    nodes[1].server.forceShutdown()
+    nodes[1].close()
     const r = await client(nodes.map((n) => n.endpoint)).memberList()
     expect(r.header?.memberId).to.equal(1)
     expect(progress(r).every((p) => p === P.PROGRESS_UNKNOWN)).to.equal(true)

@@ -6,23 +6,24 @@
  * once; and one deadline bounds the whole call.
  */
 import {expect} from 'chai'
-import {Metadata, Server, ServerCredentials, type ServiceError, status, type UntypedServiceImplementation} from '@grpc/grpc-js'
+import {Metadata, type ServiceError, status} from '@grpc/grpc-js'
 import {ClientError, RaftctlClient} from '../../src/client/index.js'
 import {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../../src/client/rpc.js'
 import {KVService, type PutResponse, type RangeResponse} from '../../src/generated/raftctl/v1/kv.js'
 import {freePorts} from '../integration/harness.js'
+import {FakeGrpcServer} from './fake_server.js'
 
 /** What a fake server answers to one call: a response, an error, or nothing (hang). */
 type Answer = {ok: true} | {code: status, details: string, leader?: string, retrySafe?: boolean} | 'hang'
 
 /** A fake KV server that answers each call with the next scripted answer (then OK). */
-class FakeKv {
-  readonly server = new Server()
+class FakeKv extends FakeGrpcServer {
   readonly calls: string[] = []
   script: Answer[] = []
-  port = 0
 
-  constructor(readonly memberId: number) {}
+  constructor(readonly memberId: number) {
+    super()
+  }
 
   async listen(): Promise<this> {
     const answer = (method: string) => (_call: unknown, cb: (err: Partial<ServiceError> | null, res?: unknown) => void): void => {
@@ -40,20 +41,10 @@ class FakeKv {
       if (a.retrySafe === true) md.set(RETRY_SAFE_KEY, '1')
       cb({code: a.code, details: a.details, metadata: md})
     }
-    this.server.addService(KVService, {
+    await this.serve(KVService, {
       range: answer('range'), put: answer('put'), deleteRange: answer('deleteRange'), txn: answer('txn'), watch: () => {},
-    } as unknown as UntypedServiceImplementation)
-    this.port = await new Promise<number>((resolve, reject) => this.server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(),
-      (err, port) => (err === null ? resolve(port) : reject(err))))
+    })
     return this
-  }
-
-  get endpoint(): string {
-    return `127.0.0.1:${this.port}`
-  }
-
-  close(): void {
-    this.server.forceShutdown()
   }
 }
 
