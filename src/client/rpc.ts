@@ -10,15 +10,9 @@
  * sent to the leader. Everything else is returned to the caller as a ClientError.
  */
 import {type CallOptions, type Client, Metadata, type ServiceError, status} from '@grpc/grpc-js'
+import {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../raftpb/metadata.js'
 
-/** Metadata key a server sets (in trailers) on a not-leader refusal: the leader's client endpoint. */
-export const LEADER_HINT_KEY = 'raftctl-leader'
-
-/**
- * Metadata key a server sets on an UNAVAILABLE answer to a request it refused before proposing
- * anything (no leader yet, proposal dropped): repeating it cannot apply the write twice.
- */
-export const RETRY_SAFE_KEY = 'raftctl-retry-safe'
+export {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../raftpb/metadata.js'
 
 /** An error from the cluster, with the gRPC status and the endpoint that answered. */
 export class ClientError extends Error {
