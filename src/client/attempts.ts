@@ -13,10 +13,14 @@
 import {status} from '@grpc/grpc-js'
 import {ClientError} from './rpc.js'
 
+/** Leaders hinted at that one round follows, beyond its endpoints (keeps a round finite). */
+const MAX_HINTS_PER_ROUND = 8
+
 /** The endpoints to try, in order, before the next back-off. */
 export class Round {
   private readonly queue: string[]
   private readonly tried = new Set<string>()
+  private hints = 0
 
   constructor(leader: string | undefined, endpoints: readonly string[]) {
     this.queue = leader === undefined ? [...endpoints] : [leader, ...endpoints.filter((e) => e !== leader)]
@@ -34,7 +38,9 @@ export class Round {
 
   /** Puts a hinted leader first, unless it was already tried in this round. */
   redirect(hint: string): void {
-    if (!this.tried.has(hint)) this.queue.unshift(hint)
+    if (this.tried.has(hint) || this.hints >= MAX_HINTS_PER_ROUND) return
+    this.hints++
+    this.queue.unshift(hint)
   }
 }
 

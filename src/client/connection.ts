@@ -35,8 +35,12 @@ export interface ConnectionOptions {
 
 const BACKOFF_MS = 100
 const MAX_BACKOFF_MS = 1000
-/** Bounds the loop even with a generous deadline (the back-off bounds it in time). */
-const MAX_ATTEMPTS = 1000
+/**
+ * A retry starts only with at least this much time left: a write sent a moment before its
+ * deadline would time out at once with an outcome that is unknown, though the call had found
+ * nobody to take it (the first attempt always goes out).
+ */
+const MIN_ATTEMPT_MS = 50
 /** Share of an idempotent call's budget kept to find out why its last attempt timed out. */
 const RESERVE_FRACTION = 0.1
 const MAX_RESERVE_MS = 500
@@ -120,24 +124,24 @@ export class ClusterConnection {
     const deadline = Date.now() + timeoutMs
     const until = spec.idempotent ? deadline - Math.min(MAX_RESERVE_MS, Math.floor(timeoutMs * RESERVE_FRACTION)) : deadline
     const log = new CallLog(spec.what, this.endpoints)
-    let round = new Round(this.leader, this.endpoints)
     let backoff = BACKOFF_MS
     let last: ClientError | undefined
-    for (let attempt = 0; attempt < MAX_ATTEMPTS && Date.now() < until; attempt++) {
-      const endpoint = round.next()
-      if (endpoint === undefined) {
-        await sleep(Math.min(backoff, until - Date.now()))
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
-        round = new Round(this.leader, this.endpoints)
-        continue
+    const hasTime = (): boolean => last === undefined || until - Date.now() >= MIN_ATTEMPT_MS
+    // Each round is finite (Round) and ends with a back-off of at least BACKOFF_MS, so the
+    // rounds fit in the deadline: the count bound only guards against a clock that stands still.
+    for (let rounds = 0; rounds <= Math.ceil(timeoutMs / BACKOFF_MS) && hasTime(); rounds++) {
+      const round = new Round(this.leader, this.endpoints)
+      for (let endpoint = round.next(); endpoint !== undefined && hasTime(); endpoint = round.next()) {
+        const r = await this.attempt(ctor, spec, endpoint, until)
+        if (r.ok) return r.res
+        last = toClientError(r.err, spec.what, endpoint)
+        const kind = classifyFailure(r.err, r.idempotent, endpoint)
+        if (kind === 'unknown') throw outcomeUnknownError(r.err as ServiceError, spec, endpoint, timeoutMs)
+        if (kind === 'final') throw await this.finalFailure(r.err, last, log, deadline)
+        this.note(kind, endpoint, r.err as ServiceError, last, log, round)
       }
-      const r = await this.attempt(ctor, spec, endpoint, until)
-      if (r.ok) return r.res
-      last = toClientError(r.err, spec.what, endpoint)
-      const kind = classifyFailure(r.err, r.idempotent, endpoint)
-      if (kind === 'unknown') throw outcomeUnknownError(r.err as ServiceError, spec, endpoint, timeoutMs)
-      if (kind === 'final') throw await this.finalFailure(r.err, last, log, deadline)
-      this.note(kind, endpoint, r.err as ServiceError, last, log, round)
+      await sleep(Math.min(backoff, until - Date.now()))
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
     }
     throw log.finalError(last)
   }
