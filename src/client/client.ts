@@ -9,7 +9,6 @@
  * Maintenance calls (status, health, snapshot) are about one member and go to the endpoint
  * given (the first one by default) without redirects.
  */
-import type {Client} from '@grpc/grpc-js'
 import {
   ClusterClient, type LeaveJointResponse, type MemberAddRequest, type MemberAddResponse,
   type MemberChangeRequest, type MemberChangeRequest_Change, type MemberChangeResponse,
@@ -24,7 +23,7 @@ import {
 import {
   type HealthResponse, MaintenanceClient, type StatusResponse,
 } from '../generated/raftctl/v1/maintenance.js'
-import {type ClientCtor, ClusterConnection} from './connection.js'
+import {ClusterConnection} from './connection.js'
 import {type Bytes, rangeEndFor, toBytes} from './keys.js'
 import type {ClientError, UnaryFn} from './rpc.js'
 import {type SnapshotDownload, downloadSnapshot} from './snapshot.js'
@@ -109,7 +108,7 @@ export class RaftctlClient {
       serializable: opts.serializable ?? false, keysOnly: opts.keysOnly ?? false, countOnly: opts.countOnly ?? false,
     }
     const spec = {what: 'range', method: m<KVClient, typeof request, RangeResponse>((c) => c.range), idempotent: true, request}
-    return opts.endpoint === undefined ? this.conn.call(KVClient, spec) : this.callEndpoint(KVClient, opts.endpoint, spec)
+    return opts.endpoint === undefined ? this.conn.call(KVClient, spec) : this.conn.callOne(KVClient, opts.endpoint, spec)
   }
 
   /** The value of one key, or undefined when it does not exist. */
@@ -188,13 +187,13 @@ export class RaftctlClient {
   async memberList(opts: {linearizable?: boolean, endpoint?: string} = {}): Promise<MemberListResponse> {
     const spec = {what: 'member list', method: m<ClusterClient, {linearizable: boolean}, MemberListResponse>((c) => c.memberList),
       idempotent: true, request: {linearizable: opts.linearizable ?? false}}
-    if (opts.endpoint !== undefined) return this.callEndpoint(ClusterClient, opts.endpoint, spec)
+    if (opts.endpoint !== undefined) return this.conn.callOne(ClusterClient, opts.endpoint, spec)
     const r = await this.conn.call(ClusterClient, spec)
     const leader = r.members.find((x) => x.isLeader)?.member
     if (leader === undefined || leader.id === r.header?.memberId) return r
     const candidates = leader.clientUrls.length > 0 ? leader.clientUrls.slice(0, 1) : this.endpoints
     for (const url of candidates) {
-      const answer = await this.callEndpoint(ClusterClient, url, spec).catch(() => undefined)
+      const answer = await this.conn.callOne(ClusterClient, url, spec).catch(() => undefined)
       if (answer?.header?.memberId !== leader.id) continue
       this.conn.setLeader(url)
       return answer
@@ -209,7 +208,7 @@ export class RaftctlClient {
   // ---- Maintenance (one member) ----
 
   status(endpoint = this.endpoints[0]): Promise<StatusResponse> {
-    return this.callEndpoint(MaintenanceClient, endpoint, {what: 'status', method: m((c) => c.status), idempotent: true, request: {}})
+    return this.conn.callOne(MaintenanceClient, endpoint, {what: 'status', method: m((c) => c.status), idempotent: true, request: {}})
   }
 
   /** Status of every endpoint; an unreachable one has `error` instead of `status`. */
@@ -224,7 +223,7 @@ export class RaftctlClient {
   }
 
   health(endpoint = this.endpoints[0], opts: {serializable?: boolean} = {}): Promise<HealthResponse> {
-    return this.callEndpoint(MaintenanceClient, endpoint,
+    return this.conn.callOne(MaintenanceClient, endpoint,
       {what: 'health', method: m((c) => c.health), idempotent: true, request: {serializable: opts.serializable ?? false}})
   }
 
@@ -247,11 +246,5 @@ export class RaftctlClient {
 
   private cluster<Req, Res>(what: string, f: (c: ClusterClient) => unknown, request: Req, idempotent: boolean): Promise<Res> {
     return this.conn.call(ClusterClient, {what, method: m<ClusterClient, Req, Res>(f), idempotent, request, check: LIST_MEMBERS})
-  }
-
-  /** One call to one endpoint with the client's deadline; no redirects or retries. */
-  private callEndpoint<C extends Client, Req, Res>(ctor: ClientCtor<C>, endpoint: string,
-    spec: {what: string, method: Method<C, Req, Res>, request: Req, idempotent: boolean}): Promise<Res> {
-    return this.conn.callOne(ctor, endpoint, spec)
   }
 }

@@ -115,8 +115,9 @@ export class WatchStream implements AsyncIterable<WatchBatch> {
     try {
       this.conn.checkClusterId(endpoint, res)
     } catch (err) {
+      this.fail(err as Error)
       call.cancel()
-      return this.fail(err as Error)
+      return
     }
     this.lostSince = undefined
     this.backoff = BACKOFF_MS
