@@ -1,9 +1,9 @@
 /**
  * The client across a leader failover, on real `raftctl server start` processes driven through
- * the built CLI: right after `kill -9` of the leader of a three-node cluster, `raftctl kv put`
- * with every endpoint and `--timeout 5s` keeps trying (the dead leader refuses connections, the
- * followers still name it, then hold an election) and succeeds once a new leader is elected; the
- * value is there afterwards. With the quorum gone (two of three nodes killed), a put keeps trying
+ * the built CLI and the typed client: right after `kill -9` of the leader of a three-node
+ * cluster, a put with every endpoint and a 5 s timeout keeps trying (the dead leader refuses
+ * connections, the followers still name it, then hold an election) and succeeds once a new
+ * leader is elected; the value is there afterwards. With the quorum gone (two of three nodes killed), a put keeps trying
  * until its deadline and then says that no leader is known, not that no server answers; a read
  * says the same. A client given the endpoints of two separate clusters refuses the second one's
  * answers, and never writes to it when the first one is down.
@@ -33,13 +33,25 @@ describe('integration: the client across a leader failover', function () {
 
   it('a put sent right after kill -9 of the leader succeeds once a new leader is elected', async () => {
     const old = await cluster.waitLeader()
-    await cluster.node(old).stop('SIGKILL')
-    const r = await runCli(['kv', 'put', 'fo/1', 'x', '--endpoints', endpoints, '--timeout', '5s'], {timeoutMs: 30_000})
-    expect(r.stderr, 'no error line').to.equal('')
-    expect(r.code).to.equal(0)
-    const survivors = [1, 2, 3].filter((id) => id !== old)
-    const kv = await cluster.client(survivors).get('fo/1')
-    expect(kv !== undefined && bytesToString(kv.value)).to.equal('x')
+    const typed = new RaftctlClient({endpoints: endpoints.split(','), timeoutMs: 5000})
+    try {
+      await cluster.node(old).stop('SIGKILL')
+      // The typed client's put leaves within milliseconds of the kill, while the followers still
+      // name the dead leader; the CLI's starts once the process is up (during or after the election).
+      const [cli] = await Promise.all([
+        runCli(['kv', 'put', 'fo/1', 'x', '--endpoints', endpoints, '--timeout', '5s'], {timeoutMs: 30_000}),
+        typed.put('fo/0', 'w'),
+      ])
+      expect(cli.stderr, 'no error line').to.equal('')
+      expect(cli.code).to.equal(0)
+    } finally {
+      typed.close()
+    }
+    const survivors = cluster.client([1, 2, 3].filter((id) => id !== old))
+    for (const [key, value] of [['fo/0', 'w'], ['fo/1', 'x']]) {
+      const kv = await survivors.get(key)
+      expect(kv !== undefined && bytesToString(kv.value), key).to.equal(value)
+    }
   })
 
   it('without a quorum, a put and a read fail at their deadline saying that no leader is known', async () => {
