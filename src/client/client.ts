@@ -2,13 +2,13 @@
  * RaftctlClient: the typed client of a raftctl cluster, used by the CLI and every test. It takes
  * an endpoint list and runs each call through ClusterConnection: the leader first when known,
  * redirects on a not-leader answer (the server's `raftctl-leader` hint), the next endpoint when
- * one cannot be reached, retries on UNAVAILABLE for reads and for writes the server refused
- * before proposing them, and one deadline across all of it.
+ * one cannot be reached, retries with back-off for reads and for writes the server refused
+ * before proposing them, until one deadline; a write whose outcome is unknown is not repeated
+ * (its error says how to check it). Every answer's cluster id must match the first one seen.
  *
  * Maintenance calls (status, health, snapshot) are about one member and go to the endpoint
  * given (the first one by default) without redirects.
  */
-import type {Client, credentials} from '@grpc/grpc-js'
 import {
   ClusterClient, type LeaveJointResponse, type MemberAddRequest, type MemberAddResponse,
   type MemberChangeRequest, type MemberChangeRequest_Change, type MemberChangeResponse,
@@ -25,7 +25,7 @@ import {
 } from '../generated/raftctl/v1/maintenance.js'
 import {ClusterConnection} from './connection.js'
 import {type Bytes, rangeEndFor, toBytes} from './keys.js'
-import {ClientError, type UnaryFn, invoke, toClientError} from './rpc.js'
+import type {ClientError, UnaryFn} from './rpc.js'
 import {type SnapshotDownload, downloadSnapshot} from './snapshot.js'
 import {type WatchOptions, WatchStream} from './watch.js'
 
@@ -69,6 +69,10 @@ export interface MemberChangeSpec {
 const KIND: Record<MemberChangeSpec['kind'], number> = {'add-voter': 1, 'add-learner': 2, 'remove': 3, 'demote': 4}
 const TRANSITION = {auto: ConfChangeTransition.Auto, implicit: ConfChangeTransition.Implicit, explicit: ConfChangeTransition.Explicit}
 
+/** How to check a write whose outcome is unknown (ClientError.outcomeUnknown). */
+const READ_BACK = 'read the keys back with raftctl kv get'
+const LIST_MEMBERS = 'see the membership with raftctl member list'
+
 type Method<C, Req, Res> = (c: C) => UnaryFn<Req, Res>
 const m = <C, Req, Res>(f: (c: C) => unknown): Method<C, Req, Res> => (c) => (f(c) as UnaryFn<Req, Res>).bind(c)
 
@@ -92,7 +96,7 @@ export class RaftctlClient {
 
   put(key: Bytes, value: Bytes, opts: {prevKv?: boolean} = {}): Promise<PutResponse> {
     return this.conn.call(KVClient, {
-      what: 'put', method: m((c) => c.put), idempotent: false,
+      what: 'put', method: m((c) => c.put), idempotent: false, check: READ_BACK,
       request: {key: toBytes(key), value: toBytes(value), prevKv: opts.prevKv ?? false},
     })
   }
@@ -104,7 +108,7 @@ export class RaftctlClient {
       serializable: opts.serializable ?? false, keysOnly: opts.keysOnly ?? false, countOnly: opts.countOnly ?? false,
     }
     const spec = {what: 'range', method: m<KVClient, typeof request, RangeResponse>((c) => c.range), idempotent: true, request}
-    return opts.endpoint === undefined ? this.conn.call(KVClient, spec) : this.callEndpoint(KVClient, opts.endpoint, spec)
+    return opts.endpoint === undefined ? this.conn.call(KVClient, spec) : this.conn.callOne(KVClient, opts.endpoint, spec)
   }
 
   /** The value of one key, or undefined when it does not exist. */
@@ -115,14 +119,14 @@ export class RaftctlClient {
   deleteRange(key: Bytes, opts: {prefix?: boolean, rangeEnd?: Bytes, prevKv?: boolean} = {}): Promise<DeleteRangeResponse> {
     const k = toBytes(key)
     return this.conn.call(KVClient, {
-      what: 'delete', method: m((c) => c.deleteRange), idempotent: false,
+      what: 'delete', method: m((c) => c.deleteRange), idempotent: false, check: READ_BACK,
       request: {key: k, rangeEnd: rangeEndFor(k, opts), prevKv: opts.prevKv ?? false},
     })
   }
 
   txn(request: Partial<TxnRequest>): Promise<TxnResponse> {
     return this.conn.call(KVClient, {
-      what: 'txn', method: m((c) => c.txn), idempotent: false,
+      what: 'txn', method: m((c) => c.txn), idempotent: false, check: READ_BACK,
       request: {compare: [], success: [], failure: [], ...request},
     })
   }
@@ -183,13 +187,13 @@ export class RaftctlClient {
   async memberList(opts: {linearizable?: boolean, endpoint?: string} = {}): Promise<MemberListResponse> {
     const spec = {what: 'member list', method: m<ClusterClient, {linearizable: boolean}, MemberListResponse>((c) => c.memberList),
       idempotent: true, request: {linearizable: opts.linearizable ?? false}}
-    if (opts.endpoint !== undefined) return this.callEndpoint(ClusterClient, opts.endpoint, spec)
+    if (opts.endpoint !== undefined) return this.conn.callOne(ClusterClient, opts.endpoint, spec)
     const r = await this.conn.call(ClusterClient, spec)
     const leader = r.members.find((x) => x.isLeader)?.member
     if (leader === undefined || leader.id === r.header?.memberId) return r
     const candidates = leader.clientUrls.length > 0 ? leader.clientUrls.slice(0, 1) : this.endpoints
     for (const url of candidates) {
-      const answer = await this.callEndpoint(ClusterClient, url, spec).catch(() => undefined)
+      const answer = await this.conn.callOne(ClusterClient, url, spec).catch(() => undefined)
       if (answer?.header?.memberId !== leader.id) continue
       this.conn.setLeader(url)
       return answer
@@ -204,7 +208,7 @@ export class RaftctlClient {
   // ---- Maintenance (one member) ----
 
   status(endpoint = this.endpoints[0]): Promise<StatusResponse> {
-    return this.callEndpoint(MaintenanceClient, endpoint, {what: 'status', method: m((c) => c.status), idempotent: true, request: {}})
+    return this.conn.callOne(MaintenanceClient, endpoint, {what: 'status', method: m((c) => c.status), idempotent: true, request: {}})
   }
 
   /** Status of every endpoint; an unreachable one has `error` instead of `status`. */
@@ -219,7 +223,7 @@ export class RaftctlClient {
   }
 
   health(endpoint = this.endpoints[0], opts: {serializable?: boolean} = {}): Promise<HealthResponse> {
-    return this.callEndpoint(MaintenanceClient, endpoint,
+    return this.conn.callOne(MaintenanceClient, endpoint,
       {what: 'health', method: m((c) => c.health), idempotent: true, request: {serializable: opts.serializable ?? false}})
   }
 
@@ -227,25 +231,20 @@ export class RaftctlClient {
    * Downloads the member's snapshot file: resolves once the first piece arrived (with what the
    * snapshot covers and its size); its `chunks` yield the file and check the CRC-32 at the end.
    */
-  snapshot(endpoint = this.endpoints[0], opts: {timeoutMs?: number} = {}): Promise<SnapshotDownload> {
-    return downloadSnapshot(this.conn.client(MaintenanceClient, endpoint), endpoint, opts.timeoutMs ?? 10 * 60_000)
+  async snapshot(endpoint = this.endpoints[0], opts: {timeoutMs?: number} = {}): Promise<SnapshotDownload> {
+    const d = await downloadSnapshot(this.conn.client(MaintenanceClient, endpoint), endpoint, opts.timeoutMs ?? 10 * 60_000)
+    try {
+      this.conn.checkClusterId(endpoint, d)
+    } catch (err) {
+      d.cancel()
+      throw err
+    }
+    return d
   }
 
   // ---- plumbing ----
 
   private cluster<Req, Res>(what: string, f: (c: ClusterClient) => unknown, request: Req, idempotent: boolean): Promise<Res> {
-    return this.conn.call(ClusterClient, {what, method: m<ClusterClient, Req, Res>(f), idempotent, request})
-  }
-
-  /** One call to one endpoint with the client's deadline; no redirects or retries. */
-  private async callEndpoint<C extends Client, Req, Res>(
-    ctor: new (a: string, c: ReturnType<typeof credentials.createInsecure>) => C,
-    endpoint: string, spec: {what: string, method: Method<C, Req, Res>, request: Req, idempotent: boolean},
-  ): Promise<Res> {
-    try {
-      return await invoke(spec.method(this.conn.client(ctor, endpoint)), spec.request, this.conn.deadline())
-    } catch (err) {
-      throw toClientError(err, spec.what, endpoint)
-    }
+    return this.conn.call(ClusterClient, {what, method: m<ClusterClient, Req, Res>(f), idempotent, request, check: LIST_MEMBERS})
   }
 }

@@ -1,34 +1,41 @@
 /**
- * The call machinery under the typed client: one gRPC channel per endpoint, an overall deadline
- * across retries, redirects to the leader, and retries on another endpoint when one is down.
+ * The call machinery under the typed client: the error type, one unary call with a deadline,
+ * and the rules that decide what a failed attempt means (connection.ts runs the attempts).
  *
- * Retry rules. A call is retried on another endpoint when the endpoint could not be reached
- * (the request never left) — for every operation. A call answered UNAVAILABLE by a server (no
- * leader yet, node stopping) is retried only when it is safe to repeat (`idempotent`: reads,
- * status, and writes the server refused before proposing them). A FAILED_PRECONDITION carrying a
- * leader hint (metadata `raftctl-leader`) means "not the leader, nothing was done": the call is
- * sent to the leader. Everything else is returned to the caller as a ClientError.
+ * What a failed attempt means (classifyFailure):
+ * - `unreachable`: the endpoint could not be reached; the request never left, so any call,
+ *   write or not, may go to another endpoint.
+ * - `redirect`: FAILED_PRECONDITION with a leader hint (metadata `raftctl-leader`): "not the
+ *   leader, nothing was done"; the call goes to the hinted endpoint.
+ * - `no-leader`: UNAVAILABLE marked retry-safe: the server refused before proposing anything
+ *   because it has no leader to serve it (no leader yet, proposal dropped, a read no leader
+ *   confirmed); tried again after a back-off, on every endpoint in turn.
+ * - `retry`: any other UNAVAILABLE of an idempotent call (reads, status), such as a connection
+ *   lost during a read; tried again likewise.
+ * - `busy`: RESOURCE_EXHAUSTED marked retry-safe (admission control refused it, nothing was
+ *   written); tried again after a back-off.
+ * - `unknown`: a write that may have reached a server — the connection dropped during the call,
+ *   DEADLINE_EXCEEDED (from grpc-js or the server), UNAVAILABLE or CANCELLED without the
+ *   retry-safe mark. It is never sent again: its outcome is reported as unknown.
+ * - `final`: anything else (a refusal, bad input, a read that timed out): returned as it is.
  */
 import {type CallOptions, type Client, Metadata, type ServiceError, status} from '@grpc/grpc-js'
+import {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../raftpb/metadata.js'
 
-/** Metadata key a server sets (in trailers) on a not-leader refusal: the leader's client endpoint. */
-export const LEADER_HINT_KEY = 'raftctl-leader'
-
-/**
- * Metadata key a server sets on an UNAVAILABLE answer to a request it refused before proposing
- * anything (no leader yet, proposal dropped): repeating it cannot apply the write twice.
- */
-export const RETRY_SAFE_KEY = 'raftctl-retry-safe'
+export {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../raftpb/metadata.js'
 
 /** An error from the cluster, with the gRPC status and the endpoint that answered. */
 export class ClientError extends Error {
-  constructor(
-    readonly code: status,
-    message: string,
-    readonly endpoint?: string,
-  ) {
+  /**
+   * True when the call was a write that may or may not have been applied (the connection was
+   * lost during it, or its deadline passed): the caller must check before repeating it.
+   */
+  readonly outcomeUnknown: boolean
+
+  constructor(readonly code: status, message: string, readonly endpoint?: string, opts: {outcomeUnknown?: boolean} = {}) {
     super(message)
     this.name = 'ClientError'
+    this.outcomeUnknown = opts.outcomeUnknown ?? false
   }
 
   /** The gRPC status name, e.g. "FAILED_PRECONDITION". */
@@ -52,6 +59,11 @@ export interface CallSpec<C extends Client, Req, Res> {
   readonly request: Req
   /** True when repeating the call cannot apply an effect twice. */
   readonly idempotent: boolean
+  /**
+   * For writes: how to find out whether the write was applied when its outcome is unknown,
+   * naming a real command ("read the key back with raftctl kv get").
+   */
+  readonly check?: string
 }
 
 /** Returns true when the error says the endpoint was never reached (request not delivered). */
@@ -73,6 +85,33 @@ export function isRetrySafe(err: ServiceError): boolean {
   return err.metadata?.get(RETRY_SAFE_KEY)?.[0] === '1'
 }
 
+/** True for a DEADLINE_EXCEEDED raised by grpc-js's own deadline rather than said by a server. */
+export function isOwnDeadline(err: ServiceError): boolean {
+  return err.code === status.DEADLINE_EXCEEDED && /^(Deadline exceeded|$)/i.test(err.details ?? '')
+}
+
+/** What a failed attempt means; see the module comment. */
+export type FailureKind = 'unreachable' | 'redirect' | 'no-leader' | 'retry' | 'busy' | 'unknown' | 'final'
+
+/** Classifies the failure of one attempt of a call (`idempotent` as in CallSpec). */
+export function classifyFailure(err: unknown, idempotent: boolean, endpoint: string): FailureKind {
+  const se = err as Partial<ServiceError>
+  if (typeof se.code !== 'number') return 'final'
+  const e = se as ServiceError
+  if (isConnectFailure(e)) return 'unreachable'
+  const hint = leaderHint(e)
+  if (e.code === status.FAILED_PRECONDITION && hint !== undefined && hint !== endpoint) return 'redirect'
+  const safe = isRetrySafe(e)
+  if (e.code === status.RESOURCE_EXHAUSTED && safe) return 'busy'
+  if (e.code === status.UNAVAILABLE && safe) return 'no-leader'
+  if (e.code === status.UNAVAILABLE && idempotent) return 'retry'
+  if (!idempotent && MAY_HAVE_ARRIVED.has(e.code)) return 'unknown'
+  return 'final'
+}
+
+/** Statuses with which a write may have reached a server and been proposed. */
+const MAY_HAVE_ARRIVED = new Set<status>([status.DEADLINE_EXCEEDED, status.UNAVAILABLE, status.CANCELLED])
+
 /** Invokes one unary call on one client with a deadline. */
 export function invoke<Req, Res>(fn: UnaryFn<Req, Res>, request: Req, deadline: Date): Promise<Res> {
   return new Promise((resolve, reject) => {
@@ -93,12 +132,37 @@ export function toClientError(err: unknown, what: string, endpoint: string): Cli
   if (se.code === status.DEADLINE_EXCEEDED) {
     // A server that gave up itself says why (a proposal not applied in time, a leader transfer
     // that did not happen); only grpc-js's own deadline has nothing to add.
-    const details = se.details ?? ''
-    const fromServer = details !== '' && !/^Deadline exceeded/i.test(details)
-    return new ClientError(se.code, fromServer ? details : `${what} timed out waiting for ${endpoint}`, endpoint)
+    const own = isOwnDeadline(se as ServiceError)
+    return new ClientError(se.code, own ? `${what} timed out waiting for ${endpoint}` : se.details!, endpoint)
   }
   if (isConnectFailure(se as ServiceError)) {
     return new ClientError(se.code, `cannot reach ${endpoint}: no raftctl server answers there`, endpoint)
   }
   return new ClientError(se.code, se.details || se.message || `${what} failed`, endpoint)
+}
+
+/**
+ * The error of a write whose outcome is unknown (classifyFailure said `unknown`): it names the
+ * operation, what happened, and how to check (`spec.check`) before repeating it.
+ */
+export function outcomeUnknownError(err: ServiceError, spec: {what: string, check?: string}, endpoint: string, timeoutMs: number): ClientError {
+  const check = spec.check ?? 'check whether it took effect'
+  return new ClientError(err.code, `${spec.what}: the outcome is unknown, it may or may not have been applied: ` +
+    `${unknownReason(err, endpoint, timeoutMs)}; ${check} before repeating it`, endpoint, {outcomeUnknown: true})
+}
+
+/** Why a write's outcome is unknown, in words. */
+function unknownReason(err: ServiceError, endpoint: string, timeoutMs: number): string {
+  if (isOwnDeadline(err)) return `${endpoint} did not answer within the ${formatMs(timeoutMs)} timeout`
+  // The server's reason is one sentence whose later clauses already say "check before retrying".
+  if (err.code === status.DEADLINE_EXCEEDED) return `${endpoint} gave up: ${err.details.split(';')[0]}`
+  if (err.code === status.CANCELLED || /Connection dropped|RST_STREAM|ECONNRESET|socket/i.test(err.details ?? '')) {
+    return `the connection to ${endpoint} was lost during the call (${err.details})`
+  }
+  return `${endpoint} answered ${status[err.code]}: ${err.details || err.message}`
+}
+
+/** "5 s", "1.5 s", "300 ms". */
+export function formatMs(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`
 }

@@ -9,7 +9,8 @@
  * the resume revision (its in-memory history does not reach back that far: COMPACTED) the other
  * endpoints are tried; when none can, the watch ends with an OUT_OF_RANGE ClientError naming the
  * oldest revision that is available. A watch that finds no member for `resumeTimeoutMs` ends
- * with UNAVAILABLE.
+ * with UNAVAILABLE. A response from a member of another cluster than the connection's ends the
+ * watch with the connection's FAILED_PRECONDITION error (ClusterConnection.checkClusterId).
  */
 import {type ClientReadableStream, type ServiceError, status} from '@grpc/grpc-js'
 import {type Event, KVClient, type WatchRequest, type WatchResponse} from '../generated/raftctl/v1/kv.js'
@@ -111,6 +112,13 @@ export class WatchStream implements AsyncIterable<WatchBatch> {
 
   private onResponse(call: ClientReadableStream<WatchResponse>, endpoint: string, res: WatchResponse): void {
     if (this.done || this.call !== call) return
+    try {
+      this.conn.checkClusterId(endpoint, res)
+    } catch (err) {
+      this.fail(err as Error)
+      call.cancel()
+      return
+    }
     this.lostSince = undefined
     this.backoff = BACKOFF_MS
     if (res.canceled) {

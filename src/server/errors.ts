@@ -9,11 +9,11 @@ import {Metadata, type ServiceError, status} from '@grpc/grpc-js'
 import {KvError, SnapshotFileError} from '../kv/errors.js'
 import {ConfChangeError, ProposalDroppedError, RaftError} from '../raft/errors.js'
 import {WireDecodeError} from '../raftpb/checked.js'
+import {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../raftpb/metadata.js'
 import {StorageError} from '../storage/errors.js'
 import {DeadlineError} from './wait.js'
 
-export const LEADER_HINT_KEY = 'raftctl-leader'
-export const RETRY_SAFE_KEY = 'raftctl-retry-safe'
+export {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../raftpb/metadata.js'
 
 /** An error with a chosen gRPC status, thrown by service handlers and the node. */
 export class NodeError extends Error {

@@ -3,62 +3,14 @@
  * are retried on UNAVAILABLE, writes only when the server marked the refusal retry-safe; a
  * not-leader answer's hint is followed and remembered (leader discovery); an endpoint that cannot
  * be reached is skipped even for a write (the request never left); other errors come back at
- * once; and one deadline bounds the whole call.
+ * once; and one deadline bounds the whole call. (failover.test.ts: what a call does while no
+ * leader answers, and how it reports it.)
  */
 import {expect} from 'chai'
-import {Metadata, type ServiceError, status} from '@grpc/grpc-js'
-import {ClientError, RaftctlClient} from '../../src/client/index.js'
-import {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../../src/client/rpc.js'
-import {KVService, type PutResponse, type RangeResponse} from '../../src/generated/raftctl/v1/kv.js'
+import {status} from '@grpc/grpc-js'
+import {RaftctlClient} from '../../src/client/index.js'
 import {freePorts} from '../integration/harness.js'
-import {FakeGrpcServer} from './fake_server.js'
-
-/** What a fake server answers to one call: a response, an error, or nothing (hang). */
-type Answer = {ok: true} | {code: status, details: string, leader?: string, retrySafe?: boolean} | 'hang'
-
-/** A fake KV server that answers each call with the next scripted answer (then OK). */
-class FakeKv extends FakeGrpcServer {
-  readonly calls: string[] = []
-  script: Answer[] = []
-
-  constructor(readonly memberId: number) {
-    super()
-  }
-
-  async listen(): Promise<this> {
-    const answer = (method: string) => (_call: unknown, cb: (err: Partial<ServiceError> | null, res?: unknown) => void): void => {
-      this.calls.push(method)
-      const a = this.script.shift() ?? {ok: true}
-      if (a === 'hang') return
-      if ('ok' in a) {
-        const header = {clusterId: 7, memberId: this.memberId, revision: 1, raftTerm: 1}
-        const res: PutResponse | RangeResponse = method === 'put' ? {header, prevKv: undefined} : {header, kvs: [], more: false, count: 0}
-        cb(null, res)
-        return
-      }
-      const md = new Metadata()
-      if (a.leader !== undefined) md.set(LEADER_HINT_KEY, a.leader)
-      if (a.retrySafe === true) md.set(RETRY_SAFE_KEY, '1')
-      cb({code: a.code, details: a.details, metadata: md})
-    }
-    await this.serve(KVService, {
-      range: answer('range'), put: answer('put'), deleteRange: answer('deleteRange'), txn: answer('txn'), watch: () => {},
-    })
-    return this
-  }
-}
-
-const unavailable = (retrySafe = false): Answer => ({code: status.UNAVAILABLE, details: 'no leader is known yet', retrySafe})
-
-async function failure(p: Promise<unknown>): Promise<ClientError> {
-  try {
-    await p
-  } catch (err) {
-    expect(err).to.be.instanceOf(ClientError)
-    return err as ClientError
-  }
-  throw new Error('expected the call to fail')
-}
+import {failure, FakeKv, notLeader, unavailable} from './fake_kv.js'
 
 describe('client: retries, redirects and deadlines', function () {
   this.timeout(20_000)
@@ -90,11 +42,14 @@ describe('client: retries, redirects and deadlines', function () {
   })
 
   it('does not repeat a write answered UNAVAILABLE unless the server marked it retry-safe', async () => {
-    a.script = [unavailable(false)]
-    const e = await failure(client([a.endpoint]).put('k', 'v'))
+    a.script = [unavailable(false, 'the node is stopping')]
+    const e = await failure(client([a.endpoint, b.endpoint]).put('k', 'v'))
     expect(e.codeName).to.equal('UNAVAILABLE')
-    expect(e.message).to.equal('no leader is known yet')
+    expect(e.outcomeUnknown).to.equal(true)
+    expect(e.message).to.equal(`put: the outcome is unknown, it may or may not have been applied: ${a.endpoint} answered UNAVAILABLE: ` +
+      'the node is stopping; read the keys back with raftctl kv get before repeating it')
     expect(a.calls).to.deep.equal(['put'])
+    expect(b.calls, 'not sent again elsewhere either').to.deep.equal([])
     a.calls.length = 0
     a.script = [unavailable(true), unavailable(true)]
     expect((await client([a.endpoint]).put('k', 'v')).header?.memberId).to.equal(1)
@@ -102,7 +57,7 @@ describe('client: retries, redirects and deadlines', function () {
   })
 
   it('follows a not-leader hint and sends later calls to the leader first', async () => {
-    a.script = [{code: status.FAILED_PRECONDITION, details: 'node 1 is not the leader', leader: b.endpoint}]
+    a.script = [notLeader(b.endpoint)]
     const c = client([a.endpoint, b.endpoint])
     expect((await c.put('k', 'v')).header?.memberId).to.equal(2)
     expect((await c.put('k', 'w')).header?.memberId).to.equal(2)

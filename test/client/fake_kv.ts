@@ -1,0 +1,104 @@
+/**
+ * A fake raftctl node for client tests: the KV service answering each call with the next
+ * scripted answer (then OK), and the Maintenance service's Status (reporting the leader this
+ * node knows) and Snapshot, all with this node's cluster id in every header. Real gRPC on
+ * 127.0.0.1 (fake_server.ts).
+ */
+import {expect} from 'chai'
+import {Metadata, type ServerWritableStream, type ServiceError, status} from '@grpc/grpc-js'
+import {ClientError} from '../../src/client/index.js'
+import {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../../src/raftpb/metadata.js'
+import {KVService, type WatchResponse} from '../../src/generated/raftctl/v1/kv.js'
+import {MaintenanceService, type SnapshotResponse, type StatusResponse} from '../../src/generated/raftctl/v1/maintenance.js'
+import {FakeGrpcServer} from './fake_server.js'
+
+/**
+ * What the fake answers to one KV call: a response, an error (with a leader hint and the
+ * retry-safe mark as given), nothing ('hang'), or the server stops during the call ('drop',
+ * as a node killed with kill -9 would).
+ */
+export type Answer = {ok: true} | {code: status, details: string, leader?: string, retrySafe?: boolean} | 'hang' | 'drop'
+
+export const unavailable = (retrySafe = false, details = 'node 1 is not the leader and no leader is known yet; retry shortly'): Answer =>
+  ({code: status.UNAVAILABLE, details, retrySafe})
+
+export const notLeader = (leader: string): Answer =>
+  ({code: status.FAILED_PRECONDITION, details: `this node is not the leader; the leader is at ${leader}`, leader})
+
+type Callback = (err: Partial<ServiceError> | null, res?: unknown) => void
+
+export class FakeKv extends FakeGrpcServer {
+  /** The KV methods called, in order. */
+  readonly calls: string[] = []
+  script: Answer[] = []
+  statusCalls = 0
+  /** The leader id Status reports (0: none known). */
+  leader = 1
+  /** Watch responses sent (then the stream stays open). */
+  watchResponses: Array<Omit<WatchResponse, 'header'>> = []
+
+  constructor(readonly memberId: number, readonly clusterId = 7) {
+    super()
+  }
+
+  get header(): {clusterId: number, memberId: number, revision: number, raftTerm: number} {
+    return {clusterId: this.clusterId, memberId: this.memberId, revision: 1, raftTerm: 1}
+  }
+
+  async listen(): Promise<this> {
+    this.addService(MaintenanceService, {
+      status: (_call: unknown, cb: Callback) => {
+        this.statusCalls++
+        const st: StatusResponse = {
+          header: this.header, id: this.memberId, name: `node${this.memberId}`, version: '0.1.0', raftState: 0, role: 0,
+          leader: this.leader, raftTerm: 1, raftCommitIndex: 1, raftAppliedIndex: 1, raftFirstIndex: 1, raftLastIndex: 1,
+          snapshotIndex: 0, dbSize: 0, confState: undefined, peers: [], errors: [],
+        }
+        cb(null, st)
+      },
+      snapshot: (call: ServerWritableStream<unknown, SnapshotResponse>) => {
+        call.write({header: this.header, metadata: {index: 1, term: 1, confState: undefined}, totalSize: 0, remainingBytes: 0,
+          blob: new Uint8Array(0), crc32: 0})
+        call.end()
+      },
+    })
+    await this.serve(KVService, {
+      range: this.answer('range'), put: this.answer('put'), deleteRange: this.answer('deleteRange'), txn: this.answer('txn'),
+      watch: (call: ServerWritableStream<unknown, WatchResponse>) => {
+        for (const r of this.watchResponses) call.write({header: this.header, ...r})
+      },
+    })
+    return this
+  }
+
+  private answer(method: string) {
+    return (_call: unknown, cb: Callback): void => {
+      this.calls.push(method)
+      const a = this.script.shift() ?? {ok: true}
+      if (a === 'hang') return
+      if (a === 'drop') {
+        this.close()
+        return
+      }
+      if ('ok' in a) {
+        cb(null, method === 'range' ? {header: this.header, kvs: [], more: false, count: 0} : {header: this.header})
+        return
+      }
+      const md = new Metadata()
+      if (a.leader !== undefined) md.set(LEADER_HINT_KEY, a.leader)
+      if (a.retrySafe === true) md.set(RETRY_SAFE_KEY, '1')
+      cb({code: a.code, details: a.details, metadata: md})
+    }
+  }
+}
+
+/** Awaits `p`, which must fail with a ClientError, and returns that error. */
+export async function failure(p: Promise<unknown>): Promise<ClientError> {
+  try {
+    await p
+  } catch (err) {
+    expect(err).to.be.instanceOf(ClientError)
+    return err as ClientError
+  }
+  throw new Error('expected the call to fail')
+}

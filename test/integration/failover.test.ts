@@ -1,0 +1,115 @@
+/**
+ * The client across a leader failover, on real `raftctl server start` processes driven through
+ * the built CLI and the typed client: right after `kill -9` of the leader of a three-node
+ * cluster, a put with every endpoint and a 5 s timeout keeps trying (the dead leader refuses
+ * connections, the followers still name it, then hold an election) and succeeds once a new
+ * leader is elected; the value is there afterwards. With the quorum gone (two of three nodes killed), a put keeps trying
+ * until its deadline and then says that no leader is known, not that no server answers; a read
+ * says the same. A client given the endpoints of two separate clusters refuses the second one's
+ * answers, and never writes to it when the first one is down.
+ */
+import {expect} from 'chai'
+import {errorLine, runCli} from '../commands/cli_harness.js'
+import {bytesToString, RaftctlClient} from '../../src/client/index.js'
+import {ensureBuilt, stopAll, TestCluster, waitFor} from './harness.js'
+
+describe('integration: the client across a leader failover', function () {
+  this.timeout(120_000)
+  const cluster = new TestCluster()
+  let endpoints: string
+
+  before(async function () {
+    this.timeout(240_000)
+    ensureBuilt()
+    await cluster.bootstrap(3)
+    await cluster.waitLeader()
+    endpoints = [1, 2, 3].map((id) => cluster.node(id).client).join(',')
+  })
+
+  after(async () => {
+    cluster.close()
+    await stopAll()
+  })
+
+  it('a put sent right after kill -9 of the leader succeeds once a new leader is elected', async () => {
+    const old = await cluster.waitLeader()
+    const typed = new RaftctlClient({endpoints: endpoints.split(','), timeoutMs: 5000})
+    try {
+      await cluster.node(old).stop('SIGKILL')
+      // The typed client's put leaves within milliseconds of the kill, while the followers still
+      // name the dead leader; the CLI's starts once the process is up (during or after the election).
+      const [cli] = await Promise.all([
+        runCli(['kv', 'put', 'fo/1', 'x', '--endpoints', endpoints, '--timeout', '5s'], {timeoutMs: 30_000}),
+        typed.put('fo/0', 'w'),
+      ])
+      expect(cli.stderr, 'no error line').to.equal('')
+      expect(cli.code).to.equal(0)
+    } finally {
+      typed.close()
+    }
+    const survivors = cluster.client([1, 2, 3].filter((id) => id !== old))
+    for (const [key, value] of [['fo/0', 'w'], ['fo/1', 'x']]) {
+      const kv = await survivors.get(key)
+      expect(kv !== undefined && bytesToString(kv.value), key).to.equal(value)
+    }
+  })
+
+  it('without a quorum, a put and a read fail at their deadline saying that no leader is known', async () => {
+    for (const id of [1, 2, 3]) if (!cluster.node(id).running) cluster.node(id).start()
+    const leader = await cluster.waitLeader([1, 2, 3])
+    const survivor = [1, 2, 3].find((id) => id !== leader)!
+    for (const id of [1, 2, 3].filter((x) => x !== survivor)) await cluster.node(id).stop('SIGKILL')
+    const c = cluster.client([survivor], 2000)
+    await waitFor(`node ${survivor} to know no leader`, async () => (await c.status(cluster.node(survivor).client)).leader === 0)
+    const put = await runCli(['kv', 'put', 'fo/2', 'y', '--endpoints', endpoints, '--timeout', '3s'], {timeoutMs: 30_000})
+    expect(put.code).to.equal(1)
+    const line = errorLine(put)
+    expect(line).to.match(/^Error: put failed: no leader is known/)
+    expect(line).to.contain(cluster.node(survivor).client)
+    expect(line).to.not.match(/no raftctl server answers$/)
+    const get = await runCli(['kv', 'get', 'fo/1', '--endpoints', endpoints, '--timeout', '3s'], {timeoutMs: 30_000})
+    expect(get.code).to.equal(1)
+    expect(errorLine(get)).to.match(/^Error: range failed: no leader is known/)
+  })
+})
+
+describe('integration: two clusters given as one endpoint list', function () {
+  this.timeout(120_000)
+  const one = new TestCluster()
+  const two = new TestCluster()
+
+  before(async function () {
+    this.timeout(240_000)
+    ensureBuilt()
+    await one.bootstrap(1)
+    await two.bootstrap(1)
+    await Promise.all([one.waitLeader(), two.waitLeader()])
+  })
+
+  after(async () => {
+    one.close()
+    two.close()
+    await stopAll()
+  })
+
+  it('refuses the second cluster\'s answers and never writes to it', async () => {
+    const [a, b] = [one.node(1).client, two.node(1).client]
+    const ids = await Promise.all([one.client().status(a), two.client().status(b)])
+    const [idA, idB] = ids.map((s) => s.header!.clusterId)
+    expect(idA).to.not.equal(idB)
+    const mixed = new RaftctlClient({endpoints: [a, b], timeoutMs: 3000})
+    try {
+      await mixed.put('mix/1', 'x')
+      const e = await mixed.get('mix/1', {endpoint: b}).then(() => undefined, (err: Error) => err)
+      expect(e?.message).to.equal(`${b} belongs to cluster ${idB}, but ${a} to cluster ${idA}: ` +
+        '--endpoints mixes members of two clusters; give the client addresses of one cluster only')
+      await one.node(1).stop('SIGKILL')
+      const w = await mixed.put('mix/2', 'y').then(() => undefined, (err: Error) => err)
+      expect(w?.message).to.equal(e?.message)
+    } finally {
+      mixed.close()
+    }
+    const r = await two.client().range('mix/', {prefix: true})
+    expect(r.kvs, 'nothing was written to the second cluster').to.deep.equal([])
+  })
+})
