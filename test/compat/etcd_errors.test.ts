@@ -7,7 +7,7 @@
 import {expect} from 'chai'
 import {waitFor} from '../integration/harness.js'
 import {call, deleteReq, etcdClients, failureOf, putReq, rangeReq, watchCreate, watchFor} from './etcd_grpc.js'
-import {ETCD_ERRORS as E, GRPC_OVERHEAD_BYTES} from './etcd_errors.js'
+import {ETCD_ERRORS as E, GRPC_OVERHEAD_BYTES} from './etcd_facts.js'
 import {type EtcdCluster, etcdctl, requireEtcd, startEtcd, stopAllEtcd} from './etcd_harness.js'
 
 /** The last line etcdctl printed on stderr (before it, clientv3 may log a JSON warning). */

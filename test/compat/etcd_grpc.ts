@@ -80,11 +80,11 @@ export function watchCreate(key: string, startRevision = 0): WatchRequest {
 }
 
 /**
- * Opens a Watch stream (with `md` as its metadata), sends `req`, and collects what comes back
- * for `ms` milliseconds; then cancels the stream. Returns the responses and the stream's error
- * status, if it ended with one other than the cancellation.
+ * Opens a Watch stream (with `md` as its metadata), sends the requests in order, and collects
+ * what comes back for `ms` milliseconds; then cancels the stream. Returns the responses and the
+ * stream's error status, if it ended with one other than the cancellation.
  */
-export async function watchFor(client: WatchClient, req: WatchRequest, ms: number, md: Record<string, string> = {}): Promise<{responses: WatchResponse[], error?: GrpcFailure}> {
+export async function watchFor(client: WatchClient, reqs: WatchRequest | readonly WatchRequest[], ms: number, md: Record<string, string> = {}): Promise<{responses: WatchResponse[], error?: GrpcFailure}> {
   const metadata = new Metadata()
   for (const [k, v] of Object.entries(md)) metadata.set(k, v)
   const stream = client.watch(metadata)
@@ -94,7 +94,7 @@ export async function watchFor(client: WatchClient, req: WatchRequest, ms: numbe
   stream.on('error', (err: ServiceError) => {
     if (err.code !== Status.CANCELLED) error = {code: Status[err.code], details: err.details}
   })
-  stream.write(req)
+  for (const req of Array.isArray(reqs) ? reqs : [reqs]) stream.write(req)
   await new Promise((resolve) => setTimeout(resolve, ms))
   stream.cancel()
   return error === undefined ? {responses} : {responses, error}

@@ -1,9 +1,11 @@
 /**
- * The gRPC status etcd 3.4 answers for each error case its clients match on, as observed against
- * a real etcd (test/compat/etcd_errors.test.ts reproduces every one but `notCapable`). Clients
- * match on the exact text: Go's clientv3 maps each message back to a typed error, the etcd3
- * client maps several to error classes (EtcdLeaseInvalidError, EtcdPermissionDeniedError, ...).
- * raftctl must answer the same code and text; docs/etcd-compatibility.md lists them.
+ * Facts about etcd 3.4 observed against a real etcd, which raftctl must match and
+ * docs/etcd-compatibility.md records:
+ * - ETCD_ERRORS: the gRPC status of each error case clients match on (etcd_errors.test.ts
+ *   reproduces every one but `notCapable`). Clients match on the exact text: Go's clientv3 maps
+ *   each message back to a typed error, the etcd3 client maps several to error classes
+ *   (EtcdLeaseInvalidError, EtcdPermissionDeniedError, ...).
+ * - ETCD_HEADER_FIELDS: the response header fields each RPC fills (etcd_headers.test.ts).
  */
 import type {GrpcFailure} from './etcd_grpc.js'
 
@@ -40,3 +42,22 @@ export const ETCD_ERRORS = {
  * bytes before etcd sees it (RESOURCE_EXHAUSTED, "grpc: received message larger than max (N vs. M)").
  */
 export const GRPC_OVERHEAD_BYTES = 512 * 1024
+
+export type HeaderField = 'cluster_id' | 'member_id' | 'revision' | 'raft_term'
+export const ALL_HEADER_FIELDS: readonly HeaderField[] = ['cluster_id', 'member_id', 'revision', 'raft_term']
+const NO_REVISION: readonly HeaderField[] = ['cluster_id', 'member_id', 'raft_term']
+const ALL = ALL_HEADER_FIELDS
+
+/** The header fields etcd 3.4 fills (non-zero), by RPC and, for Watch, by kind of response. */
+export const ETCD_HEADER_FIELDS: Readonly<Record<string, readonly HeaderField[]>> = {
+  'KV.Range': ALL, 'KV.Put': ALL, 'KV.DeleteRange': ALL, 'KV.Txn': ALL, 'KV.Compact': ALL,
+  'KV.Txn, each op response inside': ['revision'],
+  'Watch, created': ALL, 'Watch, events': ALL, 'Watch, progress': ALL, 'Watch, canceled by the client': ALL,
+  'Watch, canceled as compacted': NO_REVISION,
+  'Lease.LeaseGrant': ALL, 'Lease.LeaseTimeToLive': ALL, 'Lease.LeaseLeases': ALL, 'Lease.LeaseRevoke': ALL,
+  'Cluster.MemberList': NO_REVISION, 'Cluster.MemberAdd': NO_REVISION, 'Cluster.MemberUpdate': NO_REVISION,
+  'Cluster.MemberRemove': NO_REVISION,
+  'Maintenance.Status': ALL, 'Maintenance.Hash': ALL, 'Maintenance.HashKV': ALL,
+  // etcd 3.4 leaves these two headers empty.
+  'Maintenance.Alarm': [], 'Maintenance.Defragment': [],
+}
