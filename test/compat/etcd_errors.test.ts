@@ -93,7 +93,7 @@ describe('compat: etcd 3.4 errors, observed', function () {
       expect([r.code, lastLine(r.stderr)]).to.deep.equal([1, `Error: failed to revoke lease (${E.leaseNotFound.details})`])
     })
 
-    it('membership: unknown ids are NOT_FOUND; promoting a voter, an unsynced learner, or a second learner is FAILED_PRECONDITION', async () => {
+    it('membership: unknown ids are NOT_FOUND; promoting a voter or an unsynced learner, a used peer URL and a second learner are FAILED_PRECONDITION', async () => {
       // One at a time: etcd drops a conf change proposed while another is pending, and the
       // dropped one's caller waits until "etcdserver: request timed out".
       expect(await failureOf(call(c.cluster, c.cluster.memberRemove, {ID: 1234n}))).to.deep.equal(E.memberNotFound)
@@ -102,6 +102,7 @@ describe('compat: etcd 3.4 errors, observed', function () {
       const self = (await call(c.maintenance, c.maintenance.status, {})).header!.memberId
       expect(await failureOf(call(c.cluster, c.cluster.memberPromote, {ID: self}))).to.deep.equal(E.memberNotLearner)
       expect(await failureOf(call(c.cluster, c.cluster.memberAdd, {peerURLs: ['not a url'], isLearner: true}))).to.deep.equal(E.memberBadURLs)
+      expect(await failureOf(call(c.cluster, c.cluster.memberAdd, {peerURLs: [etcd.members[0].peerUrl], isLearner: true}))).to.deep.equal(E.peerURLExists)
       const learner = (await call(c.cluster, c.cluster.memberAdd, {peerURLs: ['http://127.0.0.1:1'], isLearner: true})).member!
       expect(await failureOf(call(c.cluster, c.cluster.memberPromote, {ID: learner.ID}))).to.deep.equal(E.learnerNotReady)
       expect(await failureOf(call(c.cluster, c.cluster.memberAdd, {peerURLs: ['http://127.0.0.1:3'], isLearner: true}))).to.deep.equal(E.tooManyLearners)

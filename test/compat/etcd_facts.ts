@@ -27,6 +27,7 @@ export const ETCD_ERRORS = {
   learnerNotReady: e('FAILED_PRECONDITION', 'etcdserver: can only promote a learner member which is in sync with leader'),
   tooManyLearners: e('FAILED_PRECONDITION', 'etcdserver: too many learner members in cluster'),
   memberBadURLs: e('INVALID_ARGUMENT', 'etcdserver: given member URLs are invalid'),
+  peerURLExists: e('FAILED_PRECONDITION', 'etcdserver: Peer URLs already exists'),
   unhealthyCluster: e('UNAVAILABLE', 'etcdserver: unhealthy cluster'),
   noLeader: e('UNAVAILABLE', 'etcdserver: no leader'),
   /** Only while the cluster version is below 3.0 (never with 3.4 members alone): from etcd's source, not observed. */
