@@ -11,22 +11,34 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const target = join(root, 'src', 'generated')
 const check = process.argv.includes('--check')
 
-const template = JSON.stringify({
-  version: 'v2',
-  plugins: [{
-    local: join(root, 'node_modules', '.bin', 'protoc-gen-ts_proto'),
-    out: '.',
-    opt: [
-      'esModuleInterop=true',
-      'importSuffix=.js',
-      'forceLong=number',
-      'outputServices=grpc-js',
-      'useExactTypes=false',
-      'outputJsonMethods=false',
-      'outputPartialMethods=false',
-    ],
-  }],
-})
+/** Options every generated file shares. */
+const baseOptions = [
+  'esModuleInterop=true',
+  'importSuffix=.js',
+  'outputServices=grpc-js',
+  'useExactTypes=false',
+  'outputJsonMethods=false',
+  'outputPartialMethods=false',
+]
+
+/**
+ * One buf run per set of ts-proto options. raftctl's own protos map every 64-bit field to a
+ * number (decode throws above 2^53). etcd's protos (proto/etcd) carry random 64-bit ids (member,
+ * cluster, lease, watch ids), so there every 64-bit field is a bigint unless the field says
+ * `[jstype = JS_NUMBER]` (revisions, counts, sizes, TTLs): an id can never be rounded, and
+ * a counter above 2^53 makes decoding throw instead of corrupting it.
+ */
+const runs = [
+  {options: [...baseOptions, 'forceLong=number'], select: ['--exclude-path', join(root, 'proto', 'etcd')]},
+  {options: [...baseOptions, 'forceLong=bigint', 'useJsTypeOverride=true'], select: ['--path', join(root, 'proto', 'etcd')]},
+]
+
+function template(options) {
+  return JSON.stringify({
+    version: 'v2',
+    plugins: [{local: join(root, 'node_modules', '.bin', 'protoc-gen-ts_proto'), out: '.', opt: options}],
+  })
+}
 
 function listFiles(dir) {
   if (!existsSync(dir)) return []
@@ -41,9 +53,11 @@ function listFiles(dir) {
 
 const out = mkdtempSync(join(tmpdir(), 'raftctl-gen-'))
 try {
-  execFileSync(join(root, 'node_modules', '.bin', 'buf'),
-    ['generate', join(root, 'proto'), '--config', '{"version":"v2"}', '--template', template, '-o', out],
-    {stdio: 'inherit', cwd: root})
+  for (const run of runs) {
+    execFileSync(join(root, 'node_modules', '.bin', 'buf'),
+      ['generate', join(root, 'proto'), '--config', '{"version":"v2"}', '--template', template(run.options), ...run.select, '-o', out],
+      {stdio: 'inherit', cwd: root})
+  }
   if (!check) {
     rmSync(target, {recursive: true, force: true})
     cpSync(out, target, {recursive: true})
