@@ -1,0 +1,231 @@
+/**
+ * A linearizability checker for chaos histories over a key/value register per key.
+ *
+ * Method: the history is partitioned by key (each key is an independent register, so the whole
+ * history is linearizable iff every key's is: P-compositionality), and each key is searched with
+ * the Wing–Gong algorithm as improved by Lowe and used by Porcupine: walk the time-ordered list
+ * of call and return events, linearize a pending op at the earliest point the model accepts it,
+ * backtrack when a return is reached whose op was not linearized, and memoise the
+ * (set of linearized ops, register state) pairs already explored so no configuration is searched
+ * twice.
+ *
+ * Unknown outcomes: an op whose `return` is null may have taken effect at any point after its
+ * call, or never. It gets a return at +infinity (after every other event) and accepts any output;
+ * "never" is the same as "at the very end", where nothing observes it. An unknown get has no effect
+ * and is dropped, as are ops that provably did not happen (`error` set).
+ *
+ * Bounds: the search stops with "unknown" when its time budget is spent or its memo table holds
+ * more than `maxStates` entries, so a pathological history cannot exhaust the machine.
+ */
+import type {HistoryOp} from './history.js'
+
+export type Verdict = 'linearizable' | 'not-linearizable' | 'unknown'
+
+export interface CheckOptions {
+  /** Time budget of the whole check, all keys together. Default 60 s. */
+  readonly timeoutMs?: number
+  /** Memo table entries allowed per key search. Default 2,000,000. */
+  readonly maxStates?: number
+}
+
+export interface KeyResult {
+  readonly key: string
+  readonly verdict: Verdict
+  /** Ops of this key that took part in the search. */
+  readonly ops: number
+  /** Why the verdict is unknown (a bound that was reached). */
+  readonly reason?: string
+}
+
+export interface CheckResult {
+  readonly verdict: Verdict
+  readonly keys: KeyResult[]
+}
+
+type State = string | null
+
+/** Applies `o` to register state `s`: whether the model accepts o's output, and the new state. */
+export function step(s: State, o: HistoryOp): [boolean, State] {
+  const unknown = o.return === null
+  switch (o.op) {
+    case 'put':
+      return [true, o.value]
+    case 'get':
+      return [unknown || o.output === s, s]
+    case 'delete':
+      return [unknown || o.output === (s !== null), null]
+    case 'cas': {
+      const match = s === o.expected
+      if (!unknown && o.output !== match) return [false, s]
+      return [true, match ? o.value : s]
+    }
+  }
+}
+
+/** The ops the search must place: without refused ops and without unknown gets. */
+export function relevant(ops: readonly HistoryOp[]): HistoryOp[] {
+  return ops.filter((o) => o.error === undefined && !(o.op === 'get' && o.return === null))
+}
+
+/** Groups ops by key, in first-seen order. */
+export function partition(ops: readonly HistoryOp[]): Map<string, HistoryOp[]> {
+  const byKey = new Map<string, HistoryOp[]>()
+  for (const o of ops) {
+    let l = byKey.get(o.key)
+    if (l === undefined) byKey.set(o.key, l = [])
+    l.push(o)
+  }
+  return byKey
+}
+
+/** One event of the doubly linked list the search walks. */
+interface Entry {
+  readonly op: number
+  readonly isCall: boolean
+  match: Entry | undefined
+  prev: Entry | undefined
+  next: Entry | undefined
+}
+
+/** Builds the event list: by time, a call before a return at the same instant (they overlap). */
+function eventList(ops: readonly HistoryOp[]): Entry {
+  const events: Array<{t: number, e: Entry}> = []
+  ops.forEach((o, i) => {
+    const call: Entry = {op: i, isCall: true, match: undefined, prev: undefined, next: undefined}
+    const ret: Entry = {op: i, isCall: false, match: undefined, prev: undefined, next: undefined}
+    call.match = ret
+    events.push({t: o.call, e: call}, {t: o.return ?? Number.POSITIVE_INFINITY, e: ret})
+  })
+  events.sort((a, b) => a.t - b.t || (a.e.isCall === b.e.isCall ? a.e.op - b.e.op : a.e.isCall ? -1 : 1))
+  const head: Entry = {op: -1, isCall: false, match: undefined, prev: undefined, next: undefined}
+  let last = head
+  for (const {e} of events) {
+    last.next = e
+    e.prev = last
+    last = e
+  }
+  return head
+}
+
+/** Removes a call and its return from the list. */
+function lift(e: Entry): void {
+  e.prev!.next = e.next
+  e.next!.prev = e.prev
+  const m = e.match!
+  m.prev!.next = m.next
+  if (m.next !== undefined) m.next.prev = m.prev
+}
+
+/** Puts back what lift(e) removed. */
+function unlift(e: Entry): void {
+  const m = e.match!
+  m.prev!.next = m
+  if (m.next !== undefined) m.next.prev = m
+  e.prev!.next = e
+  e.next!.prev = e
+}
+
+/** A bit set whose contents can be used as a string key. */
+class Bits {
+  private readonly words: Uint16Array
+  constructor(n: number) {
+    this.words = new Uint16Array(Math.ceil(n / 16) || 1)
+  }
+  set(i: number): void { this.words[i >> 4] |= 1 << (i & 15) }
+  clear(i: number): void { this.words[i >> 4] &= ~(1 << (i & 15)) }
+  key(): string {
+    let s = ''
+    for (let i = 0; i < this.words.length; i += 4096) s += String.fromCharCode(...this.words.subarray(i, i + 4096))
+    return s
+  }
+}
+
+const stateKey = (s: State): string => (s === null ? '\u0000' : `=${s}`)
+
+/**
+ * Searches one key's ops (all on one register, initially absent) for a linearization.
+ * `deadline` is a Date.now() value; the answer is unknown when it passes or the memo table fills.
+ */
+export function checkRegister(all: readonly HistoryOp[], deadline: number, maxStates = 2_000_000): {verdict: Verdict, reason?: string} {
+  const ops = relevant(all)
+  const head = eventList(ops)
+  const bits = new Bits(ops.length)
+  const cache = new Set<string>()
+  const stack: Array<{entry: Entry, state: State}> = []
+  let state: State = null
+  let entry = head.next
+  for (let iter = 0; head.next !== undefined; iter++) {
+    if ((iter & 1023) === 0 && Date.now() > deadline) return {verdict: 'unknown', reason: 'time limit reached'}
+    if (entry!.isCall) {
+      const [ok, next] = step(state, ops[entry!.op])
+      if (ok) {
+        bits.set(entry!.op)
+        const k = bits.key() + stateKey(next)
+        if (!cache.has(k)) {
+          if (cache.size >= maxStates) return {verdict: 'unknown', reason: `more than ${maxStates} states explored`}
+          cache.add(k)
+          stack.push({entry: entry!, state})
+          state = next
+          lift(entry!)
+          entry = head.next
+          continue
+        }
+        bits.clear(entry!.op)
+      }
+      entry = entry!.next
+    } else {
+      const top = stack.pop()
+      if (top === undefined) return {verdict: 'not-linearizable'}
+      state = top.state
+      bits.clear(top.entry.op)
+      unlift(top.entry)
+      entry = top.entry.next
+    }
+  }
+  return {verdict: 'linearizable'}
+}
+
+/** Checks a whole history, key by key, within the options' bounds. */
+export function check(history: readonly HistoryOp[], opts: CheckOptions = {}): CheckResult {
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000)
+  const keys: KeyResult[] = []
+  for (const [key, ops] of partition(history)) {
+    const r = checkRegister(ops, deadline, opts.maxStates)
+    keys.push({key, verdict: r.verdict, ops: relevant(ops).length, ...(r.reason === undefined ? {} : {reason: r.reason})})
+  }
+  const verdict: Verdict = keys.some((k) => k.verdict === 'not-linearizable') ? 'not-linearizable'
+    : keys.some((k) => k.verdict === 'unknown') ? 'unknown' : 'linearizable'
+  return {verdict, keys}
+}
+
+/**
+ * Shrinks a non-linearizable history of one key to a 1-minimal subset that is still not
+ * linearizable (delta debugging over the op list: drop ever smaller chunks while the rest still
+ * fails). A candidate whose check is unknown is kept out. Bounded by `timeoutMs` overall; returns
+ * the smallest failing subset found by then.
+ */
+export function minimise(ops: readonly HistoryOp[], timeoutMs = 30_000, maxStates = 200_000): HistoryOp[] {
+  const deadline = Date.now() + timeoutMs
+  const fails = (c: readonly HistoryOp[]): boolean =>
+    checkRegister(c, Math.min(deadline, Date.now() + 2000), maxStates).verdict === 'not-linearizable'
+  let cur = relevant(ops)
+  let n = 2
+  while (cur.length >= 2 && Date.now() < deadline) {
+    const chunk = Math.ceil(cur.length / n)
+    let reduced = false
+    for (let i = 0; i < cur.length && Date.now() < deadline; i += chunk) {
+      const cand = [...cur.slice(0, i), ...cur.slice(i + chunk)]
+      if (fails(cand)) {
+        cur = cand
+        n = Math.max(n - 1, 2)
+        reduced = true
+        break
+      }
+    }
+    if (!reduced) {
+      if (n >= cur.length) break
+      n = Math.min(cur.length, n * 2)
+    }
+  }
+  return cur
+}
