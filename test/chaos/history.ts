@@ -13,6 +13,7 @@
  *   taken effect at any time after its call, or never.
  * - `error` (optional): set when the op provably did not happen (the server refused it before
  *   proposing anything). The checker ignores such records; they stay in the file for debugging.
+ * - `unknown` (optional): the error that left the outcome unknown, for debugging.
  */
 import {readFileSync} from 'node:fs'
 
@@ -28,6 +29,8 @@ export interface HistoryOp {
   readonly call: number
   readonly return: number | null
   readonly error?: string
+  /** Why the outcome is unknown (the error the client saw), for debugging. */
+  readonly unknown?: string
 }
 
 const KINDS: readonly string[] = ['put', 'get', 'delete', 'cas']
