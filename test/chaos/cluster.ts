@@ -98,10 +98,13 @@ export class ChaosCluster {
   private readonly clis = new Set<CliProcess>()
   private statusClient: RaftctlClient | undefined
 
-  /** Reserves ports, a data dir and a proxy port for node `id`. */
-  async define(id: number): Promise<ChaosNode> {
-    const spec = await this.tc.spec(id)
-    const node = new ChaosNode(spec, await this.proxy.listen(id))
+  /**
+   * Reserves ports and a data dir for node `id`, whose proxy already listens on `proxyPort`. (The
+   * proxies listen first: a port the harness reserved and released could otherwise be handed to
+   * a proxy before the node binds it.)
+   */
+  private async define(id: number, proxyPort: number): Promise<ChaosNode> {
+    const node = new ChaosNode(await this.tc.spec(id), proxyPort)
     this.proxy.setPeerAddress(id, node.peer)
     this.nodes.set(id, node)
     return node
@@ -120,7 +123,10 @@ export class ChaosCluster {
 
   /** Defines nodes 1..n plus `spares` more ids, and starts 1..n as a new cluster. */
   async bootstrap(n: number, spares: number): Promise<void> {
-    for (let id = 1; id <= n + spares; id++) await this.define(id)
+    const ids = Array.from({length: n + spares}, (_, i) => i + 1)
+    const proxyPorts = []
+    for (const id of ids) proxyPorts.push(await this.proxy.listen(id))
+    for (const id of ids) await this.define(id, proxyPorts[id - 1])
     const initial = Array.from({length: n}, (_, i) => `${i + 1}=${this.node(i + 1).peer}`).join(',')
     for (let id = 1; id <= n; id++) this.node(id).start(['--initial-cluster', initial])
   }

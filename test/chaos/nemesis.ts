@@ -10,8 +10,8 @@
  * - pause: SIGSTOP a node (the leader or a random one), SIGCONT it 1–4 s later.
  * - members: membership churn through the CLI (members.ts).
  *
- * The fault nemeses (kill, partition, slow, pause) take turns in one loop, one fault at a time,
- * healed before the next; the members loop runs beside it, so faults combine with churn. A node a
+ * The fault nemeses (kill, partition, slow, pause) take turns in one loop (in shuffled rounds),
+ * one fault at a time, healed before the next; the members loop runs beside it, so faults combine with churn. A node a
  * loop is working on is locked so the other leaves it alone.
  */
 import type {ChaosCluster, ChaosNode} from './cluster.js'
@@ -158,13 +158,18 @@ const APPLY: Record<(typeof FAULTS)[number], (ctx: NemesisContext, rng: Rng) => 
   kill, partition, slow, pause: stopCont,
 }
 
-/** The fault loop: one fault of `kinds` at a time, held 1–4 s, healed, then 1–3 s of calm. */
+/**
+ * The fault loop: one fault at a time, held 1–4 s, healed, then 1–3 s of calm. The kinds are
+ * taken in rounds, each round a shuffle of `kinds`, so even a short run sees every kind.
+ */
 export async function faultLoop(ctx: NemesisContext, kinds: ReadonlyArray<(typeof FAULTS)[number]>, rng: Rng): Promise<void> {
   if (kinds.length === 0) return
+  let round: Array<(typeof FAULTS)[number]> = []
   for (let i = 0; i < 100_000 && !ctx.stop(); i++) {
     await pause(rng.int(1000, 3000), ctx.stop)
     if (ctx.stop()) break
-    const heal = await APPLY[rng.pick(kinds)](ctx, rng)
+    if (round.length === 0) round = [...kinds].sort(() => rng.next() - 0.5)
+    const heal = await APPLY[round.shift()!](ctx, rng)
     if (heal === undefined) continue
     await pause(rng.int(1000, 4000), ctx.stop)
     await heal()

@@ -80,8 +80,10 @@ export class ChaosProxy {
   private readonly targets = new Map<string, number>()
   private readonly links = new Map<string, LinkState>()
   private readonly tunnels = new Set<Tunnel>()
-  /** Tunnels opened per directed link "A>B", for tests and the report. */
+  /** Tunnels opened per directed link "A>B" (cut ones included), for tests and the report. */
   readonly opened = new Map<string, number>()
+  /** Tunnels to addresses that are no node's peer address (passed through untouched). */
+  passedThrough = 0
 
   /** Listens on a free 127.0.0.1 port for node `id`'s outgoing connections; returns the port. */
   async listen(id: number): Promise<number> {
@@ -156,7 +158,8 @@ export class ChaosProxy {
 
   private open(from: number, client: Socket, host: string, port: number, rest: Buffer): void {
     const to = this.targets.get(`${host}:${port}`)
-    if (to !== undefined) {
+    if (to === undefined) this.passedThrough += 1
+    else {
       const k = `${from}>${to}`
       this.opened.set(k, (this.opened.get(k) ?? 0) + 1)
       if (this.link(from, to).cut) {
