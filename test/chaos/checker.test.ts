@@ -77,14 +77,30 @@ describe('chaos/checker (linearizability of key/value histories)', () => {
       expect(checkRegister(h, Date.now() + 10_000, 1000)).to.deep.equal({verdict: 'unknown', reason: 'more than 1000 states explored'})
     })
 
-    it('minimises a failing history to the few ops that show the violation', () => {
+    it('minimises a failing history: the shortest failing prefix, only the reads that matter, writes near the failure made unknown', () => {
       const h: HistoryOp[] = []
       for (let i = 0; i < 40; i++) h.push(put('a', `v${i}`, i * 10, i * 10 + 5), get('a', `v${i}`, i * 10 + 6, i * 10 + 8))
       h.push(get('a', 'v3', 500, 510)) // stale: v39 was written last
-      const small = minimise(h)
-      expect(small.length).to.be.at.most(3)
-      expect(check(small).verdict).to.equal('not-linearizable')
-      expect(small.some((o) => o.op === 'get' && o.output === 'v3' && o.call === ms(500))).to.equal(true)
+      h.push(put('a', 'late', 600, 610), get('a', 'late', 620, 630)) // after the failure: cut off
+      const {history, core} = minimise(h)
+      expect(check(history).verdict).to.equal('not-linearizable')
+      expect(history.filter((o) => o.op === 'get').map((o) => o.output)).to.deep.equal(['v3'])
+      expect(history.every((o) => o.call <= ms(500)!)).to.equal(true)
+      expect(core.map((o) => `${o.op} ${o.value ?? o.output}`)).to.include.members(['put v3', 'put v4', 'get v3'])
+      expect(core.length).to.be.at.most(41 - 12)
+    })
+
+    it('shrinks a short history to exactly the ops that cannot be ordered', () => {
+      const h = [put('a', '1', 0, 10), get('a', '1', 11, 12), put('a', '2', 20, 30), put('a', '3', 31, 35), get('a', '3', 36, 38), get('a', '1', 40, 50)]
+      expect(minimise(h).core.map((o) => `${o.op} ${o.value ?? o.output}`)).to.deep.equal(['put 1', 'put 2', 'get 1'])
+    })
+
+    it('shrinks only in ways that keep the failure real: a write is never dropped', () => {
+      // Dropping the put would leave "delete -> true" on an absent key: a failure the original does not have.
+      const {history, core} = minimise([put('a', '1', 0, 10), del('a', true, 20, 30), get('a', '1', 40, 50)])
+      expect(check(history).verdict).to.equal('not-linearizable')
+      expect(history.some((o) => o.op === 'put')).to.equal(true)
+      expect(core.some((o) => o.op === 'get' && o.output === '1')).to.equal(true)
     })
   })
 

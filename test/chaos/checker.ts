@@ -198,34 +198,88 @@ export function check(history: readonly HistoryOp[], opts: CheckOptions = {}): C
   return {verdict, keys}
 }
 
+/** A shrunk failing history: `history` still fails; `core` are its ops whose outcome is known. */
+export interface Minimised {
+  readonly history: HistoryOp[]
+  readonly core: HistoryOp[]
+}
+
+/** How many known writes minimise() may turn into unknown ones. */
+const MAX_WEAKENED = 12
+
+/** An op turned into one of unknown outcome: it may take effect after its call, or never. */
+const weaken = (o: HistoryOp): HistoryOp => ({...o, output: null, return: null})
+
 /**
- * Shrinks a non-linearizable history of one key to a 1-minimal subset that is still not
- * linearizable (delta debugging over the op list: drop ever smaller chunks while the rest still
- * fails). A candidate whose check is unknown is kept out. Bounded by `timeoutMs` overall; returns
- * the smallest failing subset found by then.
+ * The history up to `t`: ops called at or before t, those still pending at t made unknown. When it
+ * is not linearizable, neither is the whole history (known ops all took effect before t, and the
+ * ops left out were called after t).
  */
-export function minimise(ops: readonly HistoryOp[], timeoutMs = 30_000, maxStates = 200_000): HistoryOp[] {
+function prefixAt(ops: readonly HistoryOp[], t: number): HistoryOp[] {
+  return relevant(ops.filter((o) => o.call <= t).map((o) => (o.return === null || o.return <= t ? o : weaken(o))))
+}
+
+/**
+ * Shrinks a non-linearizable history of one key, using only steps that keep it failing for a
+ * reason the original had (each step can only make a history easier to linearize, so a failure
+ * that remains is real): (1) the shortest failing prefix in time (binary search); (2) drop every
+ * get that is not needed (delta debugging); (3) make writes unknown one at a time where the
+ * failure stays (at most MAX_WEAKENED, as each one widens the search). Writes are never dropped outright: that would forbid an effect the original
+ * allowed. Each check is bounded (an unknown answer keeps the op as it was); so is the whole
+ * shrinking (`timeoutMs`), which returns the smallest failing history found by then.
+ */
+export function minimise(ops: readonly HistoryOp[], timeoutMs = 30_000, maxStates = 50_000): Minimised {
   const deadline = Date.now() + timeoutMs
   const fails = (c: readonly HistoryOp[]): boolean =>
     checkRegister(c, Math.min(deadline, Date.now() + 2000), maxStates).verdict === 'not-linearizable'
   let cur = relevant(ops)
+  const times = [...new Set(cur.flatMap((o) => (o.return === null ? [o.call] : [o.call, o.return])))].sort((a, b) => a - b)
+  let lo = 0
+  let hi = times.length - 1
+  while (lo < hi && Date.now() < deadline) {
+    const mid = (lo + hi) >> 1
+    if (fails(prefixAt(cur, times[mid]))) hi = mid
+    else lo = mid + 1
+  }
+  if (fails(prefixAt(cur, times[hi]))) cur = prefixAt(cur, times[hi])
+  cur = dropGets(cur, fails, deadline)
+  // Every unknown write is pending until the end, so each one multiplies the states the search
+  // may visit: weaken at most MAX_WEAKENED, the latest first (nearest the failure).
+  let weakened = 0
+  for (let i = cur.length - 1; i >= 0 && weakened < MAX_WEAKENED && Date.now() < deadline; i--) {
+    if (cur[i].op === 'get' || cur[i].return === null) continue
+    const cand = [...cur]
+    cand[i] = weaken(cur[i])
+    if (fails(cand)) {
+      cur = cand
+      weakened += 1
+    }
+  }
+  return {history: cur, core: cur.filter((o) => o.return !== null)}
+}
+
+/** Delta debugging over the gets of `ops`: drops ever smaller chunks while the rest still fails. */
+function dropGets(ops: HistoryOp[], fails: (c: readonly HistoryOp[]) => boolean, deadline: number): HistoryOp[] {
+  let gets = ops.filter((o) => o.op === 'get')
+  const others = ops.filter((o) => o.op !== 'get')
+  const build = (g: readonly HistoryOp[]): HistoryOp[] => [...others, ...g].sort((a, b) => a.call - b.call)
   let n = 2
-  while (cur.length >= 2 && Date.now() < deadline) {
-    const chunk = Math.ceil(cur.length / n)
+  while (gets.length >= 1 && Date.now() < deadline) {
+    const chunk = Math.ceil(gets.length / n)
     let reduced = false
-    for (let i = 0; i < cur.length && Date.now() < deadline; i += chunk) {
-      const cand = [...cur.slice(0, i), ...cur.slice(i + chunk)]
-      if (fails(cand)) {
-        cur = cand
+    for (let i = 0; i < gets.length && Date.now() < deadline; i += chunk) {
+      const cand = [...gets.slice(0, i), ...gets.slice(i + chunk)]
+      if (fails(build(cand))) {
+        gets = cand
         n = Math.max(n - 1, 2)
         reduced = true
         break
       }
     }
     if (!reduced) {
-      if (n >= cur.length) break
-      n = Math.min(cur.length, n * 2)
+      if (n >= gets.length) break
+      n = Math.min(gets.length, n * 2)
     }
   }
-  return cur
+  return build(gets)
 }

@@ -8,7 +8,7 @@
  */
 import {parseArgs} from 'node:util'
 import {join} from 'node:path'
-import {check, type CheckResult, minimise, partition} from './checker.js'
+import {check, type CheckResult, type Minimised, minimise, partition} from './checker.js'
 import {formatOp, type HistoryOp, readHistory} from './history.js'
 import {NEMESES, type NemesisName} from './nemesis.js'
 import {runChaos} from './run.js'
@@ -44,7 +44,7 @@ function parseNemeses(v: string): NemesisName[] {
 }
 
 /** Prints the verdict and, for each bad key, its smallest failing sub-history; returns the exit code. */
-function printVerdict(result: CheckResult, ops: readonly HistoryOp[], minimal?: Record<string, HistoryOp[]>): number {
+function printVerdict(result: CheckResult, ops: readonly HistoryOp[], minimal?: Record<string, Minimised>): number {
   const byKey = partition(ops)
   for (const k of result.keys) {
     if (k.verdict === 'linearizable') continue
@@ -53,8 +53,10 @@ function printVerdict(result: CheckResult, ops: readonly HistoryOp[], minimal?: 
       continue
     }
     const small = minimal?.[k.key] ?? minimise(byKey.get(k.key)!)
-    console.log(`key ${k.key}: not linearizable; ${small.length} of its ${k.ops} ops are enough to show it:`)
-    for (const o of small) console.log(`  ${formatOp(o)}`)
+    const unknown = small.history.length - small.core.length
+    console.log(`key ${k.key}: not linearizable; these ${small.core.length} of its ${k.ops} ops cannot be ordered` +
+      (unknown > 0 ? ` (with ${unknown} more writes whose outcome is taken as unknown):` : ':'))
+    for (const o of small.core) console.log(`  ${formatOp(o)}`)
   }
   const line = {'linearizable': 'LINEARIZABLE', 'not-linearizable': 'NOT LINEARIZABLE', 'unknown': 'UNKNOWN'}[result.verdict]
   console.log(`${line} (${ops.length} ops over ${result.keys.length} keys)`)

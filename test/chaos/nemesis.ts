@@ -11,8 +11,8 @@
  * - members: membership churn through the CLI (members.ts).
  *
  * The fault nemeses (kill, partition, slow, pause) take turns in one loop (in shuffled rounds),
- * one fault at a time, healed before the next; the members loop runs beside it, so faults combine with churn. A node a
- * loop is working on is locked so the other leaves it alone.
+ * one fault at a time, healed before the next; the members loop runs beside it, so faults
+ * combine with churn. A node a loop is working on is locked so the other leaves it alone.
  */
 import type {ChaosCluster, ChaosNode} from './cluster.js'
 import type {Rng} from './rng.js'

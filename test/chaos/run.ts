@@ -12,7 +12,7 @@
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {ensureBuilt, stopAll, waitFor} from '../integration/harness.js'
-import {check, type CheckResult, minimise, partition} from './checker.js'
+import {check, type CheckResult, type Minimised, minimise, partition} from './checker.js'
 import {ChaosCluster} from './cluster.js'
 import type {HistoryOp} from './history.js'
 import {readConfig, membersLoop, settleMembership, startMembers} from './members.js'
@@ -53,7 +53,7 @@ export interface ChaosReport {
   readonly counts: Record<string, {ok: number, unknown: number, failed: number}>
   readonly nemesisEvents: number
   /** Smallest failing sub-histories, per key that is not linearizable. */
-  readonly minimal: Record<string, HistoryOp[]>
+  readonly minimal: Record<string, Minimised>
   /** What went wrong besides linearizability (no convergence, final reads that never answered). */
   readonly problems: string[]
 }
@@ -158,7 +158,7 @@ export async function runChaos(opts: ChaosOptions, signal?: AbortSignal): Promis
     const conv = await converge(cluster, members, 60_000)
     if (!conv.ok) problems.push(`the members did not converge to one state: ${JSON.stringify(conv.hashes)}`)
     const result = check(rec.ops, {timeoutMs: opts.checkTimeoutMs ?? 120_000})
-    const minimal: Record<string, HistoryOp[]> = {}
+    const minimal: Record<string, Minimised> = {}
     const byKey = partition(rec.ops)
     for (const k of result.keys) if (k.verdict === 'not-linearizable') minimal[k.key] = minimise(byKey.get(k.key)!)
     const report: ChaosReport = {
