@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import fc from 'fast-check'
-import {check, checkRegister, minimise, step} from './checker.js'
+import {ANY_OTHER, check, checkRegister, minimise, step} from './checker.js'
 import {type HistoryOp, parseHistory} from './history.js'
 
 /** Builds ops tersely; times are in ms, stored as ns. `ret` null = unknown outcome. */
@@ -77,30 +77,38 @@ describe('chaos/checker (linearizability of key/value histories)', () => {
       expect(checkRegister(h, Date.now() + 10_000, 1000)).to.deep.equal({verdict: 'unknown', reason: 'more than 1000 states explored'})
     })
 
-    it('minimises a failing history: the shortest failing prefix, only the reads that matter, writes near the failure made unknown', () => {
+    it('minimises a failing history: the shortest failing prefix and suffix, only the reads that matter', () => {
       const h: HistoryOp[] = []
       for (let i = 0; i < 40; i++) h.push(put('a', `v${i}`, i * 10, i * 10 + 5), get('a', `v${i}`, i * 10 + 6, i * 10 + 8))
       h.push(get('a', 'v3', 500, 510)) // stale: v39 was written last
       h.push(put('a', 'late', 600, 610), get('a', 'late', 620, 630)) // after the failure: cut off
       const {history, core} = minimise(h)
       expect(check(history).verdict).to.equal('not-linearizable')
-      expect(history.filter((o) => o.op === 'get').map((o) => o.output)).to.deep.equal(['v3'])
+      expect(history.filter((o) => o.op === 'get').map((o) => o.output)).to.deep.equal(['v39', 'v3'])
       expect(history.every((o) => o.call <= ms(500)!)).to.equal(true)
-      expect(core.map((o) => `${o.op} ${o.value ?? o.output}`)).to.include.members(['put v3', 'put v4', 'get v3'])
-      expect(core.length).to.be.at.most(41 - 12)
+      // Read v39, then v3 with nothing written in between: whatever the key held before, that fails.
+      expect(core.map((o) => `${o.op} ${o.value ?? o.output}`)).to.deep.equal(['get v39', 'get v3'])
     })
 
     it('shrinks a short history to exactly the ops that cannot be ordered', () => {
       const h = [put('a', '1', 0, 10), get('a', '1', 11, 12), put('a', '2', 20, 30), put('a', '3', 31, 35), get('a', '3', 36, 38), get('a', '1', 40, 50)]
-      expect(minimise(h).core.map((o) => `${o.op} ${o.value ?? o.output}`)).to.deep.equal(['put 1', 'put 2', 'get 1'])
+      const small = minimise(h)
+      expect(small.core.map((o) => `${o.op} ${o.value ?? o.output}`)).to.deep.equal(['get 3', 'get 1'])
+      expect(small.from).to.equal(ms(35))
+      for (const s of small.initial) expect(checkRegister(small.history, Date.now() + 1000, 1000, s).verdict).to.equal('not-linearizable')
     })
 
-    it('shrinks only in ways that keep the failure real: a write is never dropped', () => {
-      // Dropping the put would leave "delete -> true" on an absent key: a failure the original does not have.
-      const {history, core} = minimise([put('a', '1', 0, 10), del('a', true, 20, 30), get('a', '1', 40, 50)])
-      expect(check(history).verdict).to.equal('not-linearizable')
-      expect(history.some((o) => o.op === 'put')).to.equal(true)
-      expect(core.some((o) => o.op === 'get' && o.output === '1')).to.equal(true)
+    it('shrinks a lost write to the write and the read that misses it', () => {
+      const h = [put('a', '0', 0, 5), get('a', '0', 6, 7), put('a', '1', 10, 20), get('a', '1', 21, 22), put('a', '2', 30, 40), get('a', '1', 50, 60)]
+      expect(minimise(h).core.map((o) => `${o.op} ${o.value ?? o.output}`)).to.deep.equal(['put 2', 'get 1'])
+    })
+
+    it('shrinks only in ways that keep the failure real: what it cuts off may have left any value', () => {
+      // Dropping the put and starting from an absent key would leave "delete -> true": a failure the original does not have.
+      const small = minimise([put('a', '1', 0, 10), del('a', true, 20, 30), get('a', '1', 40, 50)])
+      expect(small.core.map((o) => `${o.op} ${o.output}`)).to.deep.equal(['delete true', 'get 1'])
+      expect(small.initial).to.include.members([null, '1', ANY_OTHER])
+      for (const s of small.initial) expect(checkRegister(small.history, Date.now() + 1000, 1000, s).verdict).to.equal('not-linearizable')
     })
   })
 

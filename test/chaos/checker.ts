@@ -143,16 +143,17 @@ class Bits {
 const stateKey = (s: State): string => (s === null ? '\u0000' : `=${s}`)
 
 /**
- * Searches one key's ops (all on one register, initially absent) for a linearization.
+ * Searches one key's ops (all on one register, absent at first unless `initial` says otherwise)
+ * for a linearization.
  * `deadline` is a Date.now() value; the answer is unknown when it passes or the memo table fills.
  */
-export function checkRegister(all: readonly HistoryOp[], deadline: number, maxStates = 2_000_000): {verdict: Verdict, reason?: string} {
+export function checkRegister(all: readonly HistoryOp[], deadline: number, maxStates = 2_000_000, initial: State = null): {verdict: Verdict, reason?: string} {
   const ops = relevant(all)
   const head = eventList(ops)
   const bits = new Bits(ops.length)
   const cache = new Set<string>()
   const stack: Array<{entry: Entry, state: State}> = []
-  let state: State = null
+  let state: State = initial
   let entry = head.next
   for (let iter = 0; head.next !== undefined; iter++) {
     if ((iter & 1023) === 0 && Date.now() > deadline) return {verdict: 'unknown', reason: 'time limit reached'}
@@ -198,11 +199,21 @@ export function check(history: readonly HistoryOp[], opts: CheckOptions = {}): C
   return {verdict, keys}
 }
 
-/** A shrunk failing history: `history` still fails; `core` are its ops whose outcome is known. */
+/**
+ * A shrunk failing history: `history` fails from every state in `initial` (the states the key
+ * may have held when it starts, ANY_OTHER standing for every value no op of it mentions);
+ * `core` are its ops whose outcome is known.
+ */
 export interface Minimised {
   readonly history: HistoryOp[]
   readonly core: HistoryOp[]
+  readonly initial: State[]
+  /** When the shrunk history starts (ns): every op it has was called after this, or is unknown. */
+  readonly from: number
 }
+
+/** Stands for any value that no op of a shrunk history mentions (they all behave alike there). */
+export const ANY_OTHER = '\u0000any other value'
 
 /** How many known writes minimise() may turn into unknown ones. */
 const MAX_WEAKENED = 12
@@ -220,18 +231,42 @@ function prefixAt(ops: readonly HistoryOp[], t: number): HistoryOp[] {
 }
 
 /**
+ * The history after a quiet moment `q` (no known op in flight): the ops called after q, and the
+ * unknown ops called before (they may still take effect). Each state the key may have held at q
+ * is among null, the values written before q, and ANY_OTHER; of those values only the ones an op
+ * of the suffix mentions behave differently from ANY_OTHER.
+ */
+function suffixAt(ops: readonly HistoryOp[], q: number): {ops: HistoryOp[], initial: State[]} {
+  const suffix = ops.filter((o) => o.call > q || o.return === null)
+  const written = new Set(ops.filter((o) => o.call <= q && o.value !== null).map((o) => o.value))
+  const mentioned = new Set(suffix.flatMap((o) => [o.op === 'get' ? o.output : null, o.expected]).filter((v) => typeof v === 'string'))
+  return {ops: suffix, initial: [null, ANY_OTHER, ...[...mentioned].filter((v) => written.has(v))] as State[]}
+}
+
+/** Moments when no known op is in flight (each a known op's return), latest first. */
+function quietMoments(ops: readonly HistoryOp[]): number[] {
+  const known = ops.filter((o) => o.return !== null)
+  const ends = [...new Set(known.map((o) => o.return!))].sort((a, b) => b - a)
+  return ends.filter((t) => !known.some((o) => o.call < t && o.return! > t))
+}
+
+/**
  * Shrinks a non-linearizable history of one key, using only steps that keep it failing for a
  * reason the original had (each step can only make a history easier to linearize, so a failure
- * that remains is real): (1) the shortest failing prefix in time (binary search); (2) drop every
- * get that is not needed (delta debugging); (3) make writes unknown one at a time where the
- * failure stays (at most MAX_WEAKENED, as each one widens the search). Writes are never dropped outright: that would forbid an effect the original
- * allowed. Each check is bounded (an unknown answer keeps the op as it was); so is the whole
- * shrinking (`timeoutMs`), which returns the smallest failing history found by then.
+ * that remains is real): (1) the shortest failing prefix in time (binary search); (2) the
+ * shortest suffix after a quiet moment that fails whatever the key held then; (3) drop every get
+ * that is not needed (delta debugging); (4) make writes unknown one at a time where the failure
+ * stays (at most MAX_WEAKENED, as each one widens the search). Writes are never dropped outright:
+ * that would forbid an effect the original allowed. Each check is bounded (an unknown answer
+ * keeps the op as it was); so is the whole shrinking (`timeoutMs`), which returns the smallest
+ * failing history found by then.
  */
-export function minimise(ops: readonly HistoryOp[], timeoutMs = 30_000, maxStates = 50_000): Minimised {
+export function minimise(ops: readonly HistoryOp[], timeoutMs = 10_000, maxStates = 50_000): Minimised {
   const deadline = Date.now() + timeoutMs
-  const fails = (c: readonly HistoryOp[]): boolean =>
-    checkRegister(c, Math.min(deadline, Date.now() + 2000), maxStates).verdict === 'not-linearizable'
+  let initial: State[] = [null]
+  let from = 0
+  const fails = (c: readonly HistoryOp[], init = initial): boolean => init.every((s) =>
+    checkRegister(c, Math.min(deadline, Date.now() + 2000), maxStates, s).verdict === 'not-linearizable')
   let cur = relevant(ops)
   const times = [...new Set(cur.flatMap((o) => (o.return === null ? [o.call] : [o.call, o.return])))].sort((a, b) => a - b)
   let lo = 0
@@ -242,9 +277,16 @@ export function minimise(ops: readonly HistoryOp[], timeoutMs = 30_000, maxState
     else lo = mid + 1
   }
   if (fails(prefixAt(cur, times[hi]))) cur = prefixAt(cur, times[hi])
+  for (const q of quietMoments(cur)) {
+    if (Date.now() >= deadline) break
+    const suffix = suffixAt(cur, q)
+    if (fails(suffix.ops, suffix.initial)) {
+      ({ops: cur, initial} = suffix)
+      from = q
+      break
+    }
+  }
   cur = dropGets(cur, fails, deadline)
-  // Every unknown write is pending until the end, so each one multiplies the states the search
-  // may visit: weaken at most MAX_WEAKENED, the latest first (nearest the failure).
   let weakened = 0
   for (let i = cur.length - 1; i >= 0 && weakened < MAX_WEAKENED && Date.now() < deadline; i--) {
     if (cur[i].op === 'get' || cur[i].return === null) continue
@@ -255,7 +297,7 @@ export function minimise(ops: readonly HistoryOp[], timeoutMs = 30_000, maxState
       weakened += 1
     }
   }
-  return {history: cur, core: cur.filter((o) => o.return !== null)}
+  return {history: cur, core: cur.filter((o) => o.return !== null), initial, from}
 }
 
 /** Delta debugging over the gets of `ops`: drops ever smaller chunks while the rest still fails. */

@@ -8,7 +8,7 @@
  */
 import {parseArgs} from 'node:util'
 import {join} from 'node:path'
-import {check, type CheckResult, type Minimised, minimise, partition} from './checker.js'
+import {ANY_OTHER, check, type CheckResult, type Minimised, minimise, partition} from './checker.js'
 import {formatOp, type HistoryOp, readHistory} from './history.js'
 import {NEMESES, type NemesisName} from './nemesis.js'
 import {runChaos} from './run.js'
@@ -54,8 +54,10 @@ function printVerdict(result: CheckResult, ops: readonly HistoryOp[], minimal?: 
     }
     const small = minimal?.[k.key] ?? minimise(byKey.get(k.key)!)
     const unknown = small.history.length - small.core.length
-    console.log(`key ${k.key}: not linearizable; these ${small.core.length} of its ${k.ops} ops cannot be ordered` +
-      (unknown > 0 ? ` (with ${unknown} more writes whose outcome is taken as unknown):` : ':'))
+    const start = small.from === 0 ? 'from the start (key absent)'
+      : `after ${(small.from / 1e6).toFixed(3)} ms, whatever the key held then (${small.initial.map((v) => (v === ANY_OTHER ? 'any other value' : JSON.stringify(v))).join(', ')})`
+    console.log(`key ${k.key}: not linearizable; ${start}, these ${small.core.length} of its ${k.ops} ops cannot be ordered` +
+      (unknown > 0 ? ` (with ${unknown} writes whose outcome is taken as unknown):` : ':'))
     for (const o of small.core) console.log(`  ${formatOp(o)}`)
   }
   const line = {'linearizable': 'LINEARIZABLE', 'not-linearizable': 'NOT LINEARIZABLE', 'unknown': 'UNKNOWN'}[result.verdict]
