@@ -61,7 +61,8 @@ function printVerdict(result: CheckResult, ops: readonly HistoryOp[], minimal?: 
     for (const o of small.core) console.log(`  ${formatOp(o)}`)
   }
   const line = {'linearizable': 'LINEARIZABLE', 'not-linearizable': 'NOT LINEARIZABLE', 'unknown': 'UNKNOWN'}[result.verdict]
-  console.log(`${line} (${ops.length} ops over ${result.keys.length} keys)`)
+  const n = result.keys.length
+  console.log(`${line} (${ops.length} ops over ${n} key${n === 1 ? '' : 's'})`)
   return result.verdict === 'linearizable' ? 0 : result.verdict === 'unknown' ? 3 : 1
 }
 
