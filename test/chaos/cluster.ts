@@ -166,10 +166,17 @@ export class ChaosCluster {
     }
   }
 
+  /** Kills (SIGKILL, by pid) every CLI run still going; resolves when they exited (at most 5 s). */
+  async killClis(): Promise<void> {
+    const running = [...this.clis]
+    for (const p of running) p.kill()
+    this.clis.clear()
+    await Promise.race([Promise.all(running.map((p) => p.done.catch(() => undefined))), new Promise((r) => setTimeout(r, 5000))])
+  }
+
   /** Kills every CLI run still going, resumes paused nodes, closes the proxy and clients. */
   async shutdown(): Promise<void> {
-    for (const p of this.clis) p.kill()
-    this.clis.clear()
+    await this.killClis()
     for (const n of this.nodes.values()) if (n.state === 'paused') n.signal('SIGCONT')
     this.statusClient?.close()
     this.tc.close()

@@ -2,12 +2,22 @@ import {expect} from 'chai'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {REPO_ROOT} from '../integration/harness.js'
+import {spawn, execFileSync} from 'node:child_process'
+import {REPO_ROOT, waitFor} from '../integration/harness.js'
 import {runProcess} from '../harness/process.js'
 
 /** Runs `npm run chaos -- ...args` as the script does (tsx test/chaos/main.ts). */
 const chaos = (args: readonly string[]) =>
   runProcess(process.execPath, ['--import', 'tsx', join('test', 'chaos', 'main.ts'), ...args], {cwd: REPO_ROOT, timeoutMs: 60_000})
+
+/** Whether `pid` is a live process (a zombie left for init to reap has stopped running). */
+function alive(pid: number): boolean {
+  try {
+    return !execFileSync('ps', ['-o', 'stat=', '-p', String(pid)]).toString().trim().startsWith('Z')
+  } catch {
+    return false // ps exits 1 when no such process exists
+  }
+}
 
 const op = (o: Record<string, unknown>) => ({clientId: 0, value: null, expected: null, output: null, ...o})
 
@@ -53,5 +63,29 @@ describe('chaos/main (npm run chaos)', function () {
     const r = await chaos(['check', f])
     expect(r.code).to.equal(1)
     expect(r.stderr.trim()).to.equal(`Error: ${f}: operation 0: return must be null (unknown outcome) or an integer not before call`)
+  })
+
+  it('stops every process it started (by pid) when interrupted with SIGINT', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join('test', 'chaos', 'main.ts'), '--duration', '120s', '--seed', '3',
+      '--out', join(dir, 'interrupted')], {cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe']})
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { out += d.toString() })
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+    try {
+      const nodes = await waitFor('the run\'s three node processes', () => {
+        const lines = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(child.pid)]).toString().split('\n')
+        const pids = lines.filter((l) => l.includes(' server start ')).map((l) => Number(l.trim().split(' ')[0]))
+        return pids.length >= 3 ? pids : undefined
+      }, {timeoutMs: 60_000, intervalMs: 250})
+      await new Promise((r) => setTimeout(r, 3000))
+      child.kill('SIGINT')
+      const code = await Promise.race([exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 60_000))])
+      expect(code, out).to.equal(1)
+      expect(out).to.include('Error: the chaos run was interrupted')
+      for (const pid of nodes) expect(alive(pid), `node process ${pid} still running`).to.equal(false)
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    }
   })
 })

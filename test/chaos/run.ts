@@ -137,6 +137,8 @@ export async function runChaos(opts: ChaosOptions, signal?: AbortSignal): Promis
   const withMembers = opts.nemeses.includes('members')
   const aborted = (): boolean => signal?.aborted === true
   const ctx: NemesisContext = {cluster, t0, timeline, locked: new Set(), members: new Set(), stop: aborted}
+  // An abort must not wait for a membership command in flight (each may take up to 40 s).
+  signal?.addEventListener('abort', () => void cluster.killClis(), {once: true})
   try {
     await cluster.bootstrap(opts.nodes, withMembers ? 1 : 0)
     ctx.members = new Set(Array.from({length: opts.nodes}, (_, i) => i + 1))
