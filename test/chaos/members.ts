@@ -26,7 +26,7 @@ export interface Config {
 }
 
 export async function readConfig(c: RaftctlClient): Promise<Config | undefined> {
-  const r = await c.memberList().catch(() => undefined)
+  const r = await c.memberList({linearizable: true}).catch(() => undefined)
   if (r?.confState === undefined) return undefined
   return {conf: r.confState, peers: new Map(r.members.flatMap((m) => (m.member === undefined ? [] : [[m.member.id, m.member.peerUrls[0] ?? '']])))}
 }
