@@ -207,8 +207,10 @@ export class RaftctlClient {
 
   // ---- Maintenance (one member) ----
 
-  status(endpoint = this.endpoints[0]): Promise<StatusResponse> {
-    return this.conn.callOne(MaintenanceClient, endpoint, {what: 'status', method: m((c) => c.status), idempotent: true, request: {}})
+  /** One member's status; with `hashKv`, also the hash of its key/value data (reads every key). */
+  status(endpoint = this.endpoints[0], opts: {hashKv?: boolean} = {}): Promise<StatusResponse> {
+    return this.conn.callOne(MaintenanceClient, endpoint,
+      {what: 'status', method: m((c) => c.status), idempotent: true, request: {hashKv: opts.hashKv ?? false}})
   }
 
   /** Status of every endpoint; an unreachable one has `error` instead of `status`. */

@@ -14,3 +14,4 @@ export {
 } from './snapshot_reader.js'
 export {type SnapshotExport, type SnapshotInfo, writeFileAtomic, pruneSnapshots} from './snapshots.js'
 export * from './store.js'
+export {hashKv, type KvHash} from './hash.js'

@@ -52,7 +52,7 @@ export class FakeKv extends FakeGrpcServer {
         const st: StatusResponse = {
           header: this.header, id: this.memberId, name: `node${this.memberId}`, version: '0.1.0', raftState: 0, role: 0,
           leader: this.leader, raftTerm: 1, raftCommitIndex: 1, raftAppliedIndex: 1, raftFirstIndex: 1, raftLastIndex: 1,
-          snapshotIndex: 0, dbSize: 0, confState: undefined, peers: [], errors: [],
+          snapshotIndex: 0, dbSize: 0, confState: undefined, peers: [], errors: [], kvHash: '', kvHashRevision: 0, kvHashAppliedIndex: 0,
         }
         cb(null, st)
       },

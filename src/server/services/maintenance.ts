@@ -16,6 +16,7 @@ import {
   type HealthResponse, type MaintenanceServer, type PeerConnection, type SnapshotRequest,
   type SnapshotResponse, type StatusResponse, StatusResponse_RaftState,
 } from '../../generated/raftctl/v1/maintenance.js'
+import {hashKv as hashKvData} from '../../kv/index.js'
 import {StateRole} from '../../raft/index.js'
 import {confStateToWire, snapshotMetadataToWire} from '../../raftpb/convert.js'
 import {toServiceError} from '../errors.js'
@@ -70,9 +71,11 @@ function problems(node: RaftNode): string[] {
   return out
 }
 
-export async function nodeStatus(node: RaftNode): Promise<StatusResponse> {
+/** The node's status; with `hashKv`, also the hash of its key/value data (reads every key). */
+export async function nodeStatus(node: RaftNode, hashKv = false): Promise<StatusResponse> {
   const st = node.rn.status()
   const cs = node.storage.confState
+  const h = hashKv ? await hashKvData(node.kv) : undefined
   return {
     header: header(node), id: node.id, name: node.config.name, version: RAFTCTL_VERSION,
     raftState: RAFT_STATE[st.role], role: roleOf(cs, node.id), leader: st.leaderId, raftTerm: st.term,
@@ -81,6 +84,7 @@ export async function nodeStatus(node: RaftNode): Promise<StatusResponse> {
     snapshotIndex: node.storage.snapshot(0, 0).metadata.index,
     dbSize: await dirSize(join(node.config.dataDir, 'db')),
     confState: confStateToWire(cs), peers: peers(node), errors: problems(node),
+    kvHash: h?.hash ?? '', kvHashRevision: h?.revision ?? 0, kvHashAppliedIndex: h?.appliedIndex ?? 0,
   }
 }
 
@@ -100,7 +104,7 @@ async function health(node: RaftNode, serializable: boolean, ms: number): Promis
 export function maintenanceService(ctx: ServiceContext): MaintenanceServer {
   const node = ctx.node
   return {
-    status: unary(ctx, 'Status', () => nodeStatus(node)),
+    status: unary(ctx, 'Status', (req) => nodeStatus(node, req.hashKv)),
     health: unary(ctx, 'Health', (req, ms) => health(node, req.serializable, ms)),
     snapshot: (call) => void snapshot(ctx, call),
   }

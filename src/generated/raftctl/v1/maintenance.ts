@@ -37,6 +37,8 @@ export const protobufFileName = "raftctl/v1/maintenance.proto";
  */
 
 export interface StatusRequest {
+  /** Also compute kv_hash (reads every key of the node, so it is off by default). */
+  hashKv: boolean;
 }
 
 export interface StatusResponse {
@@ -73,6 +75,16 @@ export interface StatusResponse {
   peers: PeerConnection[];
   /** Problems the node knows of, one sentence each (for example "no leader known for 12 s"). */
   errors: string[];
+  /**
+   * Only when StatusRequest.hash_kv: a hash of the node's key/value data (like etcd's HashKV),
+   * hex SHA-256 over every key with its stored value (value, create/mod revision, version) in key
+   * order, taken from one consistent view together with kv_hash_revision and
+   * kv_hash_applied_index. Two members that applied the same index must report the same hash.
+   */
+  kvHash: string;
+  /** The store revision and the applied index the hash describes. */
+  kvHashRevision: number;
+  kvHashAppliedIndex: number;
 }
 
 /** The node's Raft role (raft-rs StateRole). */
@@ -137,11 +149,14 @@ export interface SnapshotResponse {
 }
 
 function createBaseStatusRequest(): StatusRequest {
-  return {};
+  return { hashKv: false };
 }
 
 export const StatusRequest: MessageFns<StatusRequest> = {
-  encode(_: StatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: StatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hashKv !== false) {
+      writer.uint32(8).bool(message.hashKv);
+    }
     return writer;
   },
 
@@ -158,6 +173,14 @@ export const StatusRequest: MessageFns<StatusRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.hashKv = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -190,6 +213,9 @@ function createBaseStatusResponse(): StatusResponse {
     confState: undefined,
     peers: [],
     errors: [],
+    kvHash: "",
+    kvHashRevision: 0,
+    kvHashAppliedIndex: 0,
   };
 }
 
@@ -245,6 +271,15 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     }
     for (const v of message.errors) {
       writer.uint32(138).string(v!);
+    }
+    if (message.kvHash !== "") {
+      writer.uint32(146).string(message.kvHash);
+    }
+    if (message.kvHashRevision !== 0) {
+      writer.uint32(152).int64(message.kvHashRevision);
+    }
+    if (message.kvHashAppliedIndex !== 0) {
+      writer.uint32(160).uint64(message.kvHashAppliedIndex);
     }
     return writer;
   },
@@ -396,6 +431,30 @@ export const StatusResponse: MessageFns<StatusResponse> = {
             }
 
             message.errors.push(reader.string());
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.kvHash = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.kvHashRevision = longToNumber(reader.int64());
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.kvHashAppliedIndex = longToNumber(reader.uint64());
             continue;
           }
         }

@@ -1,0 +1,177 @@
+/**
+ * One chaos run: a cluster of real nodes behind the fault-injecting proxy, concurrent clients,
+ * the chosen nemeses, then healing, final reads, a check that every member holds the same data
+ * (the Status kv_hash at the same applied index), and the linearizability check of the history.
+ *
+ * Bounds: the load and the nemeses stop after `durationMs`; healing, final reads and convergence
+ * are each bounded; the check has its own time budget. Every process is stopped by pid at the
+ * end, also when the run fails or is aborted (the signal).
+ *
+ * Output in `out`: history.json, nemesis.json, report.json and logs/node<id>.log.
+ */
+import {mkdirSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {ensureBuilt, stopAll, waitFor} from '../integration/harness.js'
+import {check, type CheckResult, type Minimised, minimise, partition} from './checker.js'
+import {ChaosCluster} from './cluster.js'
+import type {HistoryOp} from './history.js'
+import {readConfig, membersLoop, settleMembership, startMembers} from './members.js'
+import {FAULTS, faultLoop, type NemesisContext, type NemesisEvent, type NemesisName, record} from './nemesis.js'
+import {Rng} from './rng.js'
+import {finalReads, Recorder, runClients, type WorkloadOptions} from './workload.js'
+import {RaftctlClient} from '../../src/client/index.js'
+
+export interface ChaosOptions {
+  readonly nodes: number
+  readonly durationMs: number
+  readonly clients: number
+  readonly keys: number
+  readonly nemeses: readonly NemesisName[]
+  readonly seed: number
+  readonly out: string
+  /** Deadline of one client op (default 2 s). */
+  readonly opTimeoutMs?: number
+  /** Time budget of the linearizability check (default 120 s). */
+  readonly checkTimeoutMs?: number
+}
+
+export interface NodeHash {
+  readonly id: number
+  readonly appliedIndex: number
+  readonly revision: number
+  readonly hash: string
+}
+
+export interface ChaosReport {
+  readonly seed: number
+  readonly verdict: CheckResult['verdict']
+  readonly check: CheckResult
+  /** Every member reported the same kv hash at the same applied index. */
+  readonly converged: boolean
+  readonly hashes: NodeHash[]
+  /** Ops per kind and outcome. */
+  readonly counts: Record<string, {ok: number, unknown: number, failed: number}>
+  readonly nemesisEvents: number
+  /** Smallest failing sub-histories, per key that is not linearizable. */
+  readonly minimal: Record<string, Minimised>
+  /** What went wrong besides linearizability (no convergence, final reads that never answered). */
+  readonly problems: string[]
+}
+
+function counts(ops: readonly HistoryOp[]): ChaosReport['counts'] {
+  const out: ChaosReport['counts'] = {}
+  for (const o of ops) {
+    const c = out[o.op] ??= {ok: 0, unknown: 0, failed: 0}
+    if (o.error !== undefined) c.failed += 1
+    else if (o.return === null) c.unknown += 1
+    else c.ok += 1
+  }
+  return out
+}
+
+/**
+ * Waits until every member answers Status with its kv hash at one applied index, then compares
+ * the hashes. Returns the last answers and whether they agree.
+ */
+async function converge(cluster: ChaosCluster, members: readonly number[], timeoutMs: number): Promise<{ok: boolean, hashes: NodeHash[]}> {
+  const c = new RaftctlClient({endpoints: cluster.endpoints, timeoutMs: 3000})
+  let hashes: NodeHash[] = []
+  try {
+    await waitFor('every member at the same applied index', async () => {
+      hashes = await Promise.all(members.map(async (id) => {
+        const s = await c.status(cluster.node(id).client, {hashKv: true})
+        return {id, appliedIndex: s.kvHashAppliedIndex, revision: s.kvHashRevision, hash: s.kvHash}
+      }))
+      return hashes.every((h) => h.appliedIndex === hashes[0].appliedIndex)
+    }, {timeoutMs, intervalMs: 300})
+  } catch {
+    return {ok: false, hashes}
+  } finally {
+    c.close()
+  }
+  return {ok: hashes.every((h) => h.hash === hashes[0].hash && h.revision === hashes[0].revision), hashes}
+}
+
+/** Ends every fault, restarts every member and settles the configuration; returns the members. */
+async function heal(ctx: NemesisContext): Promise<number[]> {
+  const {cluster} = ctx
+  cluster.proxy.healAll()
+  for (const n of cluster.nodes.values()) {
+    if (n.state === 'paused') {
+      n.signal('SIGCONT')
+      n.state = 'running'
+    }
+  }
+  ctx.locked.clear()
+  record(ctx, {nemesis: 'heal', action: 'final heal: all links, every node resumed'})
+  const c = new RaftctlClient({endpoints: cluster.endpoints, timeoutMs: 5000})
+  try {
+    await waitFor('the configuration', async () => {
+      const cfg = await readConfig(c)
+      if (cfg !== undefined) startMembers(ctx, cfg)
+      return cfg
+    }, {timeoutMs: 60_000, intervalMs: 500})
+  } finally {
+    c.close()
+  }
+  await cluster.waitLeader(60_000)
+  return settleMembership(ctx, 60_000)
+}
+
+function writeOutput(opts: ChaosOptions, cluster: ChaosCluster, ops: readonly HistoryOp[], timeline: readonly NemesisEvent[]): void {
+  mkdirSync(join(opts.out, 'logs'), {recursive: true})
+  writeFileSync(join(opts.out, 'history.json'), `[\n${[...ops].sort((a, b) => a.call - b.call).map((o) => JSON.stringify(o)).join(',\n')}\n]\n`)
+  writeFileSync(join(opts.out, 'nemesis.json'), `[\n${timeline.map((e) => JSON.stringify(e)).join(',\n')}\n]\n`)
+  for (const n of cluster.nodes.values()) writeFileSync(join(opts.out, 'logs', `node${n.id}.log`), n.log)
+}
+
+/** Runs the cluster, load and nemeses for the duration, then heals and checks (see module doc). */
+export async function runChaos(opts: ChaosOptions, signal?: AbortSignal): Promise<ChaosReport> {
+  ensureBuilt()
+  mkdirSync(opts.out, {recursive: true})
+  const cluster = new ChaosCluster()
+  const rng = new Rng(opts.seed)
+  const t0 = process.hrtime.bigint()
+  const rec = new Recorder(t0)
+  const timeline: NemesisEvent[] = []
+  const withMembers = opts.nemeses.includes('members')
+  const aborted = (): boolean => signal?.aborted === true
+  const ctx: NemesisContext = {cluster, t0, timeline, locked: new Set(), members: new Set(), stop: aborted}
+  // An abort must not wait for a membership command in flight (each may take up to 40 s).
+  signal?.addEventListener('abort', () => void cluster.killClis(), {once: true})
+  try {
+    await cluster.bootstrap(opts.nodes, withMembers ? 1 : 0)
+    ctx.members = new Set(Array.from({length: opts.nodes}, (_, i) => i + 1))
+    await cluster.waitLeader(60_000)
+    const load: WorkloadOptions = {endpoints: cluster.endpoints, clients: opts.clients, keys: opts.keys, opTimeoutMs: opts.opTimeoutMs ?? 2000}
+    const endAt = Date.now() + opts.durationMs
+    ctx.stop = () => aborted() || Date.now() >= endAt
+    const faults = FAULTS.filter((f) => opts.nemeses.includes(f))
+    await Promise.all([
+      runClients(load, rng.fork(), rec, ctx.stop), faultLoop(ctx, faults, rng.fork()),
+      withMembers ? membersLoop(ctx, rng.fork()) : Promise.resolve(),
+    ])
+    if (aborted()) throw new Error('the chaos run was interrupted')
+    ctx.stop = aborted
+    const members = await heal(ctx)
+    const problems: string[] = []
+    const answered = await finalReads(load, rec, opts.clients, 60_000)
+    if (answered < opts.keys) problems.push(`only ${answered} of ${opts.keys} final reads answered`)
+    const conv = await converge(cluster, members, 60_000)
+    if (!conv.ok) problems.push(`the members did not converge to one state: ${JSON.stringify(conv.hashes)}`)
+    const result = check(rec.ops, {timeoutMs: opts.checkTimeoutMs ?? 120_000})
+    const minimal: Record<string, Minimised> = {}
+    const byKey = partition(rec.ops)
+    for (const k of result.keys) if (k.verdict === 'not-linearizable') minimal[k.key] = minimise(byKey.get(k.key)!)
+    const report: ChaosReport = {
+      seed: opts.seed, verdict: result.verdict, check: result, converged: conv.ok, hashes: conv.hashes, counts: counts(rec.ops),
+      nemesisEvents: timeline.length, minimal, problems,
+    }
+    writeFileSync(join(opts.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`)
+    return report
+  } finally {
+    writeOutput(opts, cluster, rec.ops, timeline)
+    await cluster.shutdown()
+    await stopAll()
+  }
+}
