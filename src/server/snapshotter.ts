@@ -86,11 +86,12 @@ export class Snapshotter {
   create(reason: string): Promise<SnapshotInfo> {
     this.creating = true
     const run = async (): Promise<SnapshotInfo> => {
+      const started = Date.now()
       try {
         const info = await this.d.kv.createSnapshot()
         if (info.created) {
           this.d.log.info({event: 'snapshot-created', reason, index: info.metadata.index, term: info.metadata.term,
-            bytes: info.size, voters: info.metadata.confState.voters, learners: info.metadata.confState.learners}, 'snapshot created')
+            bytes: info.size, ms: Date.now() - started, voters: info.metadata.confState.voters, learners: info.metadata.confState.learners}, 'snapshot created')
           await this.compact(info.metadata.index)
         }
         return info
