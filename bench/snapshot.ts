@@ -4,9 +4,10 @@
  * events that used to stall it, against the same load without them (docs/testing.md,
  * "Snapshots under load"):
  *
- * - snapshot: automatic snapshots every BENCH_SNAPSHOT_COUNT entries while the load runs; the
- *   seconds in which any node built a snapshot (from its `snapshot-created` log line: end time
- *   and `ms`) are "during".
+ * - snapshot: automatic snapshots every BENCH_SNAPSHOT_COUNT entries while the load runs (at
+ *   least BENCH_SECONDS, and until the leader built BENCH_SNAPSHOTS snapshots, at most 5 times
+ *   BENCH_SECONDS); the seconds in which any node built a snapshot (from its `snapshot-created`
+ *   log line: end time and `ms`) are "during".
  * - learner: a new node joins with --join as a learner and catches up from a snapshot of the
  *   whole data set; the seconds from its start until the leader reports it caught up are
  *   "during". Prints how many snapshots the leader built for it and how soon after the learner
@@ -21,8 +22,8 @@
  *
  * Run with `npm run bench:snapshot`. Environment: BENCH_SCENARIOS (default
  * "snapshot,learner,restart"), BENCH_KEYS (30000), BENCH_VALUE (1024), BENCH_CONCURRENCY (16),
- * BENCH_SNAPSHOT_COUNT (10000), BENCH_SECONDS (length of the snapshot scenario, 60),
- * BENCH_RESTARTS (3), BENCH_VERBOSE (1 prints every second).
+ * BENCH_SNAPSHOT_COUNT (10000), BENCH_SNAPSHOTS (2), BENCH_SECONDS (60), BENCH_RESTARTS (3),
+ * BENCH_VERBOSE (1 prints every second).
  */
 import {RaftctlClient} from '../src/client/index.js'
 import {ensureBuilt, NodeProc, type NodeSpec, sleep, stopAll, TestCluster, waitFor} from '../test/integration/harness.js'
@@ -45,6 +46,7 @@ const VALUE = envCount('BENCH_VALUE', 1024, 1)
 const CONCURRENCY = envCount('BENCH_CONCURRENCY', 16, 1)
 const SNAPSHOT_COUNT = envCount('BENCH_SNAPSHOT_COUNT', 10_000, 1)
 const SECONDS = envCount('BENCH_SECONDS', 60, 5)
+const SNAPSHOTS = envCount('BENCH_SNAPSHOTS', 2, 1)
 const RESTARTS = envCount('BENCH_RESTARTS', 3, 1)
 const VERBOSE = process.env.BENCH_VERBOSE === '1'
 const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'snapshot,learner,restart').split(',').map((s) => s.trim())
@@ -91,13 +93,18 @@ function dataSet(): string {
 }
 
 async function snapshotScenario(): Promise<void> {
-  const {cluster} = await startCluster(['--snapshot-count', String(SNAPSHOT_COUNT)])
-  const load = new PutLoad(cluster.client([1, 2, 3], 10_000), {keys: KEYS, valueBytes: VALUE, concurrency: CONCURRENCY, maxMs: SECONDS * 1000 + 30_000}).start()
+  const {cluster, leader} = await startCluster(['--snapshot-count', String(SNAPSHOT_COUNT)])
+  const maxMs = 5 * SECONDS * 1000
+  const load = new PutLoad(cluster.client([1, 2, 3], 10_000), {keys: KEYS, valueBytes: VALUE, concurrency: CONCURRENCY, maxMs}).start()
   await sleep(SECONDS * 1000)
+  const built = (): number => snapshotWindows([cluster.node(leader)], load.startedAt).length
+  for (let i = 0; i < maxMs / 1000 && built() < SNAPSHOTS && Date.now() - load.startedAt < maxMs; i++) await sleep(1000)
+  await sleep(TAIL_MS + 1000)
   await load.stop()
+  const ended = Date.now()
   const nodes = [1, 2, 3].map((id) => cluster.node(id))
   const windows = snapshotWindows(nodes, load.startedAt)
-  const stats = perSecond(load.samples, load.startedAt + WARMUP_MS, load.startedAt + SECONDS * 1000, windows, TAIL_MS)
+  const stats = perSecond(load.samples, load.startedAt + WARMUP_MS, ended, windows, TAIL_MS)
   printComparison(`snapshot: automatic snapshots every ${SNAPSHOT_COUNT} entries; ${dataSet()}; ` +
     `${windows.length} snapshots built (${windows.map((w) => `${w.end - w.start} ms`).join(', ')})`, stats, VERBOSE)
   cluster.close()

@@ -113,7 +113,6 @@ export class RaftNode {
     this.applier = new Applier({
       storage, kv: opts.kv, log, proposals: this.proposals, applied: this.applied,
       onMembershipChanged: () => this.syncPeers(),
-      onNodeAdded: (ids) => void this.snapshotter.create(`node(s) ${ids.join(', ')} added`).catch(() => {}),
     })
   }
 
