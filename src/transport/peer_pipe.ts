@@ -9,9 +9,9 @@
  * connection failed or broke, or the receiver refused the stream — the queue is dropped, the peer
  * reported unreachable, and the pipe waits in backoff (dropping and reporting whatever is sent to
  * it) for reconnectDelay(limits, consecutive failures): a delay that doubles after each failure,
- * never exceeds maxBackoffMs, and starts again from initialBackoffMs once a stream is accepted. Raft tolerates the loss: the leader resends appends, heartbeats recur, and
- * reportUnreachable makes the core probe the follower instead of streaming to it (raft-rs
- * `report_unreachable`).
+ * never exceeds maxBackoffMs, and starts again from initialBackoffMs once a stream is accepted.
+ * Raft tolerates the loss: the leader resends appends, heartbeats recur, and reportUnreachable
+ * makes the core probe the follower instead of streaming to it (raft-rs `report_unreachable`).
  */
 import {type ClientWritableStream, credentials, type ServiceError, status} from '@grpc/grpc-js'
 import {channelOptions, reconnectDelay, type TransportLimits, type TransportLogger} from './options.js'
