@@ -16,10 +16,17 @@ export type SnapshotPacer = (sliceMs: number) => Promise<void>
 /** Bytes of stored records in one slice (also the read-ahead of the RocksDB iterator). */
 export const SLICE_BYTES = 256 << 10
 
-/** Time a build rests after a slice, relative to the slice's duration (see restingPacer). */
-export const DEFAULT_REST_RATIO = 1
+/**
+ * Time a build rests after a slice, relative to the slice's duration (see restingPacer): with 2
+ * a build takes at most a third of the event loop; a 32 MB snapshot that takes 0.5 s of work on
+ * an idle node is written in about 1.5 s.
+ */
+export const DEFAULT_REST_RATIO = 2
 
-/** The longest rest after one slice, so a slice slowed down by a pause elsewhere does not stop the build for long. */
+/**
+ * The longest rest after one slice, so that a slice slowed down by something else (a pause of
+ * the whole process) does not stop the build for long.
+ */
 export const MAX_REST_MS = 100
 
 /**

@@ -35,7 +35,7 @@ export interface KvStoreOptions {
   readonly watchMaxPending?: number
   /** Snapshot files kept in the snap dir (default 2: the latest and the one before). */
   readonly keepSnapshots?: number
-  /** Paces createSnapshot (default restingPacer(): a build takes at most half the event loop). */
+  /** Paces createSnapshot (default restingPacer(): a build takes at most a third of the event loop). */
   readonly snapshotPacer?: SnapshotPacer
 }
 
