@@ -80,23 +80,29 @@ async function capture(host: SnapshotHost, onlyIfNewer: boolean, pace?: Snapshot
       members: rs.members(), keyCount: host.keyCount, revision: host.revision, clusterId: rs.clusterId,
     }
     const iter = host.db.iterate({gte: USER_PREFIX, lt: prefixRangeEnd(USER_PREFIX), highWaterMark: SLICE_BYTES})
-    async function* records(): AsyncGenerator<Uint8Array> {
-      let slice = 0
-      let sliceStart = performance.now()
-      if (pace !== undefined) await pace(0)
-      for await (const [k, v] of iter) {
-        if (pace !== undefined && slice >= SLICE_BYTES) {
-          await pace(performance.now() - sliceStart)
-          slice = 0
-          sliceStart = performance.now()
-        }
-        readStored(rs.dir, k, v) // throws StorageCorruptError naming the key: never ship a bad record
-        slice += k.length + v.length
-        yield recordFromStored(k.subarray(USER_PREFIX.length), v)
-      }
-    }
-    return {header, chunks: encodeSnapshotRecords(header, records())}
+    return {header, chunks: encodeSnapshotRecords(header, records(iter, rs.dir, pace))}
   })
+}
+
+/**
+ * The snapshot records of the stored user keys `iter` yields, each checked first (a corrupt
+ * value throws StorageCorruptError naming its key, so a bad record is never shipped); with a
+ * pacer, awaited before every slice of about SLICE_BYTES of stored bytes.
+ */
+async function* records(iter: AsyncIterable<[Buffer, Buffer]>, dir: string, pace?: SnapshotPacer): AsyncGenerator<Uint8Array> {
+  let slice = 0
+  let sliceStart = performance.now()
+  if (pace !== undefined) await pace(0)
+  for await (const [k, v] of iter) {
+    if (pace !== undefined && slice >= SLICE_BYTES) {
+      await pace(performance.now() - sliceStart)
+      slice = 0
+      sliceStart = performance.now()
+    }
+    readStored(dir, k, v)
+    slice += k.length + v.length
+    yield recordFromStored(k.subarray(USER_PREFIX.length), v)
+  }
 }
 
 /** Streams the current applied state as a snapshot file (for backups / snapshot download). */
