@@ -13,5 +13,6 @@ export {
   type SnapshotInspection,
 } from './snapshot_reader.js'
 export {type SnapshotExport, type SnapshotInfo, writeFileAtomic, pruneSnapshots} from './snapshots.js'
+export {restingPacer, type SnapshotPacer} from './snapshot_pace.js'
 export * from './store.js'
 export {hashKv, type KvHash} from './hash.js'

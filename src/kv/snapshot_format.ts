@@ -69,12 +69,46 @@ class ChunkBuilder {
 }
 
 /**
+ * The record of user key `key` whose stored value is `stored` (a KeyValue encoded without its
+ * key, see encodeStoredKv): the key field written in front of the stored fields. The bytes equal
+ * KeyValue.encode of the whole KeyValue, because the encoder writes fields in field-number order
+ * (key is field 1) and omits an empty key; so a snapshot is built without decoding and
+ * re-encoding every value.
+ */
+export function recordFromStored(key: Uint8Array, stored: Uint8Array): Uint8Array {
+  let lenBytes = 1
+  for (let n = key.length; n >= 0x80; n = Math.floor(n / 0x80)) lenBytes++
+  const out = Buffer.allocUnsafe(1 + lenBytes + key.length + stored.length)
+  out[0] = 0x0a // field 1 (key), wire type 2 (length-delimited)
+  let at = 1
+  let n = key.length
+  while (n >= 0x80) {
+    out[at++] = (n % 0x80) | 0x80
+    n = Math.floor(n / 0x80)
+  }
+  out[at++] = n
+  out.set(key, at)
+  out.set(stored, at + key.length)
+  return out
+}
+
+/**
  * Streams a snapshot file: header, then every record of `records` (which must be in ascending
  * key order and number exactly header.keyCount), then the checksum. Throws if the record count
  * differs from the header (the file would be rejected by every reader).
  */
-export async function* encodeSnapshotFile(
+export function encodeSnapshotFile(
   header: Omit<SnapshotHeaderInfo, 'formatVersion'>, records: AsyncIterable<KeyValue>,
+): AsyncGenerator<Uint8Array, {size: number, checksum: string}> {
+  async function* encoded(): AsyncGenerator<Uint8Array> {
+    for await (const kv of records) yield KeyValue.encode(kv).finish()
+  }
+  return encodeSnapshotRecords(header, encoded())
+}
+
+/** encodeSnapshotFile for records already encoded as raftctl.v1.KeyValue (recordFromStored). */
+export async function* encodeSnapshotRecords(
+  header: Omit<SnapshotHeaderInfo, 'formatVersion'>, records: AsyncIterable<Uint8Array>,
 ): AsyncGenerator<Uint8Array, {size: number, checksum: string}> {
   const b = new ChunkBuilder()
   const headerBytes = SnapshotFileHeader.encode({
@@ -87,9 +121,8 @@ export async function* encodeSnapshotFile(
     if (c) yield c
   }
   let count = 0
-  for await (const kv of records) {
+  for await (const rec of records) {
     count += 1
-    const rec = KeyValue.encode(kv).finish()
     const c1 = b.add(u32(rec.length))
     if (c1) yield c1
     const c2 = b.add(rec)

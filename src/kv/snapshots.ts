@@ -2,9 +2,18 @@
  * Snapshots of the state machine: a consistent image of the user keys and KV meta at an applied
  * index, written as a snapshot file (snapshot_format.ts), and the atomic restore of one.
  *
- * Consistency: the RocksDB iterator (which holds an implicit snapshot) is created under the
- * state lock together with the applied index, revision, key count, ConfState and members, so
- * the file describes exactly the state at that applied index even while later entries apply.
+ * Consistency: the RocksDB iterator holds an implicit RocksDB snapshot, taken synchronously
+ * when the iterator is created (the binding's iterator_init calls GetSnapshot; leveldown's
+ * contract: "It operates on a snapshot of the store, created at the time db.iterator() was
+ * called"). It is created under the state lock together with the applied index, revision, key
+ * count, ConfState and members, so the file describes exactly the state at that applied index
+ * while later entries apply: the lock is released before a single record is read.
+ *
+ * Background: createSnapshot then reads and writes in slices paced by the store's
+ * SnapshotPacer (snapshot_pace.ts), copies each stored value into its record without decoding
+ * and re-encoding it (recordFromStored; every value is still checked), and fsyncs the file
+ * every SYNC_EVERY_BYTES (writeFileAtomic), so neither the event loop nor the disk is held by a
+ * build for long.
  *
  * Restore: the file is verified completely first; then, under both storage locks, one native
  * batch deletes every old user key, writes every record, the KV meta, (RaftStorage.
@@ -16,7 +25,6 @@
 import {open, readdir, rename, rm, stat} from 'node:fs/promises'
 import {readdirSync, rmSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
-import type {KeyValue} from '../generated/raftctl/v1/kv.js'
 import {SnapshotOutOfDateError} from '../raft/errors.js'
 import {EMPTY_BYTES, type SnapshotMetadata} from '../raft/types.js'
 import type {Db} from '../storage/db.js'
@@ -25,7 +33,8 @@ import {logBoundsAfterSnapshot, type RaftStorage, type ReadyWrites} from '../sto
 import {encodeMeta, encodeStoredKv} from './codec.js'
 import {SnapshotFileError} from './errors.js'
 import {readStored} from './exec.js'
-import {CHECKSUM_BYTES, encodeSnapshotFile, type SnapshotHeaderInfo} from './snapshot_format.js'
+import {CHECKSUM_BYTES, encodeSnapshotRecords, recordFromStored, type SnapshotHeaderInfo} from './snapshot_format.js'
+import {SLICE_BYTES, type SnapshotPacer} from './snapshot_pace.js'
 import {fileChunks, parseSnapshot, verifySnapshot} from './snapshot_reader.js'
 
 /** What the snapshot functions need from the KvStore. */
@@ -35,6 +44,8 @@ export interface SnapshotHost {
   readonly revision: number
   readonly keyCount: number
   readonly options: {readonly keepSnapshots?: number}
+  /** Paces createSnapshot (KvStoreOptions.snapshotPacer, by default restingPacer()). */
+  readonly snapshotPacer: SnapshotPacer
   replaced(revision: number, keyCount: number): void
 }
 
@@ -55,8 +66,11 @@ export interface SnapshotInfo {
 
 const FILE_RE = /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/
 
-/** Captures header + iterator under the state lock; `onlyIfNewer` skips when not newer. */
-async function capture(host: SnapshotHost, onlyIfNewer: boolean): Promise<SnapshotExport | undefined> {
+/**
+ * Captures header + iterator under the state lock; `onlyIfNewer` skips when not newer. With a
+ * pacer, the records are read in slices of SLICE_BYTES and the pacer is awaited before each.
+ */
+async function capture(host: SnapshotHost, onlyIfNewer: boolean, pace?: SnapshotPacer): Promise<SnapshotExport | undefined> {
   const rs = host.storage
   return rs.exclusive(() => {
     const applied = rs.applied
@@ -65,12 +79,30 @@ async function capture(host: SnapshotHost, onlyIfNewer: boolean): Promise<Snapsh
       metadata: {index: applied.index, term: applied.term, confState: rs.confState},
       members: rs.members(), keyCount: host.keyCount, revision: host.revision, clusterId: rs.clusterId,
     }
-    const iter = host.db.iterate({gte: USER_PREFIX, lt: prefixRangeEnd(USER_PREFIX)})
-    async function* records(): AsyncGenerator<KeyValue> {
-      for await (const [k, v] of iter) yield readStored(rs.dir, k, v)
-    }
-    return {header, chunks: encodeSnapshotFile(header, records())}
+    const iter = host.db.iterate({gte: USER_PREFIX, lt: prefixRangeEnd(USER_PREFIX), highWaterMark: SLICE_BYTES})
+    return {header, chunks: encodeSnapshotRecords(header, records(iter, rs.dir, pace))}
   })
+}
+
+/**
+ * The snapshot records of the stored user keys `iter` yields, each checked first (a corrupt
+ * value throws StorageCorruptError naming its key, so a bad record is never shipped); with a
+ * pacer, awaited before every slice of about SLICE_BYTES of stored bytes.
+ */
+async function* records(iter: AsyncIterable<[Buffer, Buffer]>, dir: string, pace?: SnapshotPacer): AsyncGenerator<Uint8Array> {
+  let slice = 0
+  let sliceStart = performance.now()
+  if (pace !== undefined) await pace(0)
+  for await (const [k, v] of iter) {
+    if (pace !== undefined && slice >= SLICE_BYTES) {
+      await pace(performance.now() - sliceStart)
+      slice = 0
+      sliceStart = performance.now()
+    }
+    readStored(dir, k, v)
+    slice += k.length + v.length
+    yield recordFromStored(k.subarray(USER_PREFIX.length), v)
+  }
 }
 
 /** Streams the current applied state as a snapshot file (for backups / snapshot download). */
@@ -78,15 +110,29 @@ export async function exportSnapshot(host: SnapshotHost): Promise<SnapshotExport
   return (await capture(host, false))!
 }
 
-/** Writes chunks to `path` through a temporary file, fsyncs, renames, fsyncs the directory. */
+/**
+ * Bytes written between two fdatasyncs of a file being written, so that the final fsync never
+ * flushes a large backlog at once (which would hold up the WAL syncs of the Ready loop).
+ */
+const SYNC_EVERY_BYTES = 4 << 20
+
+/**
+ * Writes chunks to `path` through a temporary file (fdatasynced every SYNC_EVERY_BYTES), fsyncs
+ * it, renames it, fsyncs the directory.
+ */
 export async function writeFileAtomic(path: string, chunks: AsyncIterable<Uint8Array>): Promise<number> {
   const tmp = `${path}.tmp`
   const fh = await open(tmp, 'w')
   let size = 0
+  let synced = 0
   try {
     for await (const c of chunks) {
       await fh.write(c)
       size += c.length
+      if (size - synced >= SYNC_EVERY_BYTES) {
+        await fh.datasync()
+        synced = size
+      }
     }
     await fh.sync()
   } catch (err) {
@@ -124,7 +170,7 @@ async function fileChecksum(path: string): Promise<{size: number, checksum: stri
  */
 export async function createSnapshot(host: SnapshotHost): Promise<SnapshotInfo> {
   const rs = host.storage
-  const img = await capture(host, true)
+  const img = await capture(host, true, host.snapshotPacer)
   if (img === undefined) {
     const metadata = rs.snapshot(0, 0).metadata
     const path = rs.snapshotPath(metadata)

@@ -24,6 +24,7 @@ import {checkReadRevision, Execution, readStored} from './exec.js'
 import {dbBounds, isEmptyRange, toRange} from './range.js'
 import type {SnapshotHeaderInfo} from './snapshot_format.js'
 import * as snapshots from './snapshots.js'
+import {restingPacer, type SnapshotPacer} from './snapshot_pace.js'
 import {validateRange, validateRequest} from './validate.js'
 import {WatchHub, type Watcher} from './watch.js'
 
@@ -34,6 +35,8 @@ export interface KvStoreOptions {
   readonly watchMaxPending?: number
   /** Snapshot files kept in the snap dir (default 2: the latest and the one before). */
   readonly keepSnapshots?: number
+  /** Paces createSnapshot (default restingPacer(): a build takes at most a third of the event loop). */
+  readonly snapshotPacer?: SnapshotPacer
 }
 
 /** The outcome of applying one normal entry. */
@@ -56,12 +59,15 @@ export class KvStore {
   private rev: number
   private keys: number
   /** @internal */ readonly hub: WatchHub
+  /** @internal Paces snapshot builds (KvStoreOptions.snapshotPacer). */
+  readonly snapshotPacer: SnapshotPacer
   private closed = false
 
   private constructor(readonly storage: RaftStorage, meta: {revision: number, keyCount: number}, readonly options: KvStoreOptions) {
     this.rev = meta.revision
     this.keys = meta.keyCount
     this.hub = new WatchHub(meta.revision, options.watchHistory ?? 10_000, options.watchMaxPending ?? 10_000)
+    this.snapshotPacer = options.snapshotPacer ?? restingPacer()
   }
 
   /** Opens the state machine stored in `storage`'s database; the meta record is checked. */

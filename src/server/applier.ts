@@ -43,8 +43,6 @@ export interface ApplierDeps {
   readonly applied: AppliedWaiters
   /** Called after member metadata or the ConfState changed (the node re-syncs its peers). */
   readonly onMembershipChanged: (cs: ConfState) => void
-  /** Called after a conf change added a node: a snapshot naming it must exist before it needs one. */
-  readonly onNodeAdded: (ids: readonly number[]) => void
 }
 
 /** What applying one entry gives its proposer, and the request id the entry carries (if any). */
@@ -133,11 +131,6 @@ export class Applier {
     await s.applyConfChange(e.index, e.term, {confState: cs, putMembers, removeMembers})
     this.logConfChange(e, cc, before, cs)
     this.d.onMembershipChanged(cs)
-    const old = new Set(confStateIds(before))
-    const added = asV2(cc).changes
-      .filter((c) => (c.type === ConfChangeType.AddNode || c.type === ConfChangeType.AddLearnerNode) && !old.has(c.nodeId))
-      .map((c) => c.nodeId)
-    if (added.length > 0) this.d.onNodeAdded(added)
     return {result: {kind: 'conf', confState: cs}, requestId}
   }
 

@@ -21,7 +21,7 @@ import {
   type Message, MessageType, RawNode, type Ready, type SoftState, SnapshotOutOfDateError, SnapshotStatus, StateRole,
 } from '../raft/index.js'
 import type {RaftStorage} from '../storage/index.js'
-import {PeerServer, PeerTransport} from '../transport/index.js'
+import {PeerServer, PeerTransport, reconnectBackoff} from '../transport/index.js'
 import {Applier, type ProposalResult} from './applier.js'
 import type {ServerConfig} from './config.js'
 import {NodeError} from './errors.js'
@@ -95,7 +95,7 @@ export class RaftNode {
       onFatal: (err) => this.fatal(err),
     })
     const tlog = transportLogger(log)
-    this.transport = new PeerTransport({clusterId: this.clusterId, nodeId: this.id, logger: tlog})
+    this.transport = new PeerTransport({clusterId: this.clusterId, nodeId: this.id, logger: tlog, limits: reconnectBackoff(this.electionTimeoutMs)})
     this.transport.onUnreachable((peer) => this.loop.post((rn) => rn.reportUnreachable(peer)))
     this.transport.onSnapshotStatus((peer, ok) => this.loop.post((rn) =>
       rn.reportSnapshot(peer, ok ? SnapshotStatus.Finish : SnapshotStatus.Failure)))
@@ -113,7 +113,6 @@ export class RaftNode {
     this.applier = new Applier({
       storage, kv: opts.kv, log, proposals: this.proposals, applied: this.applied,
       onMembershipChanged: () => this.syncPeers(),
-      onNodeAdded: (ids) => void this.snapshotter.create(`node(s) ${ids.join(', ')} added`).catch(() => {}),
     })
   }
 

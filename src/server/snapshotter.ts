@@ -1,7 +1,11 @@
 /**
- * Snapshots of a node: created automatically every `snapshotCount` applied entries and after a
- * conf change adds a node, followed by log compaction; streamed to followers that need one; and
- * received from the leader.
+ * Snapshots of a node: created automatically every `snapshotCount` applied entries, followed by
+ * log compaction; streamed to followers that need one; and received from the leader.
+ *
+ * Builds run one at a time, in order (`serialize`): an automatic snapshot, a snapshot for a
+ * follower and a snapshot download never build files concurrently. A build reads a consistent
+ * RocksDB view and writes the file in the background, paced (KvStore.createSnapshot), so the
+ * Ready loop and apply go on meanwhile.
  *
  * Compaction keeps `trailing` entries before the snapshot index (so slightly lagging followers
  * catch up from the log) and, on the leader, every entry a follower in Replicate state still
@@ -9,19 +13,21 @@
  * (`snapshotCount` entries) behind the new snapshot: then the snapshot serves it, and a stalled
  * follower cannot make the log grow without bound.
  *
- * Sending: a MsgSnapshot from the core names the latest snapshot. When that snapshot's
- * ConfState does not name the receiver (a node added after it was taken, which would refuse it),
- * a fresh one is taken at the applied index — the conf change that added the receiver is
- * applied by then — and sent instead. The file is streamed with PeerTransport.sendSnapshot,
- * which reports the outcome (MsgSnapStatus) through the node's snapshot-status listener; any
- * failure before the transfer starts is reported here. One transfer per peer at a time.
+ * Sending: a MsgSnapshot from the core names some snapshot, but the receiver only accepts one
+ * whose ConfState names it, so the snapshot sent is chosen here (snapshotFor): the newest
+ * snapshot that names the receiver — the latest one, looked at again after the builds queued
+ * before — and only when none does, a new one taken at the applied index (the conf change that
+ * added the receiver is applied by then). A catch-up therefore costs at most one build, however
+ * often the core asks. The file is streamed with PeerTransport.sendSnapshot, which reports the
+ * outcome (MsgSnapStatus) through the node's snapshot-status listener; any failure before the
+ * transfer starts is reported here. One transfer per peer at a time.
  *
  * Receiving: the file is verified and stored (KvStore.stageSnapshot), then the MsgSnapshot is
  * stepped; when the core accepts it, the next Ready restores the file atomically.
  */
 import {fileChunks, type KvStore, type SnapshotInfo} from '../kv/index.js'
 import {
-  EMPTY_BYTES, type Message, ProgressState, type RawNode, SnapshotStatus, type Status,
+  EMPTY_BYTES, type Message, ProgressState, type RawNode, type SnapshotMetadata, SnapshotStatus, type Status,
 } from '../raft/index.js'
 import {minRetainIndex, type RaftStorage} from '../storage/index.js'
 import type {PeerTransport} from '../transport/index.js'
@@ -64,7 +70,8 @@ export function compactionFloor(st: Status, snapIndex: number, snapshotCount: nu
 
 export class Snapshotter {
   private chain: Promise<unknown> = Promise.resolve()
-  private creating = false
+  /** Builds queued or running on `chain`. */
+  private builds = 0
   private readonly sending = new Set<number>()
   /** Snapshot files being received and written (settled: they never reject). */
   private readonly staging = new Set<Promise<unknown>>()
@@ -75,8 +82,8 @@ export class Snapshotter {
   /** Starts a snapshot (and compaction) when enough entries were applied since the last one. */
   maybeSnapshot(): void {
     const applied = this.d.storage.applied.index
-    const snap = this.d.storage.snapshot(0, 0).metadata.index
-    if (this.creating || this.closed || applied - snap < this.d.snapshotCount) return
+    const snap = this.latest().index
+    if (this.builds > 0 || this.closed || applied - snap < this.d.snapshotCount) return
     // Entries applied while this snapshot is written may complete another interval with no
     // Ready left to notice it, so look again once it is done.
     void this.create('snapshot-count').then(() => this.maybeSnapshot(), () => {})
@@ -84,26 +91,64 @@ export class Snapshotter {
 
   /** Takes a snapshot now (if anything was applied since the last one), then compacts. */
   create(reason: string): Promise<SnapshotInfo> {
-    this.creating = true
-    const run = async (): Promise<SnapshotInfo> => {
+    return this.serialize(() => this.build(reason))
+  }
+
+  /**
+   * The snapshot to send to node `to`: the newest one whose ConfState names it (see the module
+   * comment). Builds a new one only when neither the latest snapshot nor the one left by the
+   * builds queued before names `to`.
+   */
+  snapshotFor(to: number): Promise<SnapshotMetadata> {
+    const naming = (): SnapshotMetadata | undefined => {
+      const meta = this.latest()
+      return confStateIds(meta.confState).includes(to) ? meta : undefined
+    }
+    const ready = naming()
+    if (ready !== undefined) return Promise.resolve(ready)
+    return this.serialize(async () => {
+      const built = naming() ?? (await this.build(`node ${to} is not in the latest snapshot`)).metadata
+      if (!confStateIds(built.confState).includes(to)) {
+        throw new Error(`no snapshot names node ${to} yet (the latest is at index ${built.index})`)
+      }
+      return built
+    })
+  }
+
+  private latest(): SnapshotMetadata {
+    return this.d.storage.snapshot(0, 0).metadata
+  }
+
+  /** Runs `fn` after every build queued before it has finished. */
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    this.builds++
+    const run = async (): Promise<T> => {
       try {
-        const info = await this.d.kv.createSnapshot()
-        if (info.created) {
-          this.d.log.info({event: 'snapshot-created', reason, index: info.metadata.index, term: info.metadata.term,
-            bytes: info.size, voters: info.metadata.confState.voters, learners: info.metadata.confState.learners}, 'snapshot created')
-          await this.compact(info.metadata.index)
-        }
-        return info
-      } catch (err) {
-        this.d.log.error({event: 'snapshot-failed', reason, error: (err as Error).message}, 'creating a snapshot failed')
-        throw err
+        return await fn()
       } finally {
-        this.creating = false
+        this.builds--
       }
     }
     const p = this.chain.then(run, run)
     this.chain = p.catch(() => {})
     return p
+  }
+
+  /** Builds a snapshot at the applied index (nothing when the latest covers it), then compacts. */
+  private async build(reason: string): Promise<SnapshotInfo> {
+    const started = Date.now()
+    try {
+      const info = await this.d.kv.createSnapshot()
+      if (info.created) {
+        this.d.log.info({event: 'snapshot-created', reason, index: info.metadata.index, term: info.metadata.term,
+          bytes: info.size, ms: Date.now() - started, voters: info.metadata.confState.voters, learners: info.metadata.confState.learners}, 'snapshot created')
+        await this.compact(info.metadata.index)
+      }
+      return info
+    } catch (err) {
+      this.d.log.error({event: 'snapshot-failed', reason, error: (err as Error).message}, 'creating a snapshot failed')
+      throw err
+    }
   }
 
   private async compact(snapIndex: number): Promise<void> {
@@ -122,13 +167,7 @@ export class Snapshotter {
     this.sending.add(to)
     let handedOver = false
     try {
-      let meta = m.snapshot!.metadata
-      if (!confStateIds(meta.confState).includes(to)) {
-        meta = (await this.create(`node ${to} is not in the latest snapshot`)).metadata
-        if (!confStateIds(meta.confState).includes(to)) {
-          throw new Error(`no snapshot names node ${to} yet (the latest is at index ${meta.index})`)
-        }
-      }
+      const meta = await this.snapshotFor(to)
       const msg: Message = {...m, snapshot: {data: EMPTY_BYTES, metadata: meta}}
       handedOver = true
       await this.d.transport.sendSnapshot(to, msg, fileChunks(this.d.storage.snapshotPath(meta)))

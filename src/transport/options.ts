@@ -31,7 +31,11 @@ export interface TransportLimits {
   readonly maxMessageBytes: number
   /** First reconnect delay after a stream broke or could not be opened. Default 100 ms. */
   readonly initialBackoffMs: number
-  /** Upper bound of the reconnect delay, which doubles after each failure. Default 2000 ms. */
+  /**
+   * Upper bound of the reconnect delay, which doubles after each failure; gRPC's own reconnect
+   * delay of the peer's channel shares it. Default 2000 ms; a node sets it from its election
+   * timeout (reconnectBackoff).
+   */
   readonly maxBackoffMs: number
   /** Interval of HTTP/2 keepalive pings that detect a silent peer. Default 10 s. */
   readonly keepaliveMs: number
@@ -57,6 +61,31 @@ export const DEFAULT_LIMITS: TransportLimits = Object.freeze({
   snapshotChunkBytes: MIB,
   snapshotTimeoutMs: 10 * 60_000,
 })
+
+/** The smallest reconnect delay cap reconnectBackoff() chooses, whatever the election timeout. */
+export const MIN_BACKOFF_MS = 10
+
+/**
+ * The reconnect back-off of a node whose election timeout is `electionTimeoutMs`. The delay is
+ * capped at a quarter of the election timeout (and at DEFAULT_LIMITS.maxBackoffMs), so a leader
+ * reaches a peer that comes back — a restarted follower, a learner that has just started
+ * listening — within about half an election timeout (the pipe's delay, then at most gRPC's own
+ * reconnect delay, which has the same cap), well before check-quorum could make it step down.
+ * The first delay is never above the cap.
+ */
+export function reconnectBackoff(electionTimeoutMs: number): Pick<TransportLimits, 'initialBackoffMs' | 'maxBackoffMs'> {
+  const max = Math.max(MIN_BACKOFF_MS, Math.min(DEFAULT_LIMITS.maxBackoffMs, Math.floor(electionTimeoutMs / 4)))
+  return {initialBackoffMs: Math.min(DEFAULT_LIMITS.initialBackoffMs, max), maxBackoffMs: max}
+}
+
+/**
+ * The reconnect delay after `failures` consecutive failed streams (1 for the first): the initial
+ * delay, doubled for each further failure, never above the maximum.
+ */
+export function reconnectDelay(limits: Pick<TransportLimits, 'initialBackoffMs' | 'maxBackoffMs'>, failures: number): number {
+  const doublings = Math.max(0, Math.min(failures - 1, 52))
+  return Math.min(limits.initialBackoffMs * 2 ** doublings, limits.maxBackoffMs)
+}
 
 /** Merges overrides into the defaults and checks every value is a positive safe integer. */
 export function resolveLimits(overrides: Partial<TransportLimits> = {}): TransportLimits {

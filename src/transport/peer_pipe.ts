@@ -8,13 +8,13 @@
  * response headers after accepting the first batch). When the call ends with an error — the
  * connection failed or broke, or the receiver refused the stream — the queue is dropped, the peer
  * reported unreachable, and the pipe waits in backoff (dropping and reporting whatever is sent to
- * it) for a delay that doubles after each failure up to maxBackoffMs and is reset once a stream
- * is accepted again. Raft tolerates the loss: the leader resends appends, heartbeats recur, and
- * reportUnreachable makes the core probe the follower instead of streaming to it (raft-rs
- * `report_unreachable`).
+ * it) for reconnectDelay(limits, consecutive failures): a delay that doubles after each failure,
+ * never exceeds maxBackoffMs, and starts again from initialBackoffMs once a stream is accepted.
+ * Raft tolerates the loss: the leader resends appends, heartbeats recur, and reportUnreachable
+ * makes the core probe the follower instead of streaming to it (raft-rs `report_unreachable`).
  */
 import {type ClientWritableStream, credentials, type ServiceError, status} from '@grpc/grpc-js'
-import {channelOptions, type TransportLimits, type TransportLogger} from './options.js'
+import {channelOptions, reconnectDelay, type TransportLimits, type TransportLogger} from './options.js'
 import {BoundedQueue, type QueuedMessage} from './queue.js'
 import {encodeBatch, encodeHeaderField, RawPeerClient} from './wire.js'
 
@@ -53,7 +53,8 @@ export class PeerPipe {
   private readonly queue: BoundedQueue
   private readonly headerField: Uint8Array
   private inflight = 0
-  private backoffMs: number
+  /** Streams that failed in a row since one was last accepted. */
+  private failures = 0
   private backoffTimer: NodeJS.Timeout | null = null
   private flushScheduled = false
   private sent = 0
@@ -68,7 +69,6 @@ export class PeerPipe {
       reserve: l.essentialReserve, reserveBytes: l.maxBatchBytes,
     })
     this.headerField = encodeHeaderField({clusterId: ctx.clusterId, from: ctx.nodeId, to: id})
-    this.backoffMs = l.initialBackoffMs
     this.client = this.newClient()
   }
 
@@ -95,7 +95,7 @@ export class PeerPipe {
     this.address = address
     this.client = this.newClient()
     this.queue.clear()
-    this.backoffMs = this.ctx.limits.initialBackoffMs
+    this.failures = 0
     this.state = 'idle'
   }
 
@@ -117,7 +117,7 @@ export class PeerPipe {
     return {
       address: this.address, state: this.state, queuedMessages: this.queue.length,
       queuedBytes: this.queue.bytes, inflightBatches: this.inflight, sentMessages: this.sent,
-      droppedMessages: this.dropped, nextBackoffMs: this.backoffMs,
+      droppedMessages: this.dropped, nextBackoffMs: reconnectDelay(this.ctx.limits, this.failures + 1),
     }
   }
 
@@ -163,7 +163,7 @@ export class PeerPipe {
   private onAccepted(call: ClientWritableStream<Uint8Array>): void {
     if (this.call !== call || this.state !== 'connecting') return
     this.state = 'open'
-    this.backoffMs = this.ctx.limits.initialBackoffMs
+    this.failures = 0
     this.ctx.log('peer-stream-accepted', {peer: this.id, address: this.address})
   }
 
@@ -178,24 +178,25 @@ export class PeerPipe {
       this.state = 'idle'
       return
     }
+    this.failures++
+    const delay = reconnectDelay(this.ctx.limits, this.failures)
     const event = REFUSALS.has(err.code) ? 'peer-stream-refused' : 'peer-unreachable'
     this.ctx.log(event, {
       peer: this.id, address: this.address, code: status[err.code], reason: err.details,
-      droppedMessages: lost, retryInMs: this.backoffMs,
+      droppedMessages: lost, retryInMs: delay,
     })
     this.dropped += lost
     this.ctx.reportUnreachable(this.id)
-    this.startBackoff()
+    this.startBackoff(delay)
   }
 
-  private startBackoff(): void {
+  private startBackoff(delay: number): void {
     this.state = 'backoff'
     this.backoffTimer = setTimeout(() => {
       this.backoffTimer = null
       if (this.state === 'backoff') this.state = 'idle'
-    }, this.backoffMs)
+    }, delay)
     this.backoffTimer.unref()
-    this.backoffMs = Math.min(this.backoffMs * 2, this.ctx.limits.maxBackoffMs)
   }
 
   private clearBackoff(): void {
