@@ -6,8 +6,9 @@
  * - Items are queued in revision order; all events of one revision are in one item.
  * - Every item's `revision` is a revision the watcher has fully seen: every matching event of
  *   a revision <= it is in that item or an earlier one. A client may resume at revision + 1.
- * - `pendingBytes` (the estimated size of the queued items) exceeds `limit` only by one item
- *   taken while the queue was empty: a single revision is never split.
+ * - `pendingBytes` (the estimated size of the queued items) exceeds `limit` only when a single
+ *   item was queued while the queue was empty (a revision is never split), or by the terminal
+ *   item (ITEM_OVERHEAD).
  * - After the terminal item (compacted, failed or closed) nothing more is queued, and once the
  *   consumer took it or called cancel() the watcher is done.
  */
