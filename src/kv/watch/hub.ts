@@ -58,7 +58,7 @@ export class WatchHub implements WatcherOwner {
   private published: number
   private nextId = 1
   private syncing = false
-  private closed = false
+  private stopped = false
 
   constructor(readonly source: WatchSource, opts: WatchHubOptions = {}) {
     this.opts = {...DEFAULTS, ...opts}
@@ -66,6 +66,11 @@ export class WatchHub implements WatcherOwner {
       if (!Number.isSafeInteger(v) || v <= 0) throw new RangeError(`watch hub option ${k} must be a positive integer, got ${v}`)
     }
     this.published = source.revision
+  }
+
+  /** True once close() was called. */
+  get closed(): boolean {
+    return this.stopped
   }
 
   /** The store's current revision. */
@@ -87,7 +92,7 @@ export class WatchHub implements WatcherOwner {
    * below the compact revision gives a watcher whose first item is `compacted`.
    */
   watch(spec: WatchSpec): Watcher {
-    if (this.closed) throw new Error('the watch hub is closed')
+    if (this.stopped) throw new Error('the watch hub is closed')
     if (!Number.isSafeInteger(spec.startRevision) || spec.startRevision < 0) {
       throw new RangeError(`start revision ${spec.startRevision} is not a revision (0 = from now, or a revision >= 1)`)
     }
@@ -111,7 +116,7 @@ export class WatchHub implements WatcherOwner {
    * Revisions at or below the last published one are ignored (an entry applied again).
    */
   publish(revision: number, events: readonly Event[]): void {
-    if (this.closed || revision <= this.published) return
+    if (this.stopped || revision <= this.published) return
     this.published = revision
     const matched = new Map<Watcher, Event[]>()
     for (const e of events) {
@@ -164,8 +169,8 @@ export class WatchHub implements WatcherOwner {
 
   /** Ends every watch with a `closed` item (the member is stopping); later watch() calls throw. */
   close(): void {
-    if (this.closed) return
-    this.closed = true
+    if (this.stopped) return
+    this.stopped = true
     const all = [...this.synced.values(), ...this.unsynced, ...this.victims]
     for (const w of all) this.synced.delete(w)
     this.unsynced.clear()
@@ -211,7 +216,7 @@ export class WatchHub implements WatcherOwner {
   }
 
   private kick(): void {
-    if (this.syncing || this.closed || this.unsynced.size === 0) return
+    if (this.syncing || this.stopped || this.unsynced.size === 0) return
     this.syncing = true
     void this.syncLoop()
   }
@@ -222,7 +227,7 @@ export class WatchHub implements WatcherOwner {
    */
   private async syncLoop(): Promise<void> {
     try {
-      while (!this.closed && this.unsynced.size > 0) {
+      while (!this.stopped && this.unsynced.size > 0) {
         await new Promise((resolve) => setImmediate(resolve))
         await this.round()
       }
