@@ -8,7 +8,7 @@
  *   "\0"; range_end "" is one key, "\0" every key >= key. A range with range_end <= key, or a
  *   client-chosen watch_id already in use on the stream, is answered created + canceled with
  *   watch_id -1 and etcd's cancel_reason. Ids chosen by the server count up from 0, skipping
- *   ids in use.
+ *   ids in use. A negative start_revision is refused the same way, with a reason naming it.
  * - Events: one response per item of the hub (one revision when live, several when catching
  *   up), its header revision the last revision the response covers. A watch asked with
  *   `fragment` has a response above max request bytes + 512 KiB split over several responses,
