@@ -124,9 +124,9 @@ describe('server/services/etcd/watch against etcd 3.4 (differential)', function 
       createReq('a', {watchId: 1n}), createReq('b'), createReq('c')]}]))
   })
 
-  it('cancel of an unknown id, progress requests, a double cancel, an empty range and an empty key', async () => {
+  it('cancel of an unknown id, progress requests, a double cancel, an empty range, an empty key, a negative start', async () => {
     expectSame(await run([{send: [createReq('a'), cancelReq(7n), progressReq(), cancelReq(0n), cancelReq(0n), progressReq(),
-      createReq('b', {rangeEnd: 'a'}), createReq(''), createReq('', {rangeEnd: '\0'})]}]))
+      createReq('b', {rangeEnd: 'a'}), createReq(''), createReq('', {rangeEnd: '\0'}), createReq('n', {startRevision: -3})]}]))
   })
 
   it('live events with NOPUT and NODELETE filters, a future start, and a cancel in between', async () => {

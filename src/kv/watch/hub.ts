@@ -89,20 +89,20 @@ export class WatchHub implements WatcherOwner {
 
   /**
    * Starts a watch. A start revision of 0 means the revision after the current one. A start
-   * below the compact revision gives a watcher whose first item is `compacted`.
+   * below the compact revision gives a watcher whose first item is `compacted`; so does a
+   * negative one, as in etcd, whose compact revision is -1 before the first compaction.
    */
   watch(spec: WatchSpec): Watcher {
     if (this.stopped) throw new Error('the watch hub is closed')
-    if (!Number.isSafeInteger(spec.startRevision) || spec.startRevision < 0) {
-      throw new RangeError(`start revision ${spec.startRevision} is not a revision (0 = from now, or a revision >= 1)`)
-    }
+    if (!Number.isSafeInteger(spec.startRevision)) throw new RangeError(`start revision ${spec.startRevision} is not an integer`)
     const current = this.source.revision
+    const compact = this.source.compactRevision
     const start = spec.startRevision === 0 ? current + 1 : spec.startRevision
     const w = new Watcher(this.nextId++, spec, start, this.opts.maxPendingBytes, this)
     if (start > current) {
       this.toSynced(w)
-    } else if (start < this.source.compactRevision) {
-      w.finish({kind: 'compacted', compactRevision: this.source.compactRevision})
+    } else if (start < compact || start < 0) {
+      w.finish({kind: 'compacted', compactRevision: compact > 0 ? compact : -1})
     } else {
       this.unsynced.add(w)
       this.kick()

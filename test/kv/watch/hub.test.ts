@@ -270,9 +270,13 @@ describe('kv/watch/hub', () => {
       expect(rendered(w)).to.deep.equal(['failed: reading the watch history failed: disk on fire'])
     })
 
-    it('refuses a negative start revision and bad options', () => {
-      const {hub} = setup()
-      expect(() => hub.watch(spec('k', undefined, -1))).to.throw('start revision -1 is not a revision')
+    it('answers a negative start revision as etcd does (compacted, -1 before any compaction), and refuses bad options', () => {
+      const {src, hub} = setup()
+      expect(rendered(hub.watch(spec('k', undefined, -1)))).to.deep.equal(['compacted -1'])
+      src.put('k', 'a')
+      src.compact(2)
+      expect(rendered(hub.watch(spec('k', undefined, -5)))).to.deep.equal(['compacted 2'])
+      expect(() => hub.watch(spec('k', undefined, 1.5))).to.throw('start revision 1.5 is not an integer')
       expect(() => new WatchHub(new FakeSource(), {chunkRevisions: 0})).to.throw('chunkRevisions must be a positive integer')
     })
   })

@@ -8,13 +8,14 @@
  *   "\0"; range_end "" is one key, "\0" every key >= key. A range with range_end <= key, or a
  *   client-chosen watch_id already in use on the stream, is answered created + canceled with
  *   watch_id -1 and etcd's cancel_reason. Ids chosen by the server count up from 0, skipping
- *   ids in use. A negative start_revision is refused the same way, with a reason naming it.
+ *   ids in use.
  * - Events: one response per item of the hub (one revision when live, several when catching
  *   up), its header revision the last revision the response covers. A watch asked with
  *   `fragment` has a response above max request bytes + 512 KiB split over several responses,
  *   all but the last marked `fragment` (never inside an event).
  * - A start revision that was compacted: canceled with compact_revision and a header without a
- *   revision; the watch_id stays in use until the client cancels it, as in etcd.
+ *   revision; the watch_id stays in use until the client cancels it, as in etcd. A negative
+ *   start revision is answered the same way (compact_revision -1 before any compaction).
  * - Cancel: answered `canceled` once; a cancel of an unknown id gets no answer.
  * - Progress: a progress request is answered at once with watch_id -1 and the current revision
  *   (etcd 3.4; it does not wait for watches that are catching up). With progress_notify, a watch
