@@ -1,7 +1,7 @@
 /**
  * Property: whatever the interleaving of writes, watch creations (past, present or future start,
- * any range kind, filters, prev_kv), consumers reading at their own pace, cancellations and
- * catch-up rounds, and with bounds small enough that watchers are set aside and chunks are
+ * any range kind, filters, prev_kv), consumers reading at their own pace, cancellations,
+ * catch-up rounds and states replaced by a snapshot (resync), and with bounds small enough that watchers are set aside and chunks are
  * short, every watcher receives exactly the events of its range from its start revision, in
  * order, each once, in items whose revision never goes back and always covers what came before.
  * With compactions mixed in, a watcher may instead end with `compacted` after a whole-revision
@@ -52,6 +52,7 @@ type Cmd =
   | {turns: number}
   | {cancel: number}
   | {compactBack: number}
+  | {restore: Op[][]}
 
 const cmdArb = (withCompaction: boolean): fc.Arbitrary<Cmd> => fc.oneof(
   {arbitrary: fc.record({write: writeArb}), weight: 6},
@@ -60,6 +61,7 @@ const cmdArb = (withCompaction: boolean): fc.Arbitrary<Cmd> => fc.oneof(
   {arbitrary: fc.record({turns: fc.integer({min: 1, max: 3})}), weight: 2},
   {arbitrary: fc.record({cancel: fc.nat()}), weight: 1},
   {arbitrary: fc.record({compactBack: fc.integer({min: 0, max: 6})}), weight: withCompaction ? 1 : 0},
+  {arbitrary: fc.record({restore: fc.array(writeArb, {minLength: 1, maxLength: 3})}), weight: 1},
 )
 
 type Opts = Required<WatchHubOptions>
@@ -140,6 +142,10 @@ async function run(opts: Opts, cmds: Cmd[]): Promise<void> {
         t.w.cancel()
         t.canceled = true
       }
+    } else if ('restore' in c) {
+      // A snapshot replaced the state: its revisions were never published.
+      src.restoreWrites(c.restore)
+      hub.resync()
     } else {
       src.compact(Math.max(src.compactRevision, src.revision - c.compactBack))
     }
