@@ -1,0 +1,73 @@
+/**
+ * Arbitraries of valid raftctl values (core types, members, snapshot file contents), whose
+ * encodings are the seeds the fuzz tests mutate.
+ */
+import fc from 'fast-check'
+import {
+  type ConfState, type Entry, EntryType, type HardState, type Message, MessageType, type Snapshot,
+  type SnapshotMetadata,
+} from '../../src/raft/types.js'
+import type {MemberInfo} from '../../src/storage/records.js'
+
+/** Small numbers most of the time, any safe integer sometimes. */
+export const uint = fc.oneof({arbitrary: fc.integer({min: 0, max: 50}), weight: 4}, {arbitrary: fc.maxSafeNat(), weight: 1})
+export const nodeId = fc.integer({min: 1, max: 7})
+const ids = fc.uniqueArray(nodeId, {maxLength: 5}).map((a) => a.sort((x, y) => x - y))
+const payload = fc.uint8Array({maxLength: 24})
+
+export const entry: fc.Arbitrary<Entry> = fc.record({
+  entryType: fc.constantFrom(EntryType.EntryNormal, EntryType.EntryConfChange, EntryType.EntryConfChangeV2),
+  term: uint, index: uint, data: payload, context: payload,
+})
+
+export const confState: fc.Arbitrary<ConfState> = fc.record({
+  voters: ids, learners: ids, votersOutgoing: ids, learnersNext: ids, autoLeave: fc.boolean(),
+})
+
+export const snapshotMetadata: fc.Arbitrary<SnapshotMetadata> = fc.record({confState, index: uint, term: uint})
+export const snapshot: fc.Arbitrary<Snapshot> = fc.record({data: payload, metadata: snapshotMetadata})
+export const hardState: fc.Arbitrary<HardState> = fc.record({term: uint, vote: uint, commit: uint})
+
+const messageTypes = Object.values(MessageType).filter((v): v is MessageType => typeof v === 'number')
+
+export const message: fc.Arbitrary<Message> = fc.record({
+  msgType: fc.constantFrom(...messageTypes),
+  to: nodeId, from: nodeId, term: uint, logTerm: uint, index: uint,
+  entries: fc.array(entry, {maxLength: 3}),
+  commit: uint, commitTerm: uint,
+  snapshot: fc.option(snapshot, {nil: undefined}),
+  requestSnapshot: uint, reject: fc.boolean(), rejectHint: uint, context: payload,
+  priority: fc.integer({min: -5, max: 5}),
+}, {requiredKeys: ['msgType', 'to', 'from', 'term', 'logTerm', 'index', 'entries', 'commit', 'commitTerm',
+  'requestSnapshot', 'reject', 'rejectHint', 'context', 'priority']})
+
+/**
+ * A message with the shape a raftctl node gives it (src/transport/shape.ts), so that receivers'
+ * checks let it through and the fuzz reaches what lies behind them.
+ */
+export const shapedMessage: fc.Arbitrary<Message> = fc.tuple(message, fc.integer({min: 1, max: 50}), fc.uint8Array({maxLength: 8}))
+  .map(([m, term, ctx]): Message => {
+    const base = {...m, snapshot: undefined, entries: []}
+    switch (m.msgType) {
+      case MessageType.MsgPropose: return {...base, term: 0, entries: [{...entryOf(ctx), index: 0, term: 0}]}
+      case MessageType.MsgReadIndex: return {...base, term: 0, entries: [entryOf(ctx)]}
+      case MessageType.MsgReadIndexResp: return {...base, term, entries: [entryOf(ctx)]}
+      case MessageType.MsgAppend: return {...base, term, logTerm: Math.min(term, m.logTerm),
+        entries: m.entries.map((e, i) => ({...e, index: m.index + 1 + i, term}))}
+      case MessageType.MsgSnapshot: return {...base, term, snapshot: {data: ctx, metadata: {
+        index: Math.max(1, m.index), term: Math.min(term, m.logTerm), confState: {voters: [1, 2, 3], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false}}}}
+      default: return {...base, term}
+    }
+  })
+
+function entryOf(data: Uint8Array): Entry {
+  return {entryType: EntryType.EntryNormal, term: 0, index: 0, data, context: new Uint8Array()}
+}
+
+const endpoint = fc.tuple(fc.constantFrom('127.0.0.1', 'node-a.example', '[::1]'), fc.integer({min: 1, max: 65535}))
+  .map(([h, p]) => `${h}:${p}`)
+
+export const member: fc.Arbitrary<MemberInfo> = fc.record({
+  id: fc.integer({min: 1, max: 1000}), name: fc.string({maxLength: 12}),
+  peerUrls: fc.array(endpoint, {maxLength: 2}), clientUrls: fc.array(endpoint, {maxLength: 2}),
+})
