@@ -91,7 +91,7 @@ export const protoBytes: fc.Arbitrary<Uint8Array> = fc.array(protoField, {maxLen
   return w.finish()
 })
 
-type Mutation =
+export type Mutation =
   | {kind: 'flip', at: number, bit: number}
   | {kind: 'set', at: number, value: number}
   | {kind: 'insert', at: number, bytes: Uint8Array}
@@ -125,10 +125,15 @@ export function mutate(input: Uint8Array, m: Mutation): Uint8Array {
   }
 }
 
+/** One to four mutations, for inputs built inside a property (see applyMutations). */
+export const mutations: fc.Arbitrary<Mutation[]> = fc.array(mutation, {minLength: 1, maxLength: 4})
+
+export const applyMutations = (input: Uint8Array, ms: readonly Mutation[]): Uint8Array =>
+  ms.reduce((acc, m) => mutate(acc, m), input)
+
 /** A valid encoding from `valid` with one to four mutations applied. */
 export function mutated(valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> {
-  return fc.tuple(valid, fc.array(mutation, {minLength: 1, maxLength: 4}))
-    .map(([b, ms]) => ms.reduce((acc, m) => mutate(acc, m), b))
+  return fc.tuple(valid, mutations).map(([b, ms]) => applyMutations(b, ms))
 }
 
 /**
