@@ -20,9 +20,31 @@ export const entry: fc.Arbitrary<Entry> = fc.record({
   term: uint, index: uint, data: payload, context: payload,
 })
 
-export const confState: fc.Arbitrary<ConfState> = fc.record({
+/** Any lists of ids: mostly configurations the core refuses. */
+export const anyConfState: fc.Arbitrary<ConfState> = fc.record({
   voters: ids, learners: ids, votersOutgoing: ids, learnersNext: ids, autoLeave: fc.boolean(),
 })
+
+const sorted = (a: Iterable<number>): number[] => [...a].sort((x, y) => x - y)
+
+/**
+ * A configuration the core can hold: voters, learners that are no voters, and when joint an
+ * outgoing half (non-empty) whose members demoted in the incoming half wait in learners_next.
+ */
+export const validConfState: fc.Arbitrary<ConfState> = fc.record({
+  voters: fc.uniqueArray(nodeId, {minLength: 1, maxLength: 4}), learners: ids,
+  outgoing: fc.uniqueArray(nodeId, {maxLength: 4}), demote: fc.boolean(), autoLeave: fc.boolean(),
+}).map(({voters, learners, outgoing, demote, autoLeave}) => {
+  const joint = outgoing.length > 0
+  const learnersNext = demote ? outgoing.filter((id) => !voters.includes(id)) : []
+  const plain = learners.filter((id) => !voters.includes(id) && !outgoing.includes(id))
+  return {
+    voters: sorted(voters), learners: sorted(plain), votersOutgoing: sorted(outgoing),
+    learnersNext: sorted(learnersNext), autoLeave: joint && autoLeave,
+  }
+})
+
+export const confState: fc.Arbitrary<ConfState> = fc.oneof({arbitrary: validConfState, weight: 4}, {arbitrary: anyConfState, weight: 1})
 
 export const snapshotMetadata: fc.Arbitrary<SnapshotMetadata> = fc.record({confState, index: uint, term: uint})
 export const snapshot: fc.Arbitrary<Snapshot> = fc.record({data: payload, metadata: snapshotMetadata})

@@ -9,6 +9,9 @@ import {
   decodeSnapshotMetadata, encodeConfState, encodeEntry, encodeHardState, encodeMessage,
   encodeSnapshot, encodeSnapshotMetadata, WireDecodeError,
 } from '../../src/raftpb/index.js'
+import {RaftError} from '../../src/raft/errors.js'
+import {MemoryStorage} from '../../src/raft/memory_storage.js'
+import {RawNode} from '../../src/raft/raw_node.js'
 import {EntryType, MessageType} from '../../src/raft/types.js'
 import * as arb from './arbitraries.js'
 import {FUZZ_TITLE, fuzzParams, fuzzTimeout, hostile, typedOutcome} from './fuzz.js'
@@ -76,8 +79,25 @@ describe(`fuzz: Raft wire decoders (src/raftpb) ${FUZZ_TITLE}`, function () {
       try {
         t.decode(bytes)
       } catch (err) {
-        expect((err as Error).message).to.match(/eraftpb\.|Snapshot\.metadata|Message\.|Entry\.|ConfState\.|HardState\./)
+        expect((err as Error).message).to.match(/eraftpb\.|Snapshot\.metadata|Message\.|Entry\.|ConfState[. ]|HardState\./)
       }
+    }), fuzzParams(RUNS))
+  })
+})
+
+describe(`fuzz: a decoded ConfState is one the core holds ${FUZZ_TITLE}`, () => {
+  it('decodeConfState accepts exactly the configurations a RawNode starts with (ids unique and >= 1)', () => {
+    fc.assert(fc.property(arb.confState, (cs) => {
+      const decoded = typedOutcome(() => decodeConfState(encodeConfState(cs)), [WireDecodeError], 'decoding a ConfState')
+      let coreOk = true
+      try {
+        new RawNode({id: 1, electionTick: 10, heartbeatTick: 1}, MemoryStorage.withConfState(cs))
+      } catch (err) {
+        if (!(err instanceof RaftError)) throw err
+        coreOk = false
+      }
+      const listsOk = [cs.voters, cs.learners, cs.votersOutgoing, cs.learnersNext].every((l) => new Set(l).size === l.length && !l.includes(0))
+      expect(decoded !== undefined, `decoded ${JSON.stringify(cs)}`).to.equal(coreOk && listsOk)
     }), fuzzParams(RUNS))
   })
 })

@@ -10,19 +10,22 @@ import {status} from '@grpc/grpc-js'
 import {expect} from 'chai'
 import fc from 'fast-check'
 import {RaftError, RaftInvariantError} from '../../src/raft/errors.js'
-import {type Entry, EntryType, type Message, MessageType, newEntry, newMessage} from '../../src/raft/types.js'
+import {type ConfState, type Entry, EntryType, type Message, MessageType, newEntry, newMessage} from '../../src/raft/types.js'
 import {encodeMessage} from '../../src/raftpb/codec.js'
 import {checkBatch, type ReceiverIdentity} from '../../src/transport/check.js'
 import {PeerRefusal} from '../../src/transport/errors.js'
 import {encodeBatch, encodeHeaderField, isLocalOnly} from '../../src/transport/wire.js'
 import {FUZZ_TITLE, fuzzParams, fuzzTimeout, typedOutcome} from './fuzz.js'
-import {brokenRule, buildTarget, observe, type StepTarget, type TargetRole} from './step_target.js'
+import {brokenRule, buildTarget, type Observed, observe, type StepTarget, type TargetRole} from './step_target.js'
 
 const RUNS = 150
 const CLUSTER = 7
 
 const peerTypes = Object.values(MessageType)
   .filter((v): v is MessageType => typeof v === 'number' && !isLocalOnly(v))
+
+/** Node ids of a ConfState: sometimes repeated, sometimes in two lists at once. */
+const ids = fc.array(fc.integer({min: 0, max: 4}), {maxLength: 3})
 
 /** A message described relative to the target's state, materialized by `build`. */
 const spec = fc.record({
@@ -40,7 +43,9 @@ const spec = fc.record({
     data: fc.uint8Array({maxLength: 6}),
   }), {maxLength: 4}),
   snapshot: fc.option(fc.record({dIndex: fc.integer({min: -3, max: 4}), dTerm: fc.integer({min: -1, max: 1}),
-    voters: fc.uniqueArray(fc.integer({min: 1, max: 4}), {maxLength: 3})}), {nil: undefined}),
+    confState: fc.oneof(
+      fc.record({voters: fc.uniqueArray(fc.integer({min: 1, max: 4}), {maxLength: 3})}),
+      fc.record({voters: ids, learners: ids, votersOutgoing: ids, learnersNext: ids, autoLeave: fc.boolean()}))}), {nil: undefined}),
   reject: fc.boolean(),
   dHint: fc.integer({min: -3, max: 3}),
   context: fc.uint8Array({maxLength: 4}),
@@ -76,14 +81,14 @@ function build(t: StepTarget, s: Spec): Message {
   const logTerm = s.wellShaped ? Math.min(term, nat(st.term + s.dLogTerm)) : nat(st.term + s.dLogTerm)
   const index = nat(last + s.dIndex)
   const withSnapshot = s.wellShaped ? s.msgType === MessageType.MsgSnapshot : s.snapshot !== undefined
-  const snap = s.snapshot ?? {dIndex: 1, dTerm: 0, voters: [1, 2, 3]}
+  const snap = s.snapshot ?? {dIndex: 1, dTerm: 0, confState: {voters: [1, 2, 3]}}
   return newMessage({
     msgType: s.msgType, from: s.from, to: t.id, term, index, entries: buildEntries(s, index, logTerm, term),
     logTerm, commit: nat(st.commit + s.dCommit), reject: s.reject, rejectHint: nat(last + s.dHint), context: s.context,
     ...(withSnapshot ? {snapshot: {data: new Uint8Array(), metadata: {
       index: s.wellShaped ? Math.max(1, st.commit + snap.dIndex) : nat(st.commit + snap.dIndex),
       term: s.wellShaped ? Math.min(term, nat(st.term + snap.dTerm)) : nat(term + snap.dTerm),
-      confState: {voters: [...snap.voters].sort(), learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false},
+      confState: {learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false, ...snap.confState},
     }}} : {}),
   })
 }
@@ -116,21 +121,33 @@ function stepAll(role: TargetRole, specs: Spec[]): void {
     const m = throughTransport(t, build(t, s))
     if (m === undefined) continue
     const before = observe(t)
+    let refused = false
     try {
       t.rn.step(m)
     } catch (err) {
       if (!acceptedRefusal(m, err)) {
-        throw new Error(`stepping ${MessageType[m.msgType]} ${JSON.stringify({...m, entries: m.entries.length, context: undefined})} ` +
-          `into the ${role} threw ${(err as Error).name}: ${(err as Error).message}`)
+        throw new Error(`stepping ${show(m)} into the ${role} threw ${(err as Error).name}: ${(err as Error).message}`)
       }
       // After an invariant error the node stops (nothing of the step is persisted); after a
       // refusal it goes on, so whatever the refused step left in memory is persisted below.
       if (err instanceof RaftInvariantError) return
+      refused = true
     }
     t.drain()
-    const broken = brokenRule(t, before, observe(t))
-    if (broken !== undefined) throw new Error(`${MessageType[m.msgType]} from ${m.from} broke a rule in the ${role}: ${broken}`)
+    const after = observe(t)
+    const broken = refused ? changed(before, after) : brokenRule(t, before, after)
+    if (broken !== undefined) throw new Error(`${refused ? 'the refused ' : ''}${show(m)} broke a rule in the ${role}: ${broken}`)
   }
+}
+
+const show = (m: Message): string =>
+  `${MessageType[m.msgType]} ${JSON.stringify({...m, entries: m.entries.length, context: undefined})}`
+
+/** A refused message changes nothing durable: hard state and log bounds are as they were. */
+function changed(before: Observed, after: Observed): string | undefined {
+  const b = JSON.stringify([before.hardState, before.lastIndex])
+  const a = JSON.stringify([after.hardState, after.lastIndex])
+  return a === b ? undefined : `hard state and last index went from ${b} to ${a}`
 }
 
 describe(`fuzz: peer messages stepped into a node ${FUZZ_TITLE}`, function () {
@@ -169,7 +186,20 @@ const FOUND: Array<{what: string, role: TargetRole, make: (t: StepTarget) => Mes
     role: 'follower', make: (t) => newMessage({msgType: MessageType.MsgSnapshot, from: 1, to: t.id, snapshot: {data: new Uint8Array(),
       metadata: {index: t.storage.lastIndex() + 2, term: 1, confState: {voters: [1, 2, 3], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false}}}}),
     refusal: /malformed MsgSnapshot: it carries term 0/},
+  {what: 'a MsgSnapshot whose ConfState the core cannot restore (the follower installed the log and hard state, then threw ConfChangeError)',
+    role: 'follower', make: (t) => snapshotWith(t, {voters: [], votersOutgoing: [2]}),
+    refusal: /does not decode: ConfState voters=\(\)&&\(2\) is not a valid configuration: removed all voters/},
+  {what: 'a MsgSnapshot whose ConfState names a voter twice (the follower threw RaftInvariantError "ConfStates not equivalent")',
+    role: 'follower', make: (t) => snapshotWith(t, {voters: [1, 2, 2]}),
+    refusal: /does not decode: ConfState\.voters names node 2 twice/},
 ]
+
+/** A MsgSnapshot from the leader for the target, two entries past its log, with `cs`. */
+function snapshotWith(t: StepTarget, cs: Partial<ConfState>): Message {
+  const term = t.rn.status().term
+  return newMessage({msgType: MessageType.MsgSnapshot, from: 1, to: t.id, term, snapshot: {data: new Uint8Array(), metadata: {
+    index: t.storage.lastIndex() + 2, term, confState: {voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false, ...cs}}}})
+}
 
 describe('fuzz regressions: peer messages the core mishandled are refused by the receiver', () => {
   for (const f of FOUND) {
