@@ -28,6 +28,7 @@ import {basename, dirname, join} from 'node:path'
 import {SnapshotOutOfDateError} from '../raft/errors.js'
 import {EMPTY_BYTES, type SnapshotMetadata} from '../raft/types.js'
 import type {Db} from '../storage/db.js'
+import {asDiskFault} from '../storage/errors.js'
 import {KV_META_KEY, prefixRangeEnd, USER_PREFIX, userKey} from '../storage/keys.js'
 import {logBoundsAfterSnapshot, type RaftStorage, type ReadyWrites} from '../storage/raft_storage.js'
 import {encodeMeta, encodeStoredKv} from './codec.js'
@@ -118,9 +119,19 @@ const SYNC_EVERY_BYTES = 4 << 20
 
 /**
  * Writes chunks to `path` through a temporary file (fdatasynced every SYNC_EVERY_BYTES), fsyncs
- * it, renames it, fsyncs the directory.
+ * it, renames it, fsyncs the directory. On any failure the temporary file is removed and `path`
+ * is untouched; a failure of the file system (full, read-only, not writable) is thrown as a
+ * DiskFaultError naming the file.
  */
 export async function writeFileAtomic(path: string, chunks: AsyncIterable<Uint8Array>): Promise<number> {
+  try {
+    return await writeThroughTemp(path, chunks)
+  } catch (err) {
+    throw (err as NodeJS.ErrnoException).syscall === undefined ? err : asDiskFault(err, `writing snapshot file ${path}`)
+  }
+}
+
+async function writeThroughTemp(path: string, chunks: AsyncIterable<Uint8Array>): Promise<number> {
   const tmp = `${path}.tmp`
   const fh = await open(tmp, 'w')
   let size = 0
@@ -141,7 +152,10 @@ export async function writeFileAtomic(path: string, chunks: AsyncIterable<Uint8A
     throw err
   }
   await fh.close()
-  await rename(tmp, path)
+  await rename(tmp, path).catch(async (err: unknown) => {
+    await rm(tmp, {force: true})
+    throw err
+  })
   const d = await open(dirname(path), 'r')
   try {
     await d.sync()
