@@ -4,9 +4,7 @@
  * throw WireDecodeError naming the field that was wrong.
  */
 import * as wire from '../generated/eraftpb.js'
-import {Changer, formatConfState} from '../raft/confchange/index.js'
-import {ConfChangeError} from '../raft/errors.js'
-import {ProgressTracker} from '../raft/tracker/index.js'
+import {Changer, ConfChangeError, formatConfState, ProgressTracker} from '../raft/index.js'
 import {
   type ConfState, type Entry, EntryType, type HardState, type Message, MessageType,
   type Snapshot, type SnapshotMetadata,

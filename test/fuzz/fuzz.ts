@@ -5,8 +5,8 @@
  * anything else" and "an asynchronous decoder settles within a bound".
  *
  * Environment (docs/testing.md, "Fuzzing and disk faults"):
- *   FUZZ_RUNS=N   runs of every fuzz property (default: each property's own small count, so the
- *                 whole directory takes seconds in `npm test`); e.g. FUZZ_RUNS=100000
+ *   FUZZ_RUNS=N   runs of every fuzz property (default: each property's own small count, so each
+ *                 file takes seconds in `npm test`); e.g. FUZZ_RUNS=100000
  *   FUZZ_SEED=S   fast-check seed (default fixed, so CI is deterministic); "random" draws one,
  *                 printed in the suite title so a failing exploration can be replayed
  */
@@ -35,13 +35,10 @@ export function fuzzRuns(dflt: number): number {
   return RUNS_OVERRIDE ?? dflt
 }
 
-/** True when FUZZ_RUNS asks for a longer run than the default (mocha's timeout is lifted then). */
-export const LONG_RUN = RUNS_OVERRIDE !== undefined
+/** The suite title suffix: seed and run count, so a failure can be replayed. */
+export const FUZZ_TITLE = `(seed ${FUZZ_SEED}${RUNS_OVERRIDE !== undefined ? `, FUZZ_RUNS=${RUNS_OVERRIDE}` : ''})`
 
-/** The suite title suffix: seed and run mode, so a failure can be replayed. */
-export const FUZZ_TITLE = `(seed ${FUZZ_SEED}${LONG_RUN ? `, FUZZ_RUNS=${RUNS_OVERRIDE}` : ''})`
-
-/** Parameters for fc.assert: the run count, the seed, and a replay hint in the failure. */
+/** Parameters for fc.assert: the run count and the seed (a failure prints the seed and path that replay it). */
 export function fuzzParams<T>(dflt: number): fc.Parameters<T> {
   return {numRuns: fuzzRuns(dflt), seed: FUZZ_SEED}
 }
@@ -204,6 +201,5 @@ export async function settlesWithin<T>(p: Promise<T>, ms: number, what: string):
   }
 }
 
-/** Hex of bytes, for failure messages and regression fixtures. */
+/** Hex of bytes, for keys and failure messages. */
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
-export const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'))

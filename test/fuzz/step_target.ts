@@ -15,8 +15,6 @@ import type {RawNode} from '../../src/raft/raw_node.js'
 import {type Entry, EntryType, type HardState} from '../../src/raft/types.js'
 import {Cluster} from '../raft/scenario/cluster.js'
 
-const enc = new TextEncoder()
-
 export type TargetRole = 'leader' | 'follower'
 
 export interface StepTarget {
@@ -104,5 +102,3 @@ export function brokenRule(t: StepTarget, before: Observed, after: Observed): st
   }
   return undefined
 }
-
-export const proposalData = (s: string): Uint8Array => enc.encode(s)

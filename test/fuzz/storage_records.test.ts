@@ -33,7 +33,7 @@ import {difference, type Fingerprint, fingerprintClosed} from './datadir.js'
 import {FUZZ_TITLE, fuzzParams, fuzzTimeout, hostile, hex, typedOutcome, typedOutcomeAsync} from './fuzz.js'
 
 const RUNS = 300
-const DIR_RUNS = 25
+const DIR_RUNS = 15
 
 const u = fc.maxSafeNat()
 const kv = fc.record({
