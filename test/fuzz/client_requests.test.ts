@@ -1,17 +1,21 @@
-// Fuzzing every client request a node serves (the raftctl.v1 KV, Cluster and Maintenance
-// services, decoded by the server and validated by src/server/services, membership.ts and
-// src/kv/validate): random bytes, protobuf-shaped bytes and mutations of valid requests are sent
-// as raw bytes to a real single-node `raftctl server start` process. Each call is answered in
+// Fuzzing every request a node serves besides Raft traffic (the raftctl.v1 KV, Cluster and
+// Maintenance services on the client address and PeerInfo on the peer address, decoded by the
+// server and validated by src/server/services, membership.ts and src/kv/validate): random bytes,
+// protobuf-shaped bytes and mutations of valid requests are sent as raw bytes to a real
+// single-node `raftctl server start` process. Each call is answered in
 // bounded time with success or a status naming what was wrong (never INTERNAL or UNKNOWN, which
 // mean an untyped exception inside), the node keeps serving, and a refused request changes
 // neither the keys nor the membership.
-import {Client, credentials, Metadata, type ServiceDefinition, type ServiceError, status} from '@grpc/grpc-js'
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {Client, credentials, Metadata, type ServiceError, status} from '@grpc/grpc-js'
 import {expect} from 'chai'
 import fc from 'fast-check'
 import {ClusterService, MemberChangeRequest_Change_Kind as Kind} from '../../src/generated/raftctl/v1/cluster.js'
 import {Compare_CompareResult, Compare_CompareTarget, KVService} from '../../src/generated/raftctl/v1/kv.js'
+import {PeerInfoService} from '../../src/generated/raftctl/v1/internal.js'
 import {MaintenanceService} from '../../src/generated/raftctl/v1/maintenance.js'
-import {ensureBuilt, stopAll, TestCluster, waitFor} from '../integration/harness.js'
+import {ensureBuilt, REPO_ROOT, stopAll, TestCluster, waitFor} from '../integration/harness.js'
 import {FUZZ_TITLE, fuzzParams, fuzzTimeout, hostile, settlesWithin} from './fuzz.js'
 
 const RUNS = 8
@@ -50,7 +54,16 @@ const SEEDS: Array<[string, Method, Array<Record<string, unknown>>]> = [
   ['Cluster.TransferLeader', ClusterService.transferLeader, [{targetId: 7}]],
   ['Maintenance.Status', MaintenanceService.status, [{}]],
   ['Maintenance.Health', MaintenanceService.health, [{serializable: false}]],
+  ['PeerInfo.Identify', PeerInfoService.identify, [{nodeId: 9}]],
 ]
+
+/** Methods served but not fuzzed here, and why. */
+const NOT_FUZZED: Record<string, string> = {
+  '/raftctl.v1.Maintenance/Snapshot': 'every accepted call writes and streams a snapshot file; its decoding is checked below',
+}
+
+/** The services the server registers (src/server/server.ts), each with checkedDecoding. */
+const SERVED = [KVService, ClusterService, MaintenanceService, PeerInfoService]
 
 interface Outcome {
   readonly code: status
@@ -100,6 +113,7 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
   this.timeout(60_000 + SEEDS.length * fuzzTimeout(RUNS, 200))
   let cluster: TestCluster | undefined
   let client: Client | undefined
+  let peerClient: Client | undefined
 
   /** A fresh single node (again after a request legitimately changed the membership). */
   async function node(): Promise<Client> {
@@ -108,11 +122,13 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
     await cluster.bootstrap(1)
     await cluster.waitLeader([1])
     client = new Client(cluster.node(1).client, credentials.createInsecure())
+    peerClient = new Client(cluster.node(1).peer, credentials.createInsecure())
     return client
   }
 
   async function discard(): Promise<void> {
     client?.close()
+    peerClient?.close()
     cluster?.close()
     client = undefined
     cluster = undefined
@@ -138,13 +154,27 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
     })
   }
 
+  it('fuzzes every method of every service the server registers, each registered with checkedDecoding', () => {
+    const fuzzed = new Set(SEEDS.map(([, m]) => m.path))
+    for (const service of SERVED) {
+      for (const m of Object.values(service)) expect(fuzzed.has(m.path) || m.path in NOT_FUZZED, `${m.path} is fuzzed`).to.equal(true)
+    }
+    const server = readFileSync(join(REPO_ROOT, 'src', 'server', 'server.ts'), 'utf8')
+    const registered = [...server.matchAll(/\.addService\(([^,]+),/g)].map((x) => x[1].trim())
+    expect(registered.length).to.be.greaterThan(0)
+    for (const r of registered) expect(r, 'a service registered without checkedDecoding answers undecodable requests INTERNAL').to.match(/^checkedDecoding\(/)
+    expect(registered.map((r) => r.replace(/^checkedDecoding\((\w+)\)$/, '$1')).sort())
+      .to.deep.equal(['ClusterService', 'KVService', 'MaintenanceService', 'PeerInfoService'])
+  })
+
   for (const [name, m, seeds] of SEEDS) {
     it(`${name}: hostile bytes get success or a named status, and a refusal changes nothing`, async () => {
       const seedBytes = fc.constantFrom(...seeds.map((s) => valid(m, s)))
       await fc.assert(fc.asyncProperty(hostile(seedBytes), async (bytes) => {
         const c = await node()
         const before = await state(c)
-        const r = await settlesWithin(rawCall(c, m, bytes), CALL_MS + 2000, `${name} with hostile bytes`)
+        const target = name.startsWith('PeerInfo.') ? peerClient! : c
+        const r = await settlesWithin(rawCall(target, m, bytes), CALL_MS + 2000, `${name} with hostile bytes`)
         expect(r.code, `${status[r.code]}: ${r.details}`).to.not.be.oneOf([status.INTERNAL, status.UNKNOWN, status.DEADLINE_EXCEEDED])
         if (r.code !== status.OK) expect(r.details, 'a refusal names what was wrong in one line').to.match(/^\S[^\n]*$/)
         const after = await waitFor(`node 1 to answer after ${name}`, () => state(c), {timeoutMs: 10_000})
