@@ -7,6 +7,10 @@ import {
   type ConfState, type Entry, EntryType, type HardState, type Message, MessageType, type Snapshot,
   type SnapshotMetadata,
 } from '../../src/raft/types.js'
+import {
+  type Compare, Compare_CompareResult as Result, Compare_CompareTarget as Target, type InternalRequest,
+  type RequestOp, type TxnRequest,
+} from '../../src/generated/raftctl/v1/kv.js'
 import type {MemberInfo} from '../../src/storage/records.js'
 
 /** Small numbers most of the time, any safe integer sometimes. */
@@ -93,3 +97,41 @@ export const member: fc.Arbitrary<MemberInfo> = fc.record({
   id: fc.integer({min: 1, max: 1000}), name: fc.string({maxLength: 12}),
   peerUrls: fc.array(endpoint, {maxLength: 2}), clientUrls: fc.array(endpoint, {maxLength: 2}),
 })
+
+// ---- KV requests (the data of normal log entries) ----
+
+const userKey = fc.oneof(fc.constantFrom('a', 'b', 'k/1', 'k/2', 'z').map((k) => new TextEncoder().encode(k)), fc.uint8Array({maxLength: 4}))
+const rangeEnd = fc.oneof(fc.constant(new Uint8Array()), fc.constant(Uint8Array.of(0)), userKey)
+const small = fc.integer({min: -1, max: 6})
+
+const compare: fc.Arbitrary<Compare> = fc.record({
+  result: fc.constantFrom(Result.EQUAL, Result.GREATER, Result.LESS, Result.NOT_EQUAL, 7 as Result),
+  target: fc.constantFrom(Target.VERSION, Target.CREATE, Target.MOD, Target.VALUE, Target.EXISTS, 9 as Target),
+  key: userKey, rangeEnd,
+  n: small, value: fc.uint8Array({maxLength: 3}), exists: fc.boolean(), extra: fc.boolean(),
+}).map(({result, target, key, rangeEnd: end, n, value, exists, extra}) => {
+  const union = [{version: n}, {createRevision: n}, {modRevision: n}, {value}, {exists}][target] ?? {}
+  return {result, target, key, rangeEnd: end, ...union, ...(extra ? {version: n} : {})}
+})
+
+const requestOp: fc.Arbitrary<RequestOp> = fc.letrec<{op: RequestOp, txn: TxnRequest}>((tie) => ({
+  op: fc.oneof({depthSize: 'small'},
+    fc.record({key: userKey, rangeEnd, limit: small, revision: small, serializable: fc.boolean(), keysOnly: fc.boolean(), countOnly: fc.boolean()})
+      .map((requestRange) => ({requestRange})),
+    fc.record({key: userKey, value: fc.uint8Array({maxLength: 4}), prevKv: fc.boolean()}).map((requestPut) => ({requestPut})),
+    fc.record({key: userKey, rangeEnd, prevKv: fc.boolean()}).map((requestDeleteRange) => ({requestDeleteRange})),
+    tie('txn').map((requestTxn) => ({requestTxn: requestTxn as TxnRequest}))),
+  txn: fc.record({
+    compare: fc.array(compare, {maxLength: 2}),
+    success: fc.array(tie('op'), {maxLength: 3}) as fc.Arbitrary<RequestOp[]>,
+    failure: fc.array(tie('op'), {maxLength: 2}) as fc.Arbitrary<RequestOp[]>,
+  }),
+})).op
+
+/** A KV request as a client could send it: put, delete range, or txn (nested, with compares). */
+export const internalRequest: fc.Arbitrary<InternalRequest> = fc.tuple(fc.nat(), requestOp, fc.array(requestOp, {maxLength: 3}), fc.array(compare, {maxLength: 2}))
+  .map(([id, op, ops, compares]) => {
+    if (op.requestPut !== undefined) return {id, put: op.requestPut}
+    if (op.requestDeleteRange !== undefined) return {id, deleteRange: op.requestDeleteRange}
+    return {id, txn: op.requestTxn ?? {compare: compares, success: ops, failure: []}}
+  })

@@ -118,8 +118,7 @@ describe(`fuzz: storage records ${FUZZ_TITLE}`, function () {
     })
 
     it('applies it as a no-op that reports a typed error, or as the valid request it happens to be', async () => {
-      const request = fc.record({id: u, key: fc.uint8Array({maxLength: 6}), value: fc.uint8Array({maxLength: 6})})
-        .map((r) => InternalRequest.encode({id: r.id, put: {key: r.key, value: r.value, prevKv: false}}).finish())
+      const request = arb.internalRequest.map((r) => InternalRequest.encode(r).finish())
       await fc.assert(fc.asyncProperty(hostile(request), async (data) => {
         const revision = node.kv.revision
         const r = await typedOutcomeAsync(() => node.applyData(data), [], 'applying a hostile entry')
