@@ -23,11 +23,12 @@
  * old or the new state, and memory changes only after the write.
  */
 import {open, readdir, rename, rm, stat} from 'node:fs/promises'
-import {readdirSync, rmSync} from 'node:fs'
+import {existsSync, readdirSync, rmSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 import {SnapshotOutOfDateError} from '../raft/errors.js'
 import {EMPTY_BYTES, type SnapshotMetadata} from '../raft/types.js'
 import type {Db} from '../storage/db.js'
+import {asDiskFault} from '../storage/errors.js'
 import {KV_META_KEY, prefixRangeEnd, USER_PREFIX, userKey} from '../storage/keys.js'
 import {logBoundsAfterSnapshot, type RaftStorage, type ReadyWrites} from '../storage/raft_storage.js'
 import {encodeMeta, encodeStoredKv} from './codec.js'
@@ -118,9 +119,19 @@ const SYNC_EVERY_BYTES = 4 << 20
 
 /**
  * Writes chunks to `path` through a temporary file (fdatasynced every SYNC_EVERY_BYTES), fsyncs
- * it, renames it, fsyncs the directory.
+ * it, renames it, fsyncs the directory. On any failure the temporary file is removed and `path`
+ * is untouched; a failure of the file system (full, read-only, not writable) is thrown as a
+ * DiskFaultError naming the file.
  */
 export async function writeFileAtomic(path: string, chunks: AsyncIterable<Uint8Array>): Promise<number> {
+  try {
+    return await writeThroughTemp(path, chunks)
+  } catch (err) {
+    throw (err as NodeJS.ErrnoException).syscall === undefined ? err : asDiskFault(err, `writing snapshot file ${path}`)
+  }
+}
+
+async function writeThroughTemp(path: string, chunks: AsyncIterable<Uint8Array>): Promise<number> {
   const tmp = `${path}.tmp`
   const fh = await open(tmp, 'w')
   let size = 0
@@ -141,7 +152,10 @@ export async function writeFileAtomic(path: string, chunks: AsyncIterable<Uint8A
     throw err
   }
   await fh.close()
-  await rename(tmp, path)
+  await rename(tmp, path).catch(async (err: unknown) => {
+    await rm(tmp, {force: true})
+    throw err
+  })
   const d = await open(dirname(path), 'r')
   try {
     await d.sync()
@@ -248,14 +262,47 @@ export async function restoreSnapshot(host: SnapshotHost, meta: SnapshotMetadata
 /**
  * Restores a snapshot file from anywhere (a backup): it is verified, copied into the snap dir
  * under its canonical name and restored. `allowForeignCluster` accepts a file of another cluster
- * id (disaster recovery into a freshly created data dir).
+ * id (disaster recovery into a freshly created data dir). A file that cannot be restored (damaged,
+ * of another cluster, not newer than the applied index) leaves the data dir as it was: it is
+ * refused before the copy, and a copy made for a restore that then fails is removed. An existing
+ * file under the canonical name is never replaced by one with other content.
  */
 export async function restoreFromFile(host: SnapshotHost, path: string, options: {allowForeignCluster?: boolean} = {}): Promise<SnapshotHeaderInfo> {
-  const {header} = await verifySnapshot(fileChunks(path), path)
-  if (!options.allowForeignCluster) checkHeader(host.storage, header, undefined, path)
-  const target = host.storage.snapshotPath(header.metadata)
-  if (target !== path) await writeFileAtomic(target, fileChunks(path))
-  return restoreFile(host, target, header.metadata, options.allowForeignCluster === true)
+  const rs = host.storage
+  const {header, checksum} = await verifySnapshot(fileChunks(path), path)
+  if (!options.allowForeignCluster) checkHeader(rs, header, undefined, path)
+  checkNewer(rs, header.metadata.index)
+  const target = rs.snapshotPath(header.metadata)
+  const copied = target !== path && await copyUnlessPresent(path, target, checksum)
+  try {
+    return await restoreFile(host, target, header.metadata, options.allowForeignCluster === true)
+  } catch (err) {
+    if (copied && rs.applied.index !== header.metadata.index) await rm(target, {force: true})
+    throw err
+  }
+}
+
+/**
+ * Copies `path` to `target` unless `target` already holds the same file (same SHA-256); returns
+ * whether it copied. Refuses to replace a different file: two snapshots of one cluster at the same
+ * index and term must be the same, so a differing one means one of them is not what it claims.
+ */
+async function copyUnlessPresent(path: string, target: string, checksum: string): Promise<boolean> {
+  if (existsSync(target)) {
+    const present = await fileChecksum(target)
+    if (present.checksum === checksum) return false
+    throw new SnapshotFileError(`snapshot file ${path} covers the same index and term as ${target} but differs from it; ` +
+      'refusing to replace it')
+  }
+  await writeFileAtomic(target, fileChunks(path))
+  return true
+}
+
+/** Throws SnapshotOutOfDateError when the node already applied `index`. */
+function checkNewer(rs: RaftStorage, index: number): void {
+  if (index <= rs.applied.index) {
+    throw new SnapshotOutOfDateError(`snapshot at index ${index} is not newer than the applied index ${rs.applied.index}`)
+  }
 }
 
 /**
@@ -271,9 +318,7 @@ async function restoreFile(
   const {header} = await verifySnapshot(fileChunks(path), path)
   if (!foreignOk) checkHeader(rs, header, meta, path)
   await rs.exclusiveAll(async () => {
-    if (header.metadata.index <= rs.applied.index) {
-      throw new SnapshotOutOfDateError(`snapshot at index ${header.metadata.index} is not newer than the applied index ${rs.applied.index}`)
-    }
+    checkNewer(rs, header.metadata.index)
     const batch = host.db.chainedBatch()
     for await (const [k] of host.db.iterate({gte: USER_PREFIX, lt: prefixRangeEnd(USER_PREFIX), values: false})) batch.del(k)
     for await (const item of parseSnapshot(fileChunks(path), path)) {

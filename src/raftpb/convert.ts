@@ -4,6 +4,7 @@
  * throw WireDecodeError naming the field that was wrong.
  */
 import * as wire from '../generated/eraftpb.js'
+import {Changer, ConfChangeError, formatConfState, ProgressTracker} from '../raft/index.js'
 import {
   type ConfState, type Entry, EntryType, type HardState, type Message, MessageType,
   type Snapshot, type SnapshotMetadata,
@@ -34,21 +35,39 @@ export function confStateToWire(cs: ConfState): wire.ConfState {
   }
 }
 
+/** The ids of one list of a ConfState, sorted; each a safe integer >= 1, none twice. */
 function checkedIds(field: string, ids: readonly number[]): number[] {
-  return ids.map((id) => checkedUint(field, id)).sort((a, b) => a - b)
+  const sorted = ids.map((id) => checkedUint(field, id)).sort((a, b) => a - b)
+  for (const [i, id] of sorted.entries()) {
+    if (id === 0) throw new WireDecodeError(`${field} names node 0, but node ids start at 1`)
+    if (i > 0 && sorted[i - 1] === id) throw new WireDecodeError(`${field} names node ${id} twice`)
+  }
+  return sorted
 }
 
+/**
+ * Converts a wire ConfState and checks that it is a configuration the core can hold: the core
+ * restores it (src/raft/confchange, the same checks as any conf change: learners are no voters
+ * of either half, learners_next are outgoing voters, auto-leave only when joint, a joint config
+ * keeps voters). A ConfState that breaks one is refused here, where it enters from the wire or
+ * from disk, rather than deep inside the core (which would stop the node).
+ */
 export function confStateFromWire(w: wire.ConfState | undefined): ConfState {
-  if (w === undefined) {
-    return {voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false}
-  }
-  return {
+  if (w === undefined) return {voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false}
+  const cs: ConfState = {
     voters: checkedIds('ConfState.voters', w.voters),
     learners: checkedIds('ConfState.learners', w.learners),
     votersOutgoing: checkedIds('ConfState.voters_outgoing', w.votersOutgoing),
     learnersNext: checkedIds('ConfState.learners_next', w.learnersNext),
     autoLeave: w.autoLeave,
   }
+  try {
+    new Changer(new ProgressTracker(1), 0).restore(cs)
+  } catch (err) {
+    if (!(err instanceof ConfChangeError)) throw err
+    throw new WireDecodeError(`ConfState ${formatConfState(cs)} is not a valid configuration: ${err.message}`)
+  }
+  return cs
 }
 
 export function snapshotMetadataToWire(m: SnapshotMetadata): wire.SnapshotMetadata {

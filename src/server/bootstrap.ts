@@ -18,14 +18,14 @@
  *   find itself in it, and proceeds as a joining node.
  *
  * A crash between creating a new data dir and writing its initial snapshot leaves a dir with an
- * identity and nothing else; starting again finishes the bootstrap.
+ * identity and nothing else; starting again finishes the bootstrap. A dir whose creation failed
+ * before that (a full or read-only disk, a crash) holds no database or an empty one, and is
+ * created again (storage dataDirCreated).
  */
-import {existsSync} from 'node:fs'
-import {join} from 'node:path'
 import type {KeyValue} from '../generated/raftctl/v1/kv.js'
 import {encodeSnapshotFile, KvStore, writeFileAtomic} from '../kv/index.js'
 import {EMPTY_CONF_STATE, type SnapshotMetadata} from '../raft/index.js'
-import {clusterIdFor, type MemberInfo, RaftStorage} from '../storage/index.js'
+import {clusterIdFor, dataDirCreated, type MemberInfo, RaftStorage} from '../storage/index.js'
 import type {ServerConfig} from './config.js'
 import {identifyCluster, joinCluster} from './join.js'
 import type {NodeLogger} from './logger.js'
@@ -48,7 +48,7 @@ export function foundingMembers(cfg: ServerConfig): MemberInfo[] {
 export async function openNodeData(cfg: ServerConfig, log: NodeLogger, signal?: AbortSignal): Promise<OpenedData> {
   const open = (o: Parameters<typeof RaftStorage.open>[1]) =>
     RaftStorage.open(cfg.dataDir, {...o, compactTrailing: cfg.snapshotCatchUpEntries})
-  if (existsSync(join(cfg.dataDir, 'db'))) {
+  if (await dataDirCreated(cfg.dataDir)) {
     const storage = await open({nodeId: cfg.id})
     const kv = await KvStore.open(storage)
     if (unfinishedBootstrap(storage) && cfg.join === undefined && cfg.initialClusterState === 'new') {

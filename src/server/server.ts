@@ -22,7 +22,7 @@ import type {ServerConfig} from './config.js'
 import type {NodeLogger} from './logger.js'
 import {RaftNode} from './node.js'
 import {clusterService} from './services/cluster.js'
-import type {ServiceContext} from './services/common.js'
+import {checkedDecoding, type ServiceContext} from './services/common.js'
 import {kvService} from './services/kv.js'
 import {maintenanceService} from './services/maintenance.js'
 import {peerInfoService} from './services/peer_info.js'
@@ -120,11 +120,11 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
   }
   const ctx: ServiceContext = {node, accepting: () => accepting}
   try {
-    clientServer.addService(KVService, kvService(ctx) as unknown as UntypedServiceImplementation)
-    clientServer.addService(ClusterService, clusterService(ctx) as unknown as UntypedServiceImplementation)
-    clientServer.addService(MaintenanceService, maintenanceService(ctx) as unknown as UntypedServiceImplementation)
+    clientServer.addService(checkedDecoding(KVService), kvService(ctx) as unknown as UntypedServiceImplementation)
+    clientServer.addService(checkedDecoding(ClusterService), clusterService(ctx) as unknown as UntypedServiceImplementation)
+    clientServer.addService(checkedDecoding(MaintenanceService), maintenanceService(ctx) as unknown as UntypedServiceImplementation)
     node.peerServer.addTo(peerGrpc)
-    peerGrpc.addService(PeerInfoService, peerInfoService(ctx) as unknown as UntypedServiceImplementation)
+    peerGrpc.addService(checkedDecoding(PeerInfoService), peerInfoService(ctx) as unknown as UntypedServiceImplementation)
     const peerPort = await bind(peerGrpc, cfg.listenPeer, 'peers')
     const clientPort = await bind(clientServer, cfg.listenClient, 'clients')
     node.start()

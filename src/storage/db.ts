@@ -13,7 +13,9 @@
  * point deletes of the keys known to be in the range, in the same atomic batch.
  */
 import {createRequire} from 'node:module'
-import {mkdirSync} from 'node:fs'
+import {existsSync, mkdirSync} from 'node:fs'
+import {dirname} from 'node:path'
+import {asDiskFault, StorageError} from './errors.js'
 
 /** One operation of an atomic batch. */
 export type BatchOp =
@@ -38,14 +40,46 @@ export interface IterateOptions {
   readonly highWaterMark?: number
 }
 
-/** Raised for a failed database operation; the message names the database location. */
-export class DbError extends Error {
-  readonly code = 'DB_ERROR'
+/**
+ * Raised for a failed database operation; the message names the database location. A failure
+ * caused by the file system (full, read-only, not writable) is a DiskFaultError instead.
+ */
+export class DbError extends StorageError {
   constructor(message: string) {
-    super(message)
-    this.name = 'DbError'
+    super('DB_ERROR', message)
   }
 }
+
+/** A binding call that a test can make fail (see injectDbFaults). */
+export type DbOperation = 'open' | 'get' | 'write' | 'iterate'
+
+/** Returns the Error a binding call should fail with, or undefined to run it. */
+export type DbFaultInjector = (op: DbOperation, location: string) => Error | undefined
+
+let injector: DbFaultInjector | undefined
+
+/**
+ * Test seam: consulted before every binding call of this process. When it returns an Error the
+ * call fails with it exactly as if the binding had failed (same wrapping, same messages) and does
+ * nothing. The disk-fault tests use it where no small or read-only file system can be mounted.
+ * Pass undefined (the default) to remove it.
+ */
+export function injectDbFaults(f: DbFaultInjector | undefined): void {
+  injector = f
+}
+
+/** Runs `call` unless the injector fails it; `fail` receives the injected error. */
+function guarded(op: DbOperation, location: string, fail: (err: Error) => void, call: () => void): void {
+  const err = injector?.(op, location)
+  if (err !== undefined) fail(err)
+  else call()
+}
+
+/** RocksDB glues its context to the message ("...on deviceWhile appending..."): unglue it. */
+const readable = (message: string): string => message.replace(/([a-z])While /, '$1; while ')
+
+/** Messages of RocksDB's lock file when another process (or this one) holds it. */
+const LOCKED = /lock hold by current process|Resource temporarily unavailable|No locks available|While lock file/i
 
 type Callback<T = void> = (err: Error | null | undefined, value?: T) => void
 
@@ -77,6 +111,33 @@ const toBuffer = (b: Uint8Array): Buffer =>
   Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)
 
 /**
+ * Creates directory `path` and its missing parents. A disk fault becomes a DiskFaultError for
+ * `what`. Node reports ENOENT when a recursive mkdir fails under a read-only or unwritable
+ * parent; each missing level is then created on its own, which reports the real cause.
+ */
+export function makeDir(path: string, what: string): void {
+  try {
+    mkdirSync(path, {recursive: true})
+  } catch (err) {
+    throw asDiskFault(realMkdirError(path, err), what)
+  }
+}
+
+function realMkdirError(path: string, err: unknown): unknown {
+  if ((err as {code?: unknown}).code !== 'ENOENT') return err
+  const missing: string[] = []
+  for (let p = path; !existsSync(p) && dirname(p) !== p; p = dirname(p)) missing.unshift(p)
+  for (const p of missing) {
+    try {
+      mkdirSync(p)
+    } catch (e) {
+      return e
+    }
+  }
+  return err
+}
+
+/**
  * A batch built incrementally in native memory (a RocksDB WriteBatch), for writes too large to
  * hold as a JavaScript array (snapshot restore). Committed atomically by `write()`.
  */
@@ -103,7 +164,8 @@ export class ChainedBatch {
     this.written = true
     const sync = options.sync ?? true
     await this.db.track(sync, () => new Promise<void>((resolve, reject) => {
-      this.raw.write({sync}, (err) => (err ? reject(this.db.wrap('write batch', err)) : resolve()))
+      const fail = (err: Error): void => reject(this.db.wrap('write batch', err))
+      guarded('write', this.db.location, fail, () => this.raw.write({sync}, (err) => (err ? fail(err) : resolve())))
     }))
   }
 }
@@ -119,20 +181,24 @@ export class Db {
   private constructor(readonly location: string, private readonly raw: RawDb) {}
 
   /**
-   * Opens (and with createIfMissing creates) the database in `location`. Fails with a DbError
-   * naming the location, e.g. when another process holds the RocksDB lock.
+   * Opens (and with createIfMissing creates) the database in `location`. Fails with a
+   * DiskFaultError when the file system is full, read-only or not writable, and otherwise with a
+   * DbError naming the location, e.g. when another process holds the RocksDB lock.
    */
   static async open(location: string, options: {createIfMissing: boolean}): Promise<Db> {
-    if (options.createIfMissing) mkdirSync(location, {recursive: true})
+    const what = `data dir ${dirname(location)}: opening RocksDB in ${location}`
+    if (options.createIfMissing) makeDir(location, what)
     const raw = rocksdb(location)
     await new Promise<void>((resolve, reject) => {
-      raw.open({createIfMissing: options.createIfMissing, errorIfExists: false}, (err) => {
-        if (!err) return resolve()
-        const msg = /lock/i.test(err.message)
+      const fail = (err: Error): void => {
+        const fault = asDiskFault(new Error(readable(err.message)), what)
+        if (fault instanceof StorageError) return reject(fault)
+        reject(new DbError(LOCKED.test(err.message)
           ? `RocksDB in ${location} is in use by another process (${err.message})`
-          : `cannot open RocksDB in ${location}: ${err.message}`
-        reject(new DbError(msg))
-      })
+          : `cannot open RocksDB in ${location}: ${readable(err.message)}`))
+      }
+      guarded('open', location, fail, () => raw.open({createIfMissing: options.createIfMissing, errorIfExists: false},
+        (err) => (err ? fail(err) : resolve())))
     })
     return new Db(location, raw)
   }
@@ -141,11 +207,12 @@ export class Db {
   get(key: Uint8Array): Promise<Buffer | undefined> {
     this.checkOpen()
     return new Promise((resolve, reject) => {
-      this.raw.get(toBuffer(key), {asBuffer: true}, (err, value) => {
+      const fail = (err: Error): void => reject(this.wrap('get', err))
+      guarded('get', this.location, fail, () => this.raw.get(toBuffer(key), {asBuffer: true}, (err, value) => {
         if (!err) return resolve(value)
         if (/^NotFound/i.test(err.message)) return resolve(undefined)
-        reject(this.wrap('get', err))
-      })
+        fail(err)
+      }))
     })
   }
 
@@ -157,7 +224,8 @@ export class Db {
       ? {type: 'put', key: toBuffer(op.key), value: toBuffer(op.value)}
       : {type: 'del', key: toBuffer(op.key)})
     await this.track(sync, () => new Promise<void>((resolve, reject) => {
-      this.raw.batch(raw, {sync}, (err) => (err ? reject(this.wrap('write batch', err)) : resolve()))
+      const fail = (err: Error): void => reject(this.wrap('write batch', err))
+      guarded('write', this.location, fail, () => this.raw.batch(raw, {sync}, (err) => (err ? fail(err) : resolve())))
     }))
   }
 
@@ -209,9 +277,13 @@ export class Db {
     this.lastSync = sync
   }
 
-  /** @internal Wraps a binding error with the operation and the location. */
-  wrap(op: string, err: Error): DbError {
-    return new DbError(`RocksDB ${op} in ${this.location} failed: ${err.message}`)
+  /**
+   * @internal Wraps a binding error with the operation and the location: a DiskFaultError naming
+   * the data dir when the file system is at fault, else a DbError.
+   */
+  wrap(op: string, err: Error): StorageError {
+    const fault = asDiskFault(new Error(readable(err.message)), `data dir ${dirname(this.location)}: RocksDB ${op} in ${this.location}`)
+    return fault instanceof StorageError ? fault : new DbError(`RocksDB ${op} in ${this.location} failed: ${readable(err.message)}`)
   }
 
   private checkOpen(): void {
@@ -229,11 +301,12 @@ export class Db {
       next: (): Promise<IteratorResult<[Buffer, Buffer]>> => {
         if (ended) return Promise.resolve({value: undefined, done: true})
         return new Promise((resolve, reject) => {
-          it.next((err, key, value) => {
-            if (err) void end().then(() => reject(this.wrap('iterator', err)))
+          const fail = (err: Error): void => void end().then(() => reject(this.wrap('iterator', err)))
+          guarded('iterate', this.location, fail, () => it.next((err, key, value) => {
+            if (err) fail(err)
             else if (key === undefined) void end().then(() => resolve({value: undefined, done: true}))
             else resolve({value: [key, value ?? Buffer.alloc(0)], done: false})
-          })
+          }))
         })
       },
       return: async (): Promise<IteratorResult<[Buffer, Buffer]>> => {

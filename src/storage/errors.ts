@@ -39,3 +39,41 @@ export class StorageMisuseError extends StorageError {
     super('STORAGE_MISUSE', message)
   }
 }
+
+/** A failure caused by the file system under the data dir rather than by raftctl's data. */
+export type DiskFault = 'disk-full' | 'read-only' | 'permission'
+
+/** How each fault shows in errno codes and RocksDB's messages, said in words, and what to do. */
+const DISK_FAULTS: ReadonlyArray<readonly [DiskFault, RegExp, string, string]> = [
+  ['disk-full', /\bENOSPC\b|No space left on device|\bEDQUOT\b|quota exceeded/i,
+    'the file system is full', 'free space on it, then try again'],
+  ['read-only', /\bEROFS\b|Read-only file system/i, 'the file system is read-only', 'make it writable, then try again'],
+  ['permission', /\bEACCES\b|\bEPERM\b|Permission denied|Operation not permitted/i,
+    'permission is denied', 'give the user running raftctl write access to it, then try again'],
+]
+
+/** The disk fault an error (its errno code or message) shows, or undefined for any other failure. */
+export function diskFaultOf(err: unknown): DiskFault | undefined {
+  const e = err as {code?: unknown, message?: unknown}
+  const text = `${typeof e?.code === 'string' ? e.code : ''} ${typeof e?.message === 'string' ? e.message : String(err)}`
+  return DISK_FAULTS.find(([, re]) => re.test(text))?.[0]
+}
+
+/**
+ * A write (or the open) of a data dir failed because its file system is full, read-only or not
+ * writable by this user. Nothing was written by the failed operation (RocksDB batches are atomic,
+ * snapshot files are written to a temporary name first), so the node stops and can be started
+ * again once the fault is fixed. `what` names the operation and the data dir or file.
+ */
+export class DiskFaultError extends StorageError {
+  constructor(readonly fault: DiskFault, what: string, detail: string) {
+    const [, , phrase, hint] = DISK_FAULTS.find(([f]) => f === fault)!
+    super('DISK_FAULT', `${what} failed: ${phrase} (${detail}); ${hint}`)
+  }
+}
+
+/** Returns a DiskFaultError for `err` when it is a disk fault, else `err` itself. */
+export function asDiskFault(err: unknown, what: string): unknown {
+  const fault = diskFaultOf(err)
+  return fault === undefined ? err : new DiskFaultError(fault, what, err instanceof Error ? err.message : String(err))
+}

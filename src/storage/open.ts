@@ -4,11 +4,11 @@
  *
  * Layout of a data dir: <dir>/db is the RocksDB database, <dir>/snap holds snapshot files.
  */
-import {existsSync, mkdirSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 import type {ConfState} from '../raft/types.js'
 import {encodeConfState} from '../raftpb/codec.js'
-import {type BatchOp, Db} from './db.js'
+import {type BatchOp, Db, makeDir} from './db.js'
 import {DataDirError, ForeignDataDirError} from './errors.js'
 import {CONF_STATE_KEY, IDENT_KEY, memberKey} from './keys.js'
 import {isEmpty, type LoadedState, loadState, readIdentity} from './load.js'
@@ -66,18 +66,37 @@ async function initialize(db: Db, dir: string, o: OpenOptions): Promise<Identity
   return identity
 }
 
+/** True when `dbDir` holds a RocksDB database (RocksDB writes CURRENT last when it creates one). */
+const hasDatabase = (dbDir: string): boolean => existsSync(join(dbDir, 'CURRENT'))
+
+/**
+ * Whether `dir` is a data dir that was created: it holds a database with at least one key (the
+ * identity record is written first). A dir whose creation failed or was cut short — a full or
+ * read-only disk, a crash — holds no database or an empty one; it is created again as if new.
+ */
+export async function dataDirCreated(dir: string): Promise<boolean> {
+  const dbDir = join(dir, 'db')
+  if (!hasDatabase(dbDir)) return false
+  const db = await Db.open(dbDir, {createIfMissing: false})
+  try {
+    return !(await isEmpty(db))
+  } finally {
+    await db.close()
+  }
+}
+
 /** Opens (or creates) the database of `dir`, checks its identity and loads its state. */
 export async function openDataDir(dir: string, o: OpenOptions): Promise<{db: Db, loaded: LoadedState}> {
   const dbDir = join(dir, 'db')
-  if (!existsSync(dbDir)) {
+  if (!hasDatabase(dbDir)) {
     if (o.create !== true) {
-      throw new DataDirError(`data dir ${dir} does not exist or is not initialized (no ${dbDir}); create it first`)
+      throw new DataDirError(`data dir ${dir} does not exist or is not initialized (no database in ${dbDir}); create it first`)
     }
     if (o.clusterId === undefined || o.nodeId === undefined) {
       throw new DataDirError(`creating data dir ${dir} needs a cluster id and a node id`)
     }
   }
-  mkdirSync(join(dir, 'snap'), {recursive: true})
+  makeDir(join(dir, 'snap'), `data dir ${dir}: creating ${join(dir, 'snap')}`)
   const db = await Db.open(dbDir, {createIfMissing: o.create === true})
   try {
     let identity = await readIdentity(db, dir)

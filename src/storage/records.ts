@@ -6,7 +6,7 @@
  * caller can name the data dir and the key.
  */
 import * as memberpb from '../generated/raftctl/v1/member.js'
-import {decodeWith, checkedUint} from '../raftpb/checked.js'
+import {checkedUint, decodeWith, WireDecodeError} from '../raftpb/checked.js'
 import {concat, readU64be, u64be} from './keys.js'
 
 /** The on-disk format version written into the identity record. */
@@ -75,10 +75,10 @@ export function encodeMember(m: MemberInfo): Uint8Array {
   }).finish()
 }
 
-/** Converts a wire Member with checked id (a safe integer >= 1). */
+/** Converts a wire Member with checked id (a safe integer >= 1); throws WireDecodeError. */
 export function memberFromWire(w: memberpb.Member): MemberInfo {
   const id = checkedUint('Member.id', w.id)
-  if (id === 0) throw new RangeError('Member.id is 0')
+  if (id === 0) throw new WireDecodeError('Member.id is 0, but node ids start at 1')
   return {id, name: w.name, peerUrls: w.peerUrls, clientUrls: w.clientUrls}
 }
 

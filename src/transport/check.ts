@@ -6,7 +6,8 @@
  * - PERMISSION_DENIED: a sender that is not a current member (removed or not yet added), or a
  *   message that claims another sender than the stream's header;
  * - INVALID_ARGUMENT: bytes that do not decode (src/raftpb's WireDecodeError), a missing header,
- *   or a message type that never leaves a node.
+ *   a message type that never leaves a node, or a message without the shape every raftctl node
+ *   gives it (shape.ts: a term where one belongs, entries without gaps, ...).
  */
 import {status} from '@grpc/grpc-js'
 import type * as wire from '../generated/eraftpb.js'
@@ -15,6 +16,7 @@ import {decodeWith, WireDecodeError} from '../raftpb/checked.js'
 import {messageFromWire} from '../raftpb/convert.js'
 import {type Message, MessageType} from '../raft/types.js'
 import {errorMessage, PeerRefusal} from './errors.js'
+import {shapeProblem} from './shape.js'
 import {isLocalOnly} from './wire.js'
 
 /** Who the receiver is and whom it accepts. */
@@ -55,6 +57,10 @@ export function checkMessage(self: ReceiverIdentity, h: PeerHeader, w: wire.Mess
   }
   if (isLocalOnly(m.msgType)) {
     throw new PeerRefusal(status.INVALID_ARGUMENT, `${pos} is a ${MessageType[m.msgType]}, which never travels between nodes`, h.from)
+  }
+  const problem = shapeProblem(m)
+  if (problem !== undefined) {
+    throw new PeerRefusal(status.INVALID_ARGUMENT, `${pos} is a malformed ${MessageType[m.msgType]}: ${problem}`, h.from)
   }
   if (m.from !== h.from) {
     throw new PeerRefusal(status.PERMISSION_DENIED, `${pos} claims to be from node ${m.from} on a stream from node ${h.from}`, h.from)

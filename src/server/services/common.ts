@@ -3,9 +3,9 @@
  * the response header, and the wrapper that turns a handler's result or error into the gRPC
  * answer (errors.ts maps every error to a status and a one-sentence message).
  */
-import {type handleUnaryCall, type ServerUnaryCall, status} from '@grpc/grpc-js'
+import {type handleUnaryCall, type ServerUnaryCall, type ServiceDefinition, status} from '@grpc/grpc-js'
 import type {ResponseHeader} from '../../generated/raftctl/v1/kv.js'
-import {NodeError, toServiceError} from '../errors.js'
+import {invalidArgument, NodeError, toServiceError} from '../errors.js'
 import type {RaftNode} from '../node.js'
 
 /** The longest a request waits when the client set no deadline. */
@@ -38,6 +38,38 @@ export function checkAccepting(ctx: ServiceContext): void {
   }
 }
 
+/** The stand-in for a request whose bytes did not decode (see checkedDecoding). */
+export class UndecodableRequest {
+  constructor(readonly method: string, readonly reason: string) {}
+}
+
+/**
+ * Returns `def` with request decoders that never throw. grpc-js answers a decoder's exception with
+ * INTERNAL "Error deserializing request", which neither says what was wrong nor that the client is
+ * at fault; here undecodable bytes become an UndecodableRequest, which requestOf (called by every
+ * handler) refuses with INVALID_ARGUMENT naming the method and the decoder's reason.
+ */
+export function checkedDecoding<S extends ServiceDefinition>(def: S): S {
+  const methods = Object.entries(def).map(([name, m]) => [name, {
+    ...m,
+    requestDeserialize: (bytes: Buffer): unknown => {
+      try {
+        return m.requestDeserialize(bytes)
+      } catch (err) {
+        return new UndecodableRequest(m.path, err instanceof Error ? err.message : String(err))
+      }
+    },
+  }])
+  return Object.fromEntries(methods) as S
+}
+
+/** The request of a call; throws INVALID_ARGUMENT when its bytes did not decode. */
+export function requestOf<Req>(call: {readonly request: Req}): Req {
+  const r: unknown = call.request
+  if (r instanceof UndecodableRequest) throw invalidArgument(`the request to ${r.method.slice(1)} does not decode: ${r.reason}`)
+  return call.request
+}
+
 /** Wraps an async handler: its result is the response, anything it throws the error status. */
 export function unary<Req, Res>(ctx: ServiceContext, name: string,
   fn: (req: Req, timeoutMs: number, call: ServerUnaryCall<Req, Res>) => Promise<Res>): handleUnaryCall<Req, Res> {
@@ -45,7 +77,7 @@ export function unary<Req, Res>(ctx: ServiceContext, name: string,
     let p: Promise<Res>
     try {
       checkAccepting(ctx)
-      p = fn(call.request, timeLeft(call), call)
+      p = fn(requestOf(call), timeLeft(call), call)
     } catch (err) {
       p = Promise.reject(err)
     }

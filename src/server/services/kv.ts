@@ -17,7 +17,7 @@ import {
 import {type ApplyResult, KvError, validateRange, type Watcher} from '../../kv/index.js'
 import {toServiceError} from '../errors.js'
 import {proposeKv, readBarrier, requireLeader} from '../requests.js'
-import {checkAccepting, header, type ServiceContext, unary} from './common.js'
+import {checkAccepting, header, requestOf, type ServiceContext, unary} from './common.js'
 
 function withHeader<T extends {header: unknown}>(ctx: ServiceContext, r: T | undefined, revision: number): T {
   if (r === undefined) throw new Error('internal error: the applied entry carries no result')
@@ -66,7 +66,7 @@ async function watch(ctx: ServiceContext, call: ServerWritableStream<WatchReques
   let w: Watcher
   try {
     checkAccepting(ctx)
-    w = ctx.node.kv.watch(call.request)
+    w = ctx.node.kv.watch(requestOf(call))
   } catch (err) {
     if (err instanceof KvError && err.code === 'COMPACTED') {
       call.write(cancelResponse(ctx, err))

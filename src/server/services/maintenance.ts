@@ -24,7 +24,7 @@ import {roleOf} from '../member_status.js'
 import type {RaftNode} from '../node.js'
 import {readBarrier} from '../requests.js'
 import {RAFTCTL_VERSION} from '../version.js'
-import {checkAccepting, header, type ServiceContext, unary} from './common.js'
+import {checkAccepting, header, requestOf, type ServiceContext, unary} from './common.js'
 
 const RAFT_STATE: Record<StateRole, StatusResponse_RaftState> = {
   [StateRole.Follower]: StatusResponse_RaftState.FOLLOWER,
@@ -114,6 +114,7 @@ async function snapshot(ctx: ServiceContext, call: ServerWritableStream<Snapshot
   const node = ctx.node
   try {
     checkAccepting(ctx)
+    requestOf(call)
     const info = await node.snapshotter.create('snapshot download')
     const input = createReadStream(info.path, {highWaterMark: BLOB_BYTES})
     const {size} = await stat(info.path)
