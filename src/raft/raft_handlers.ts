@@ -78,10 +78,13 @@ export function restore(r: Raft, s: Snapshot): boolean {
     r.raftLog.commitTo(s.metadata.index)
     return false
   }
+  // The configuration is rebuilt first, against a fresh tracker and the snapshot's index (the
+  // log's last index once restored): a ConfState that cannot be restored throws here, before the
+  // log or the tracker changed, so a refused snapshot never leaves the node half-restored.
+  const fresh = new ProgressTracker(r.trk.maxInflight, r.trk.maxInflightBytes)
+  const {config, progress} = new Changer(fresh, s.metadata.index).restore(s.metadata.confState)
   r.raftLog.restore(s)
-  // Reset the configuration and add the (potentially updated) peers anew.
-  r.trk = new ProgressTracker(r.trk.maxInflight, r.trk.maxInflightBytes)
-  const {config, progress} = new Changer(r.trk, r.raftLog.lastIndex()).restore(s.metadata.confState)
+  r.trk = fresh
   const cs = switchToConfig(r, config, progress)
   assertConfStatesEquivalent(s.metadata.confState, cs)
   return true

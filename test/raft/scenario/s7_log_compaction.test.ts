@@ -44,6 +44,17 @@ describe('§7 log compaction: restoring snapshots', () => {
     expect(sm.state).to.equal(StateRole.Follower)
   })
 
+  it('refuses a ConfState it cannot restore before changing the log or the configuration', () => {
+    const sm = newTestRaft(1, 10, 1, newTestStorage([1, 2]))
+    // Node 2 both a voter and a learner: no sequence of changes builds it.
+    const s = snapshot(11, 11, {voters: [1, 2], learners: [2]})
+    expect(() => restore(sm, s)).to.throw()
+    expect(sm.raftLog.lastIndex()).to.equal(0)
+    expect(sm.raftLog.committed).to.equal(0)
+    expect(sm.trk.voterNodes()).to.deep.equal([1, 2])
+    expect(sm.trk.learnerNodes()).to.deep.equal([])
+  })
+
   it('restores learners (etcd TestRestoreWithLearner)', () => {
     const s = snapshot(11, 11, {voters: [1, 2], learners: [3]})
     const sm = newTestRaft(3, 8, 2, newTestStorage([1, 2], [3]))
