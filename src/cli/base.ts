@@ -58,6 +58,14 @@ export function checkFlagEnvironment(flags: Readonly<Record<string, {env?: strin
 export abstract class RaftctlCommand extends Command {
   static override enableJsonFlag = true
 
+  /** oclif's --json, with help that says how it relates to --write-out json. */
+  static override baseFlags = {
+    json: Flags.boolean({
+      summary: 'Print the result as raftctl\'s JSON object (for read commands, --write-out json prints etcdctl\'s JSON instead).',
+      helpGroup: 'GLOBAL',
+    }),
+  }
+
   /** The flags given on the command line (not those from the environment or defaults). */
   protected given = new Set<string>()
   private writeOut: WriteOut | undefined
@@ -93,6 +101,7 @@ export abstract class RaftctlCommand extends Command {
 
 export abstract class BaseCommand<T extends typeof Command> extends RaftctlCommand {
   static override baseFlags = {
+    ...RaftctlCommand.baseFlags,
     endpoints: Flags.string({
       char: 'e',
       summary: 'Client endpoints of the cluster, comma-separated host:port.',
