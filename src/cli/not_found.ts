@@ -5,6 +5,7 @@
  * help command that lists the commands.
  */
 import type {Hook} from '@oclif/core'
+import {commandLine} from './invocation.js'
 
 /** Levenshtein distance between two strings (insert, delete, substitute: 1 each). */
 export function editDistance(a: string, b: string): number {
@@ -36,15 +37,18 @@ export function closestCommand(words: readonly string[], commands: readonly stri
 }
 
 /**
- * The one line for an unknown command; a mistyped topic alone (`kvv`) is matched to the topic. `id` is oclif's id (words joined by ":"; it may include
- * arguments that followed, e.g. `kv:gett:mykey`), `topics` the command topics (kv, member, ...).
+ * The one line for an unknown command; a mistyped topic alone (`kvv`) is matched to the topic.
+ * `id` is oclif's id (words joined by ":"; it may include arguments that followed, e.g.
+ * `kv:gett:mykey`), `topics` the command topics (kv, member, ...), `line` how a command line of
+ * this CLI is written (src/cli/invocation.ts).
  */
-export function notFoundMessage(bin: string, id: string, commands: readonly string[], topics: readonly string[]): string {
+export function notFoundMessage(bin: string, id: string, commands: readonly string[], topics: readonly string[],
+  line: (args: string[]) => string = (args) => [bin, ...args].join(' ')): string {
   const words = id.split(':').filter((w) => w !== '')
   const topic = topics.includes(words[0]) ? words[0] : undefined
   const typed = words.slice(0, topic === undefined ? 1 : 2).join(' ')
   const guess = closestCommand(words, commands) ?? (topic === undefined ? closestCommand(words, topics) : undefined)
-  const help = topic === undefined ? `${bin} help` : `${bin} help ${topic}`
+  const help = line(topic === undefined ? ['help'] : ['help', topic])
   const hint = guess === undefined ? `see \`${help}\` for the commands` : `did you mean \`${guess}\`? (\`${help}\` lists the commands)`
   return `${typed} is not a ${bin} command; ${hint}`
 }
@@ -52,7 +56,8 @@ export function notFoundMessage(bin: string, id: string, commands: readonly stri
 const hook: Hook<'command_not_found'> = async function (opts) {
   const commands = opts.config.commands.filter((c) => !c.hidden).map((c) => c.id.replaceAll(':', ' '))
   const topics = opts.config.topics.map((t) => t.name)
-  process.stderr.write(`Error: ${notFoundMessage(opts.config.bin, opts.id, commands, topics)}\n`)
+  const line = (args: string[]): string => commandLine(opts.config, args)
+  process.stderr.write(`Error: ${notFoundMessage(opts.config.bin, opts.id, commands, topics, line)}\n`)
   this.exit(2)
 }
 

@@ -1,8 +1,10 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base.js'
+import {commandLine} from '../../cli/invocation.js'
 import {withClient} from '../../cli/kv_client.js'
 import {type KeyValueJson, kvToJson, txnView} from '../../cli/kv_output.js'
 import {parseCompare, parseOp} from '../../cli/kv_txn.js'
+import {UsageError} from '../../cli/member_args.js'
 import {promptTxn} from '../../cli/kv_txn_prompt.js'
 import {emit, hexFlag, writeOutFlag} from '../../cli/output.js'
 import {isInteractive} from '../../cli/prompt.js'
@@ -59,7 +61,7 @@ export default class KvTxn extends BaseCommand<typeof KvTxn> {
     } else if (isInteractive()) {
       txn = await promptTxn()
     } else {
-      throw new Error('kv txn needs --compare, --success or --failure when no terminal is attached (see raftctl help kv txn)')
+      throw new UsageError(`kv txn needs --compare, --success or --failure when no terminal is attached (see ${commandLine(this.config, ['help', 'kv', 'txn'])})`)
     }
     if (txn.success.length === 0 && txn.failure.length === 0) throw new Error('the transaction has no operations; give --success or --failure')
     const format = this.outputFormat()
