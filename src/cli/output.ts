@@ -14,6 +14,8 @@
  * it cannot be combined with an explicit -w. Only the chosen format is built: a command never
  * renders a table it does not print.
  */
+import {fstatSync, writeSync} from 'node:fs'
+import {isatty} from 'node:tty'
 import {Flags} from '@oclif/core'
 import {UsageError} from './member_args.js'
 import {hexEscaped, printable} from './printable.js'
@@ -74,10 +76,33 @@ export function chooseFormat(c: FormatChoice): WriteOut | 'result' {
   return c.writeOut ?? c.fallback ?? (c.tty ? 'table' : 'simple')
 }
 
-/** Writes output to stdout in one write, bytes untouched. */
+/**
+ * True when stdout is a file or a device other than a terminal (`> file`, `> /dev/null`): there a
+ * write blocks and can fail (a full disk), so it is written synchronously and a failure becomes
+ * the command's one error line instead of an unhandled stream error.
+ */
+function stdoutIsFile(): boolean {
+  try {
+    const st = fstatSync(1)
+    return st.isFile() || (st.isCharacterDevice() && !isatty(1))
+  } catch {
+    return false
+  }
+}
+
+/** Writes output to stdout, bytes untouched (pipes and terminals through process.stdout). */
 export function writeRaw(chunks: readonly Chunk[]): void {
   const buf = Buffer.concat(chunks.map((c) => typeof c === 'string' ? Buffer.from(c, 'utf8') : Buffer.from(c.buffer, c.byteOffset, c.byteLength)))
-  if (buf.length > 0) process.stdout.write(buf)
+  if (buf.length === 0) return
+  if (!stdoutIsFile()) {
+    process.stdout.write(buf)
+    return
+  }
+  try {
+    for (let off = 0; off < buf.length;) off += writeSync(1, buf, off)
+  } catch (err) {
+    throw new Error(`cannot write the output to standard output: ${(err as Error).message}`)
+  }
 }
 
 /** Prints `d` in `format` through `view`, building only that format. */

@@ -6,7 +6,7 @@
  */
 import {expect} from 'chai'
 import {randomBytes} from 'node:crypto'
-import {readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {TestCluster, waitFor} from '../integration/harness.js'
 import {
@@ -143,6 +143,13 @@ describe('raftctl kv output: formats, binary values and the whole key space', fu
         expect(get.code, get.stderr).to.equal(0)
         expect(readFileSync(dst).equals(bytes), `value of ${bytes.length} bytes read back exactly`).to.equal(true)
       }
+    })
+
+    it('reports a failed write of the output (a full disk) in one line with exit 1', async function () {
+      if (!existsSync('/dev/full')) this.skip() // Linux's always-full device
+      const r = await runCliToFile(['kv', 'get', 'bin/0', ...E], '/dev/full')
+      expect(r.code).to.equal(1)
+      expect(r.stderr.trim()).to.equal('Error: cannot write the output to standard output: ENOSPC: no space left on device, write')
     })
 
     it('prints a binary value in every format without hanging: raw bytes, escaped and cut in a table, base64 in JSON', async () => {
