@@ -156,15 +156,34 @@ function opTable(op: ResponseOp, o: ByteOptions): string {
   return g === undefined || g.kvs.length === 0 ? line : `${line}\n${kvTable(g.kvs, o, false)}`
 }
 
+/** The header of an operation inside a txn as etcd fills it: the revision only. */
+const opHeader = (h: ResponseHeader | undefined): ResponseHeader => ({clusterId: 0, memberId: 0, revision: h?.revision ?? 0, raftTerm: 0})
+
+/** An operation's response in the fields format, as etcdctl: its header (zero ids), then what it returned. */
 function opFields(op: ResponseOp, o: ByteOptions): Field[] {
-  if (op.responsePut !== undefined) return [['Revision', op.responsePut.header?.revision ?? 0]]
-  if (op.responseDeleteRange !== undefined) return [['Deleted', op.responseDeleteRange.deleted]]
-  if (op.responseTxn !== undefined) return [['Succeeded', op.responseTxn.succeeded]]
+  const [, inner] = opEntry(op)
+  const head = headerFields(opHeader((inner as {header?: ResponseHeader}).header))
+  if (op.responsePut !== undefined) return head
+  if (op.responseDeleteRange !== undefined) return [...head, ['Deleted', op.responseDeleteRange.deleted]]
+  if (op.responseTxn !== undefined) return [...head, ['Succeeded', op.responseTxn.succeeded]]
   const g = op.responseRange
-  return [...(g?.kvs ?? []).flatMap((kv) => kvFields(kv, o)), ['More', g?.more ?? false], ['Count', g?.count ?? 0]]
+  return [...head, ...(g?.kvs ?? []).flatMap((kv) => kvFields(kv, o)), ['More', g?.more ?? false], ['Count', g?.count ?? 0]]
 }
 
 const OP_NAMES = {responseRange: 'ResponseRange', responsePut: 'ResponsePut', responseDeleteRange: 'ResponseDeleteRange', responseTxn: 'ResponseTxn'} as const
+
+/** The one response an operation holds, with its name. */
+function opEntry(op: ResponseOp): [keyof typeof OP_NAMES, object] {
+  const found = (Object.keys(OP_NAMES) as Array<keyof typeof OP_NAMES>).find((k) => op[k] !== undefined) ?? 'responseRange'
+  return [found, op[found] ?? {}]
+}
+
+/** An operation's response as etcdctl's JSON: wrapped in Go's oneof names, its header holding the revision only. */
+function opJson(op: ResponseOp): unknown {
+  const [name, inner] = opEntry(op)
+  const header = (inner as {header?: ResponseHeader}).header
+  return {Response: {[OP_NAMES[name]]: etcdJson({...inner, header: {revision: header?.revision ?? 0}})}}
+}
 
 export const txnView: View<TxnData> = {
   simple: (d) => [d.res.succeeded ? 'SUCCESS\n' : 'FAILURE\n', ...d.res.responses.flatMap((op) => ['\n', ...opSimple(op, d)])],
@@ -173,11 +192,5 @@ export const txnView: View<TxnData> = {
     return [`${head} (revision ${d.res.header?.revision ?? 0})`, ...d.res.responses.map((op) => opTable(op, d))].join('\n')
   },
   fields: (d) => [...headerFields(d.res.header), ['Succeeded', d.res.succeeded], ...d.res.responses.flatMap((op) => opFields(op, d))],
-  json: (d) => ({
-    ...(etcdJson({header: d.res.header, succeeded: d.res.succeeded}) as object),
-    responses: d.res.responses.map((op) => {
-      const [name, inner] = Object.entries(op).find(([, v]) => v !== undefined) ?? ['responseRange', {}]
-      return {Response: {[OP_NAMES[name as keyof typeof OP_NAMES]]: etcdJson(inner)}}
-    }),
-  }),
+  json: (d) => etcdJson({header: d.res.header, succeeded: d.res.succeeded, responses: d.res.responses.map(opJson)}),
 }

@@ -128,7 +128,8 @@ function fieldText(v: FieldValue): string {
   return `"${b.hex ? hexEscaped(b.bytes).text : printable(b.bytes, {quote: true}).text}"`
 }
 
-const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+/** A camelCase field name in snake_case (clusterId → cluster_id); Go-style names (Response, Header) stay. */
+const snake = (name: string): string => /^[a-z]/.test(name) ? name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) : name
 
 /**
  * A response object as etcdctl prints it in JSON: field names in snake_case (the proto names),
