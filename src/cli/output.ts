@@ -105,13 +105,13 @@ export function writeRaw(chunks: readonly Chunk[]): void {
   }
 }
 
-/** Prints `d` in `format` through `view`, building only that format. */
-export function emit<D>(format: WriteOut, view: View<D>, d: D): void {
+/** Prints `d` in `format` through `view`, building only that format; `write` is writeRaw (tests collect instead). */
+export function emit<D>(format: WriteOut, view: View<D>, d: D, write: (chunks: readonly Chunk[]) => void = writeRaw): void {
   switch (format) {
-    case 'simple': return writeRaw(view.simple(d))
-    case 'table': return writeRaw([view.table(d), '\n'])
-    case 'fields': return writeRaw(view.fields(d).map(fieldLine))
-    case 'json': return writeRaw([JSON.stringify(view.json(d)), '\n'])
+    case 'simple': return write(view.simple(d))
+    case 'table': return write([view.table(d), '\n'])
+    case 'fields': return write(view.fields(d).map(fieldLine))
+    case 'json': return write([JSON.stringify(view.json(d)), '\n'])
   }
 }
 

@@ -6,7 +6,7 @@
 import {expect} from 'chai'
 import fc from 'fast-check'
 import {getView, kvToJson, txnView, watchView} from '../../src/cli/kv_output.js'
-import {chooseFormat, emit, etcdJson, fieldLine, type View} from '../../src/cli/output.js'
+import {chooseFormat, emit, etcdJson, fieldLine, type View, type WriteOut} from '../../src/cli/output.js'
 import {hexEscaped, isUtf8, printable} from '../../src/cli/printable.js'
 import {MAX_CELL, renderTable} from '../../src/cli/table.js'
 import {Event_EventType, type KeyValue, type RangeResponse} from '../../src/generated/raftctl/v1/kv.js'
@@ -15,19 +15,10 @@ const t = (s: string): Uint8Array => new TextEncoder().encode(s)
 const kv = (key: Uint8Array, value: Uint8Array, rev = 5): KeyValue => ({key, value, createRevision: rev, modRevision: rev, version: 1})
 const header = {clusterId: 7, memberId: 2, revision: 9, raftTerm: 3}
 
-/** Captures what a function writes to stdout (as bytes). */
-function captureStdout(fn: () => void): Buffer {
+/** What emit() writes for `format` (as bytes), collected instead of written to stdout. */
+function emitted<D>(format: WriteOut, view: View<D>, d: D): Buffer {
   const parts: Buffer[] = []
-  const write = process.stdout.write
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    parts.push(Buffer.from(chunk))
-    return true
-  }) as typeof process.stdout.write
-  try {
-    fn()
-  } finally {
-    process.stdout.write = write
-  }
+  emit(format, view, d, (chunks) => { for (const c of chunks) parts.push(Buffer.from(c)) })
   return Buffer.concat(parts)
 }
 
@@ -52,10 +43,10 @@ describe('cli/output: the format of a read command', () => {
       fields: () => { called.push('fields'); return [['N', 1]] },
       json: () => { called.push('json'); return {n: 1} },
     }
-    expect(captureStdout(() => emit('simple', view, 1)).toString()).to.equal('s\n')
-    expect(captureStdout(() => emit('json', view, 1)).toString()).to.equal('{"n":1}\n')
-    expect(captureStdout(() => emit('fields', view, 1)).toString()).to.equal('"N" : 1\n')
-    expect(captureStdout(() => emit('table', view, 1)).toString()).to.equal('t\n')
+    expect(emitted('simple', view, 1).toString()).to.equal('s\n')
+    expect(emitted('json', view, 1).toString()).to.equal('{"n":1}\n')
+    expect(emitted('fields', view, 1).toString()).to.equal('"N" : 1\n')
+    expect(emitted('table', view, 1).toString()).to.equal('t\n')
     expect(called).to.deep.equal(['simple', 'json', 'fields', 'table'])
   })
 
@@ -63,17 +54,17 @@ describe('cli/output: the format of a read command', () => {
     const value = Uint8Array.of(0x00, 0xff, 0xfe, 0x0a, 0xc3, 0x28, 0x80)
     const res: RangeResponse = {header, kvs: [kv(t('bin/x'), value)], more: false, count: 1}
     const base = {res, what: 'key "bin/x"', hex: false, keysOnly: false, countOnly: false, printValueOnly: false, tty: false}
-    expect([...captureStdout(() => emit('simple', getView, base))]).to.deep.equal([...t('bin/x\n'), ...value, 0x0a])
-    expect([...captureStdout(() => emit('simple', getView, {...base, printValueOnly: true}))], 'exactly the stored bytes').to.deep.equal([...value])
-    expect(captureStdout(() => emit('simple', getView, {...base, printValueOnly: true, tty: true})).at(-1), 'a newline on a terminal').to.equal(0x0a)
-    expect(captureStdout(() => emit('simple', getView, {...base, hex: true})).toString())
+    expect([...emitted('simple', getView, base)]).to.deep.equal([...t('bin/x\n'), ...value, 0x0a])
+    expect([...emitted('simple', getView, {...base, printValueOnly: true})], 'exactly the stored bytes').to.deep.equal([...value])
+    expect(emitted('simple', getView, {...base, printValueOnly: true, tty: true}).at(-1), 'a newline on a terminal').to.equal(0x0a)
+    expect(emitted('simple', getView, {...base, hex: true}).toString())
       .to.equal('\\x62\\x69\\x6e\\x2f\\x78\n\\x00\\xff\\xfe\\x0a\\xc3\\x28\\x80\n')
   })
 
   it('separates several values of --print-value-only with newlines, none after the last', () => {
     const res: RangeResponse = {header, kvs: [kv(t('a'), t('1')), kv(t('b'), t('2'))], more: false, count: 2}
     const d = {res, what: '', hex: false, keysOnly: false, countOnly: false, printValueOnly: true, tty: false}
-    expect(captureStdout(() => emit('simple', getView, d)).toString()).to.equal('1\n2')
+    expect(emitted('simple', getView, d).toString()).to.equal('1\n2')
   })
 
   it('prints etcdctl\'s JSON: snake_case, base64 bytes, zero values left out', () => {

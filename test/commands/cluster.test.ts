@@ -54,7 +54,7 @@ describe('raftctl cluster (status, health) against a 3-node cluster', function (
   it('status: prints one comma-separated line per member when stdout is not a terminal, and fields with -w fields', async () => {
     const r = await runCli(['cluster', 'status', ...E])
     expect(r.code, r.stderr).to.equal(0)
-    const lines = r.stdout.trim().split('\n')
+    const lines = r.stdout.split('\n').filter((l) => l !== '')
     expect(lines).to.have.length(3)
     const mine = lines.find((l) => l.startsWith(`${leader}, `))!.split(', ')
     expect(mine.slice(0, 4)).to.deep.equal([String(leader), `node${leader}`, tc.node(leader).client, 'leader'])
