@@ -5,13 +5,13 @@
  *   compare:    value(KEY) = VALUE      version(KEY) > 2     create(KEY) < 10
  *               mod(KEY) != 7           exists(KEY) = true
  *               (operators = != > <; ver/c/m are accepted for version/create/mod)
- *   operation:  put KEY VALUE           get KEY [--prefix] [--limit N] [--keys-only] [--count-only]
- *               del KEY [--prefix]
+ *   operation:  put KEY VALUE           get KEY [--prefix|--from-key] [--limit N] [--keys-only] [--count-only]
+ *               del KEY [--prefix|--from-key]       ("" with --prefix or --from-key: every key)
  *
  * Keys and values may be quoted with "..." or '...' (needed for spaces); inside double quotes a
  * backslash escapes the next character. Every parse error names the text and what was wrong.
  */
-import {prefixEnd, toBytes} from '../client/index.js'
+import {keyRange, toBytes} from '../client/index.js'
 import {type Compare, Compare_CompareResult as Result, Compare_CompareTarget as Target, type RequestOp} from '../generated/raftctl/v1/kv.js'
 
 /** Raised for a compare or operation that does not parse. */
@@ -88,12 +88,13 @@ export function parseCompare(text: string): Compare {
 }
 
 /** Takes the option words (--prefix ...) after an operation's arguments. */
-function options(text: string, words: string[], allowed: readonly string[]): {prefix: boolean, keysOnly: boolean, countOnly: boolean, limit: number} {
-  const o = {prefix: false, keysOnly: false, countOnly: false, limit: 0}
+function options(text: string, words: string[], allowed: readonly string[]): {prefix: boolean, fromKey: boolean, keysOnly: boolean, countOnly: boolean, limit: number} {
+  const o = {prefix: false, fromKey: false, keysOnly: false, countOnly: false, limit: 0}
   for (let i = 0; i < words.length; i++) {
     const w = words[i]
     if (!allowed.includes(w)) throw new TxnSyntaxError(`operation "${text}": unexpected "${w}" (allowed here: ${allowed.join(' ') || 'nothing'})`)
     if (w === '--prefix') o.prefix = true
+    else if (w === '--from-key') o.fromKey = true
     else if (w === '--keys-only') o.keysOnly = true
     else if (w === '--count-only') o.countOnly = true
     else {
@@ -102,29 +103,35 @@ function options(text: string, words: string[], allowed: readonly string[]): {pr
       o.limit = n
     }
   }
+  if (o.prefix && o.fromKey) throw new TxnSyntaxError(`operation "${text}": give --prefix or --from-key, not both`)
   return o
 }
 
-/** Parses one operation: `put k v`, `get k [--prefix] [--limit N] [--keys-only] [--count-only]`, `del k [--prefix]`. */
+/** The key and range end of a get or del: one key, a prefix or from a key on ("" with either: every key). */
+function opRange(text: string, key: string, o: {prefix: boolean, fromKey: boolean}): {key: Uint8Array, rangeEnd: Uint8Array} {
+  if (key === '' && !o.prefix && !o.fromKey) throw new TxnSyntaxError(`operation "${text}" needs a non-empty key (or "" with --prefix or --from-key for every key)`)
+  return keyRange(key, {prefix: o.prefix, fromKey: o.fromKey})
+}
+
+/** Parses one operation: `put k v`, `get k [--prefix|--from-key] [--limit N] [--keys-only] [--count-only]`, `del k [--prefix|--from-key]`. */
 export function parseOp(text: string): RequestOp {
   const [verb, key, ...rest] = tokenize(text)
   if (verb === undefined) throw new TxnSyntaxError('an operation is empty; use put KEY VALUE, get KEY or del KEY')
-  if (key === undefined || key === '') throw new TxnSyntaxError(`operation "${text}" needs a non-empty key`)
-  const k = toBytes(key)
+  if (key === undefined) throw new TxnSyntaxError(`operation "${text}" needs a non-empty key`)
   switch (verb) {
     case 'put': {
+      if (key === '') throw new TxnSyntaxError(`operation "${text}" needs a non-empty key`)
       if (rest.length !== 1) throw new TxnSyntaxError(`operation "${text}": put takes KEY VALUE (quote a value with spaces)`)
-      return {requestPut: {key: k, value: toBytes(rest[0]), prevKv: false}}
+      return {requestPut: {key: toBytes(key), value: toBytes(rest[0]), prevKv: false}}
     }
     case 'get': {
-      const o = options(text, rest, ['--prefix', '--limit', '--keys-only', '--count-only'])
-      return {requestRange: {key: k, rangeEnd: o.prefix ? prefixEnd(k) : new Uint8Array(0), limit: o.limit, revision: 0,
-        serializable: false, keysOnly: o.keysOnly, countOnly: o.countOnly}}
+      const o = options(text, rest, ['--prefix', '--from-key', '--limit', '--keys-only', '--count-only'])
+      return {requestRange: {...opRange(text, key, o), limit: o.limit, revision: 0, serializable: false, keysOnly: o.keysOnly, countOnly: o.countOnly}}
     }
     case 'del':
     case 'delete': {
-      const o = options(text, rest, ['--prefix'])
-      return {requestDeleteRange: {key: k, rangeEnd: o.prefix ? prefixEnd(k) : new Uint8Array(0), prevKv: false}}
+      const o = options(text, rest, ['--prefix', '--from-key'])
+      return {requestDeleteRange: {...opRange(text, key, o), prevKv: false}}
     }
     default:
       throw new TxnSyntaxError(`operation "${text}": unknown verb "${verb}"; use put, get or del`)

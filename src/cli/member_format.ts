@@ -1,13 +1,14 @@
 /**
  * The plain-object form of the member list and the ConfState (printed with --json), the member
- * table, the configuration line in etcd's format, and the `raftctl server start` line that
- * starts a newly added member.
+ * table, the configuration line in etcd's format, and the `raftctl server start` arguments
+ * that start a newly added member (printed as a line by src/cli/invocation.ts).
  */
 import {
   type MemberStatus, MemberStatus_ProgressState, MemberStatus_Role,
 } from '../generated/raftctl/v1/cluster.js'
 import type {ConfState} from '../generated/eraftpb.js'
 import {formatConfState} from '../raft/index.js'
+import type {Field, View} from './output.js'
 import {renderTable} from './table.js'
 
 export type RoleName = 'voter' | 'learner' | 'learner-next' | 'outgoing-voter' | 'none'
@@ -100,6 +101,31 @@ export function renderMembers(members: readonly MemberJson[]): string {
   return renderTable(['ID', 'NAME', 'PEER URL', 'CLIENT URL', 'ROLE', 'MATCH', 'LAG', 'PROGRESS', 'LEADER'], rows)
 }
 
+/** What `member list` prints: the list, and sentences (the table format only) about what is unknown. */
+export interface MemberListData {
+  readonly list: MembershipJson
+  readonly notes: readonly string[]
+}
+
+/**
+ * `member list` in each --write-out format. simple: one line per member as etcdctl's, comma-separated
+ * (id, name, peer URLs, client URLs, role, match index, lag, progress state, leader; several URLs
+ * joined by commas as etcdctl does); json: the --json object.
+ */
+export const memberListView: View<MemberListData> = {
+  simple: (d) => d.list.members.map((m) => `${[m.id, m.name, m.peerUrls.join(','), m.clientUrls.join(','), m.role,
+    m.matchIndex, m.lag, m.progressState, m.isLeader].join(', ')}\n`),
+  table: (d) => [renderMembers(d.list.members), `configuration: ${d.list.config.text}`, ...d.notes].join('\n'),
+  fields: (d) => [
+    ...d.list.members.flatMap((m): Field[] => [
+      ['ID', m.id], ['Name', m.name], ['PeerURLs', m.peerUrls], ['ClientURLs', m.clientUrls], ['Role', m.role], ['IsLeader', m.isLeader],
+      ['MatchIndex', m.matchIndex], ['Lag', m.lag], ['Progress', m.progressState],
+    ]),
+    ['Configuration', d.list.config.text],
+  ],
+  json: (d) => d.list,
+}
+
 /** The member with `id`, if listed. */
 export function findMember(members: readonly MemberJson[], id: number): MemberJson | undefined {
   return members.find((m) => m.id === id)
@@ -130,14 +156,4 @@ export function startArgs(members: readonly MemberJson[], id: number, opts: Star
     ...(client === undefined ? [] : ['--listen-client', client]),
     '--initial-cluster', initial, '--initial-cluster-state', 'existing',
   ]
-}
-
-/** Quotes an argument for a POSIX shell when it contains anything but safe characters. */
-export function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=,@%+-]+$/.test(arg) ? arg : `'${arg.replaceAll('\'', '\'\\\'\'')}'`
-}
-
-/** The start line as one shell command, `bin` being the CLI's name (raftctl). */
-export function startLine(bin: string, args: readonly string[]): string {
-  return [bin, ...args.map(shellQuote)].join(' ')
 }

@@ -10,22 +10,12 @@
  * (PROMOTE_THRESHOLD in src/server/membership.ts), so a promotion right after the wait is
  * accepted. Waiting for lag 0 instead would never end on a cluster that keeps taking writes.
  */
-import {RaftctlClient} from '../client/index.js'
+import type {RaftctlClient} from '../client/index.js'
 import {type MemberJson, type MembershipJson, membershipToJson} from './member_format.js'
 import {createProgress} from './progress.js'
 
 /** The share of the leader's last index a learner must have replicated (the server's rule). */
 export const READY_THRESHOLD = 0.9
-
-/** Runs `fn` with a client of `endpoints`, closing it afterwards whatever happens. */
-export async function withCluster<T>(endpoints: readonly string[], timeoutMs: number, fn: (c: RaftctlClient) => Promise<T>): Promise<T> {
-  const client = new RaftctlClient({endpoints, timeoutMs})
-  try {
-    return await fn(client)
-  } finally {
-    client.close()
-  }
-}
 
 /** The member list, asked of the leader when possible so that replication progress is known. */
 export async function listMembers(c: RaftctlClient, linearizable = false): Promise<MembershipJson> {

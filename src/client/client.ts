@@ -24,7 +24,7 @@ import {
   type HealthResponse, MaintenanceClient, type StatusResponse,
 } from '../generated/raftctl/v1/maintenance.js'
 import {ClusterConnection} from './connection.js'
-import {type Bytes, rangeEndFor, toBytes} from './keys.js'
+import {type Bytes, keyRange, type KeyRangeOptions, toBytes} from './keys.js'
 import type {ClientError, UnaryFn} from './rpc.js'
 import {type SnapshotDownload, downloadSnapshot} from './snapshot.js'
 import {type WatchOptions, WatchStream} from './watch.js'
@@ -36,9 +36,7 @@ export interface RaftctlClientOptions {
   readonly timeoutMs?: number
 }
 
-export interface RangeOptions {
-  readonly prefix?: boolean
-  readonly rangeEnd?: Bytes
+export interface RangeOptions extends KeyRangeOptions {
   readonly limit?: number
   /** Read the answering member's state without a ReadIndex round (may be stale). */
   readonly serializable?: boolean
@@ -49,9 +47,7 @@ export interface RangeOptions {
   readonly endpoint?: string
 }
 
-export interface WatchRequestOptions extends WatchOptions {
-  readonly prefix?: boolean
-  readonly rangeEnd?: Bytes
+export interface WatchRequestOptions extends WatchOptions, KeyRangeOptions {
   /** First revision to deliver; 0 (default) = from the next write. */
   readonly startRevision?: number
   readonly prevKv?: boolean
@@ -102,9 +98,8 @@ export class RaftctlClient {
   }
 
   range(key: Bytes, opts: RangeOptions = {}): Promise<RangeResponse> {
-    const k = toBytes(key)
     const request = {
-      key: k, rangeEnd: rangeEndFor(k, opts), limit: opts.limit ?? 0, revision: opts.revision ?? 0,
+      ...keyRange(key, opts), limit: opts.limit ?? 0, revision: opts.revision ?? 0,
       serializable: opts.serializable ?? false, keysOnly: opts.keysOnly ?? false, countOnly: opts.countOnly ?? false,
     }
     const spec = {what: 'range', method: m<KVClient, typeof request, RangeResponse>((c) => c.range), idempotent: true, request}
@@ -112,15 +107,14 @@ export class RaftctlClient {
   }
 
   /** The value of one key, or undefined when it does not exist. */
-  async get(key: Bytes, opts: Omit<RangeOptions, 'prefix' | 'rangeEnd'> = {}): Promise<KeyValue | undefined> {
+  async get(key: Bytes, opts: Omit<RangeOptions, keyof KeyRangeOptions> = {}): Promise<KeyValue | undefined> {
     return (await this.range(key, opts)).kvs[0]
   }
 
-  deleteRange(key: Bytes, opts: {prefix?: boolean, rangeEnd?: Bytes, prevKv?: boolean} = {}): Promise<DeleteRangeResponse> {
-    const k = toBytes(key)
+  deleteRange(key: Bytes, opts: KeyRangeOptions & {prevKv?: boolean} = {}): Promise<DeleteRangeResponse> {
     return this.conn.call(KVClient, {
       what: 'delete', method: m((c) => c.deleteRange), idempotent: false, check: READ_BACK,
-      request: {key: k, rangeEnd: rangeEndFor(k, opts), prevKv: opts.prevKv ?? false},
+      request: {...keyRange(key, opts), prevKv: opts.prevKv ?? false},
     })
   }
 
@@ -133,9 +127,8 @@ export class RaftctlClient {
 
   /** Watches a key or range; see WatchStream for how it resumes on another member. */
   watch(key: Bytes, opts: WatchRequestOptions = {}): WatchStream {
-    const k = toBytes(key)
     return new WatchStream(this.conn, {
-      key: k, rangeEnd: rangeEndFor(k, opts), startRevision: opts.startRevision ?? 0, prevKv: opts.prevKv ?? false,
+      ...keyRange(key, opts), startRevision: opts.startRevision ?? 0, prevKv: opts.prevKv ?? false,
     }, opts)
   }
 

@@ -2,6 +2,6 @@
 export {RaftctlClient, type MemberChangeSpec, type RaftctlClientOptions, type RangeOptions, type WatchRequestOptions} from './client.js'
 export {ClusterConnection, type ConnectionOptions} from './connection.js'
 export {ClientError, LEADER_HINT_KEY, RETRY_SAFE_KEY} from './rpc.js'
-export {type Bytes, bytesToString, prefixEnd, toBytes} from './keys.js'
+export {type Bytes, bytesToString, keyRange, type KeyRangeOptions, prefixEnd, toBytes} from './keys.js'
 export {type WatchBatch, WatchStream} from './watch.js'
 export {type SnapshotDownload} from './snapshot.js'

@@ -5,7 +5,8 @@
  * - otherwise the half-open range [key, range_end); a range_end <= key selects nothing.
  * The range of all keys with prefix p is [p, prefixEnd(p)).
  */
-import {compareBytes, prefixEnd, prefixRangeEnd, USER_PREFIX, userKey} from '../storage/keys.js'
+import {isAllFrom, prefixEnd} from '../raftpb/key_range.js'
+import {compareBytes, prefixRangeEnd, USER_PREFIX, userKey} from '../storage/keys.js'
 
 export {prefixEnd}
 
@@ -18,7 +19,7 @@ export interface KeyRange {
 
 export function toRange(key: Uint8Array, rangeEnd: Uint8Array): KeyRange {
   if (rangeEnd.length === 0) return {key, end: undefined, single: true}
-  if (rangeEnd.length === 1 && rangeEnd[0] === 0) return {key, end: undefined, single: false}
+  if (isAllFrom(rangeEnd)) return {key, end: undefined, single: false}
   return {key, end: rangeEnd, single: false}
 }
 

@@ -25,7 +25,7 @@ import {dbBounds, isEmptyRange, toRange} from './range.js'
 import type {SnapshotHeaderInfo} from './snapshot_format.js'
 import * as snapshots from './snapshots.js'
 import {restingPacer, type SnapshotPacer} from './snapshot_pace.js'
-import {validateRange, validateRequest} from './validate.js'
+import {checkKey, validateRange, validateRequest} from './validate.js'
 import {WatchHub, type Watcher} from './watch.js'
 
 export interface KvStoreOptions {
@@ -197,7 +197,7 @@ export class KvStore {
    */
   watch(req: WatchRequest): Watcher {
     if (this.closed) throw new KvError('WATCH_CANCELED', 'the store is closed')
-    if (req.key.length === 0) throw new KvError('INVALID_REQUEST', 'watch: key is empty')
+    checkKey('watch', req.key, true)
     if (!Number.isSafeInteger(req.startRevision) || req.startRevision < 0) {
       throw new KvError('INVALID_REQUEST', `watch start revision ${req.startRevision} must be an integer >= 0`)
     }

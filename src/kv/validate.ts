@@ -18,8 +18,15 @@ export const MAX_TXN_OPS = 1024
 
 const printable = (k: Uint8Array): string => JSON.stringify(Buffer.from(k).toString('utf8'))
 
-function checkKey(what: string, key: Uint8Array): void {
-  if (key.length === 0) throw invalid(`${what}: key is empty`)
+/**
+ * A request's key is never empty (as in etcd). Requests that name a range get the way to name
+ * every key in the refusal: key "\0" with range_end "\0", which is what etcd's clients (and
+ * raftctl's, for an empty key with a prefix or from-key) send.
+ */
+export function checkKey(what: string, key: Uint8Array, isRange = false): void {
+  if (key.length === 0) {
+    throw invalid(isRange ? `${what}: key is empty; to name every key, send key "\\0" with range_end "\\0"` : `${what}: key is empty`)
+  }
 }
 
 function checkNonNegative(what: string, n: number): void {
@@ -27,7 +34,7 @@ function checkNonNegative(what: string, n: number): void {
 }
 
 export function validateRange(r: RangeRequest): void {
-  checkKey('range', r.key)
+  checkKey('range', r.key, true)
   checkNonNegative('range limit', r.limit)
   checkNonNegative('range revision', r.revision)
 }
@@ -37,7 +44,7 @@ export function validatePut(r: PutRequest): void {
 }
 
 export function validateDeleteRange(r: DeleteRangeRequest): void {
-  checkKey('delete', r.key)
+  checkKey('delete', r.key, true)
 }
 
 const TARGET_FIELD: Record<number, keyof Compare> = {

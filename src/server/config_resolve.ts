@@ -11,6 +11,14 @@ import {
 
 type Raw = ReturnType<typeof mergeSources>
 
+/**
+ * The longest election timeout (--election-ticks × --tick-ms) a node accepts, as etcd's limit on
+ * --election-timeout. The node derives timers from it (the apply wait is 20 election timeouts),
+ * and this bound keeps every one of them far below Node.js's 2^31-1 ms timer limit, above which
+ * a timer fires at once.
+ */
+export const MAX_ELECTION_TIMEOUT_MS = 50_000
+
 function get(raw: Raw, name: SettingName): {value: string; source: string} | undefined {
   return raw.get(name)
 }
@@ -101,10 +109,15 @@ export function resolveServerConfig(
   const listenClient = endpoint(raw, 'listen-client', true)
   const advertisePeer = advertised(raw, 'advertise-peer', 'listen-peer', listenPeer)
   const advertiseClient = advertised(raw, 'advertise-client', 'listen-client', listenClient)
+  const tickMs = intSetting(raw, 'tick-ms', 1, 60_000)
   const electionTicks = intSetting(raw, 'election-ticks', 2)
   const heartbeatTicks = intSetting(raw, 'heartbeat-ticks', 1)
   if (heartbeatTicks >= electionTicks) {
     throw new ConfigError(`--heartbeat-ticks (${heartbeatTicks}) must be less than --election-ticks (${electionTicks})`)
+  }
+  if (electionTicks * tickMs > MAX_ELECTION_TIMEOUT_MS) {
+    throw new ConfigError(`--election-ticks (${electionTicks}) × --tick-ms (${tickMs}) is an election timeout of ${electionTicks * tickMs} ms; ` +
+      `the longest is ${MAX_ELECTION_TIMEOUT_MS} ms`)
   }
   const ic = get(raw, 'initial-cluster')
   const initialCluster = ic === undefined ? [{id, peerUrl: advertisePeer}] : parseInitialCluster(ic.source, ic.value)
@@ -121,7 +134,7 @@ export function resolveServerConfig(
     initialCluster,
     initialClusterState: join === undefined ? state : 'existing',
     join: join === undefined ? undefined : endpoint(raw, 'join', false),
-    tickMs: intSetting(raw, 'tick-ms', 1, 60_000),
+    tickMs,
     electionTicks,
     heartbeatTicks,
     snapshotCount: intSetting(raw, 'snapshot-count', 1),

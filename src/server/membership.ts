@@ -68,14 +68,18 @@ function refuseIfJoint(v: RuleContext): void {
   }
 }
 
-/** Refuses a voter set whose quorum the reachable voters could not form, unless forced. */
-export function checkReachableQuorum(v: RuleContext, incoming: ReadonlySet<number>, what: string, force: boolean): void {
+/**
+ * Refuses a voter set whose quorum the reachable voters could not form, unless forced. `fix` is
+ * the refusal's hint: what the operator can do instead, naming the real command and flag for the
+ * operation at hand (a test checks that every command and flag a message names exists).
+ */
+export function checkReachableQuorum(v: RuleContext, incoming: ReadonlySet<number>, what: string, force: boolean, fix: string): void {
   if (force) return
   const reachable = [...incoming].filter((id) => isMember(v, id) && (id === v.selfId || v.isReachable(id))).length
   const need = majority(incoming.size)
   if (reachable < need) {
     throw failedPrecondition(`${what} would leave ${incoming.size} voters, which need ${need} for a quorum, ` +
-      `but only ${reachable} of them are reachable now; add the node as a learner first, or force it (--force)`)
+      `but only ${reachable} of them are reachable now; ${fix}`)
   }
 }
 
@@ -91,15 +95,18 @@ function checkLearnerLimit(v: RuleContext, adding: number): void {
   }
 }
 
-/** Refuses to promote a learner whose match index is below 90% of the leader's last index. */
-export function checkCaughtUp(v: RuleContext, id: number, force: boolean): void {
+/**
+ * Refuses to promote a learner whose match index is below 90% of the leader's last index.
+ * `fix` is the refusal's hint, naming the real command and flag for the operation at hand.
+ */
+export function checkCaughtUp(v: RuleContext, id: number, force: boolean, fix: string): void {
   if (force) return
   const last = v.leaderLastIndex
   const match = id === v.selfId ? last : v.progress?.get(id)?.match ?? 0
   if (last === 0 || match >= PROMOTE_THRESHOLD * last) return
   const pct = Math.floor((match * 100) / last)
   throw failedPrecondition(`learner ${id} is not caught up: its match index ${match} is ${pct}% of the leader's last index ` +
-    `${last} (${last - match} entries behind); promotion needs at least ${PROMOTE_THRESHOLD * 100}%, or force it (--force)`)
+    `${last} (${last - match} entries behind); promotion needs at least ${PROMOTE_THRESHOLD * 100}%; ${fix}`)
 }
 
 /** Builds the metadata of a new member, refusing an id or peer URL already in use. */
@@ -126,7 +133,8 @@ export function planAdd(v: RuleContext, req: MemberAddRequest): PlannedChange {
     checkLearnerLimit(v, 1)
     return {cc: single(ConfChangeType.AddLearnerNode, id), added: [m]}
   }
-  checkReachableQuorum(v, new Set([...v.confState.voters, id]), `adding voter ${id}`, req.force)
+  checkReachableQuorum(v, new Set([...v.confState.voters, id]), `adding voter ${id}`, req.force,
+    'add it as a learner first (member add --learner), or force it (member add --force)')
   return {cc: single(ConfChangeType.AddNode, id), added: [m]}
 }
 
@@ -136,7 +144,7 @@ export function planPromote(v: RuleContext, id: number, force: boolean): Planned
   if (!isMember(v, id)) throw notFound(`node ${id} is not a member of the cluster`)
   if (v.confState.voters.includes(id)) return undefined
   refuseIfJoint(v)
-  checkCaughtUp(v, id, force)
+  checkCaughtUp(v, id, force, 'wait for it (member promote --wait), or force it (member promote --force)')
   return {cc: single(ConfChangeType.AddNode, id), added: []}
 }
 
@@ -158,7 +166,8 @@ export function planRemove(v: RuleContext, id: number): PlannedChange {
   const cs = v.confState
   if (cs.voters.includes(id)) {
     if (cs.voters.length === 1) throw failedPrecondition(`node ${id} is the only voter; the cluster cannot remove its last voter`)
-    checkReachableQuorum(v, new Set(cs.voters.filter((x) => x !== id)), `removing voter ${id}`, false)
+    checkReachableQuorum(v, new Set(cs.voters.filter((x) => x !== id)), `removing voter ${id}`, false,
+      `start the unreachable voters first, or force it (member change --remove ${id} --force)`)
   }
   return {cc: single(ConfChangeType.RemoveNode, id), added: []}
 }
@@ -186,7 +195,7 @@ export function planChange(v: RuleContext, req: MemberChangeRequest): PlannedCha
   }
   if (incoming.size === 0) throw failedPrecondition('the change would leave the cluster without voters')
   checkLearnerLimit(v, req.changes.filter((c) => c.kind === Kind.ADD_LEARNER).length)
-  checkReachableQuorum(v, incoming, 'this change', req.force)
+  checkReachableQuorum(v, incoming, 'this change', req.force, 'start the unreachable voters first, or force it (member change --force)')
   return {cc: {kind: 'v2', transition, changes}, added}
 }
 
@@ -198,7 +207,7 @@ function planOne(
   switch (c.kind) {
     case Kind.ADD_VOTER:
       if (cs.voters.includes(id)) throw failedPrecondition(`node ${id} is already a voter`)
-      if (cs.learners.includes(id)) checkCaughtUp(v, id, force)
+      if (cs.learners.includes(id)) checkCaughtUp(v, id, force, 'wait for it to catch up, or force it (member change --force)')
       else added.push(newMember(v, id, c.name, c.peerUrls, c.clientUrls))
       incoming.add(id)
       return {type: ConfChangeType.AddNode, nodeId: id}

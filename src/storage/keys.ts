@@ -12,6 +12,8 @@
  * Integers in keys are 8-byte big-endian so that byte order equals numeric order.
  */
 
+import {isAllFrom, prefixEnd} from '../raftpb/key_range.js'
+
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s)
 
 export const IDENT_KEY = ascii('r/ident')
@@ -55,23 +57,14 @@ export const memberKey = (id: number): Uint8Array => concat(MEMBER_PREFIX, u64be
 export const userKey = (key: Uint8Array): Uint8Array => concat(USER_PREFIX, key)
 
 /**
- * The smallest key greater than every key starting with `prefix` (etcd's prefix end): the prefix
- * with its last non-0xff byte incremented and the bytes after it dropped. An all-0xff (or empty)
- * prefix has no end; undefined is returned.
+ * The end (exclusive) of a record-kind range such as "l/": "l0" (etcd's prefix end, from
+ * src/raftpb/key_range.ts). Only for the layout's own prefixes, which never end in 0xff.
  */
-export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
-  for (let i = prefix.length - 1; i >= 0; i--) {
-    if (prefix[i] < 0xff) {
-      const end = prefix.slice(0, i + 1)
-      end[i] += 1
-      return end
-    }
-  }
-  return undefined
+export function prefixRangeEnd(prefix: Uint8Array): Uint8Array {
+  const end = prefixEnd(prefix)
+  if (isAllFrom(end)) throw new RangeError('a storage key prefix must contain a byte below 0xff')
+  return end
 }
-
-/** The end (exclusive) of a one-letter prefix range such as "l/": "l0". */
-export const prefixRangeEnd = (prefix: Uint8Array): Uint8Array => prefixEnd(prefix)!
 
 /** Returns the index of a log key, or undefined when it is not 2 + 8 bytes. */
 export function logIndexOf(key: Uint8Array): number | undefined {

@@ -5,9 +5,8 @@
 import {expect} from 'chai'
 import fc from 'fast-check'
 import {parseAddSpec, parseChangeFlags, parseNodeId, parseUrl} from '../../src/cli/member_args.js'
-import {
-  configToJson, formatConfig, type MemberJson, memberToJson, shellQuote, startArgs, startLine,
-} from '../../src/cli/member_format.js'
+import {commandLine} from '../../src/cli/invocation.js'
+import {configToJson, formatConfig, type MemberJson, memberToJson, startArgs} from '../../src/cli/member_format.js'
 import {catchUpOf, quorumWarning} from '../../src/cli/member_ops.js'
 import {MemberStatus_ProgressState, MemberStatus_Role} from '../../src/generated/raftctl/v1/cluster.js'
 
@@ -79,11 +78,10 @@ describe('cli/member_format', () => {
     expect(args).to.deep.equal(['server', 'start', '--id', '4', '--name', 'my node', '--data-dir', '/var/lib/raft ctl',
       '--listen-peer', '127.0.0.1:2384', '--initial-cluster', '1=127.0.0.1:2381,2=127.0.0.1:2382,4=127.0.0.1:2384',
       '--initial-cluster-state', 'existing'])
-    expect(startLine('raftctl', args)).to.equal('raftctl server start --id 4 --name \'my node\' --data-dir \'/var/lib/raft ctl\' ' +
+    expect(commandLine({bin: 'raftctl'}, args, {env: {}, script: '/usr/bin/raftctl', cwd: '/'})).to.equal('raftctl server start --id 4 --name \'my node\' --data-dir \'/var/lib/raft ctl\' ' +
       '--listen-peer 127.0.0.1:2384 --initial-cluster 1=127.0.0.1:2381,2=127.0.0.1:2382,4=127.0.0.1:2384 --initial-cluster-state existing')
     expect(startArgs(members, 2, {dataDir: 'd', clientUrl: '10.0.0.2:2379'})).to.include.members(['--listen-client', '10.0.0.2:2379'])
     expect(() => startArgs(members, 9, {dataDir: 'd'})).to.throw('node 9 is not in the member list')
-    expect(shellQuote('it\'s')).to.equal('\'it\'\\\'\'s\'')
   })
 })
 

@@ -7,6 +7,7 @@
  * answer prompts. Generic: any command test may import it.
  */
 import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
+import {closeSync, openSync} from 'node:fs'
 import {join} from 'node:path'
 import {ensureBuilt, REPO_ROOT, stopAll, TestCluster, waitFor} from '../integration/harness.js'
 
@@ -18,6 +19,8 @@ export interface CliResult {
   readonly signal: NodeJS.Signals | null
   readonly stdout: string
   readonly stderr: string
+  /** stdout exactly as written (for binary output). */
+  readonly stdoutBytes: Buffer
 }
 
 export interface CliOptions {
@@ -27,7 +30,13 @@ export interface CliOptions {
   /** Killed (SIGKILL, by pid) after this long. Default 30 s. */
   readonly timeoutMs?: number
   readonly env?: NodeJS.ProcessEnv
+  /** The entry script and node options (default bin/run.js; bin/dev.js needs ['--import', 'tsx']). */
+  readonly script?: string
+  readonly nodeArgs?: readonly string[]
 }
+
+/** bin/dev.js as its shebang runs it: the CLI from src/ through tsx. */
+export const DEV_ENTRY = {script: join(REPO_ROOT, 'bin', 'dev.js'), nodeArgs: ['--import', 'tsx', '--no-warnings']} as const
 
 /**
  * A CLI process still running; `done` resolves with its result once it exits (killed by the
@@ -36,25 +45,29 @@ export interface CliOptions {
 export class CliProcess {
   stdout = ''
   stderr = ''
+  private readonly stdoutChunks: Buffer[] = []
   readonly done: Promise<CliResult>
   private readonly child: ChildProcess
   private readonly timer: NodeJS.Timeout
 
   constructor(readonly args: readonly string[], opts: CliOptions = {}) {
-    const child: ChildProcess = spawn(process.execPath, [RUN_BIN, ...args], {
+    const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.script ?? RUN_BIN, ...args], {
       cwd: opts.cwd ?? REPO_ROOT,
       env: {...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...opts.env},
       stdio: ['pipe', 'pipe', 'pipe'],
     })
     this.child = child
     this.timer = setTimeout(() => sigkill(child), opts.timeoutMs ?? 30_000)
-    child.stdout!.on('data', (d: Buffer) => { this.stdout += d.toString() })
+    child.stdout!.on('data', (d: Buffer) => {
+      this.stdoutChunks.push(d)
+      this.stdout += d.toString()
+    })
     child.stderr!.on('data', (d: Buffer) => { this.stderr += d.toString() })
     this.done = new Promise((resolve, reject) => {
       child.on('error', (err) => { clearTimeout(this.timer); reject(err) })
       child.on('close', (code, signal) => {
         clearTimeout(this.timer)
-        resolve({code, signal, stdout: this.stdout, stderr: this.stderr})
+        resolve({code, signal, stdout: this.stdout, stderr: this.stderr, stdoutBytes: Buffer.concat(this.stdoutChunks)})
       })
     })
     child.stdin!.on('error', () => {})
@@ -122,6 +135,24 @@ export function spawnCli(args: readonly string[], opts: CliOptions = {}): CliPro
 /** Runs `raftctl ...args` to completion and returns its exit code and output. */
 export function runCli(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
   return new CliProcess(args, opts).done
+}
+
+/**
+ * Runs `raftctl ...args` with stdout redirected to the file `path` (as `raftctl ... > path` in a
+ * shell: stdout is a file, not a pipe or terminal); returns the exit code and stderr. Bounded by
+ * timeoutMs (killed by pid).
+ */
+export function runCliToFile(args: readonly string[], path: string, timeoutMs = 30_000): Promise<{code: number | null, stderr: string}> {
+  const fd = openSync(path, 'w')
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [RUN_BIN, ...args], {cwd: REPO_ROOT, env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', fd, 'pipe']})
+    closeSync(fd)
+    let stderr = ''
+    const timer = setTimeout(() => sigkill(child), timeoutMs)
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
+    child.on('error', (err) => { clearTimeout(timer); reject(err) })
+    child.on('close', (code) => { clearTimeout(timer); resolve({code, stderr}) })
+  })
 }
 
 /** Runs with --json and parses stdout; throws with the whole output when it is not JSON. */
@@ -199,7 +230,7 @@ export function runCliTty(args: readonly string[], answers: readonly TtyAnswer[]
     child.stderr!.on('data', onData)
     child.stdin!.on('error', () => {})
     child.on('error', (err) => { clearTimeout(timer); reject(err) })
-    child.on('close', (code, signal) => { clearTimeout(timer); resolve({code, signal, stdout: out, stderr: ''}) })
+    child.on('close', (code, signal) => { clearTimeout(timer); resolve({code, signal, stdout: out, stderr: '', stdoutBytes: Buffer.from(out)}) })
   })
 }
 

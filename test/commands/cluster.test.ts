@@ -51,8 +51,21 @@ describe('raftctl cluster (status, health) against a 3-node cluster', function (
     expect(new Set(json.members.map((m) => m.term)).size).to.equal(1)
   })
 
-  it('status: prints a table and a summary line', async () => {
+  it('status: prints one comma-separated line per member when stdout is not a terminal, and fields with -w fields', async () => {
     const r = await runCli(['cluster', 'status', ...E])
+    expect(r.code, r.stderr).to.equal(0)
+    const lines = r.stdout.split('\n').filter((l) => l !== '')
+    expect(lines).to.have.length(3)
+    const mine = lines.find((l) => l.startsWith(`${leader}, `))!.split(', ')
+    expect(mine.slice(0, 4)).to.deep.equal([String(leader), `node${leader}`, tc.node(leader).client, 'leader'])
+    expect(mine.slice(5, 6)).to.deep.equal([String(leader)])
+    expect(mine[10]).to.equal('true')
+    const f = await runCli(['cluster', 'status', '-w', 'fields', ...E])
+    expect(f.stdout).to.match(new RegExp(`^"Leader" : ${leader}\n"ID" : 1\n"Name" : "node1"\n`))
+  })
+
+  it('status: prints a table and a summary line with -w table', async () => {
+    const r = await runCli(['cluster', 'status', '-w', 'table', ...E])
     expect(r.code, r.stderr).to.equal(0)
     expect(r.stdout).to.match(/ID\s*│\s*NAME\s*│\s*ENDPOINT\s*│\s*ROLE\s*│\s*TERM\s*│\s*LEADER\s*│\s*COMMIT\s*│\s*APPLIED\s*│\s*LAG\s*│\s*DB SIZE\s*│\s*REACHABLE/)
     expect(r.stdout).to.match(new RegExp(`│ ${leader}\\s*│ node${leader}\\s*│ 127\\.0\\.0\\.1:\\d+\\s*│ leader\\s*│`))
@@ -63,6 +76,8 @@ describe('raftctl cluster (status, health) against a 3-node cluster', function (
     const r = await runCli(['cluster', 'health', ...E])
     expect(r.code, r.stderr).to.equal(0)
     expect(r.stdout).to.match(new RegExp(`^healthy: leader ${leader} at term \\d+; 3 of 3 voters answer \\(quorum 2\\)\\n$`))
+    const t = await runCli(['cluster', 'health', '-w', 'table', ...E])
+    expect(t.stdout).to.match(new RegExp(`HEALTHY\\s*│\\s*LEADER[^\\n]*\\n[^\\n]*\\n│ true\\s*│ ${leader}\\s*│`))
     const {json} = await runCliJson<Health>(['cluster', 'health', ...E])
     expect(json).to.deep.include({healthy: true, leader, votersAnswering: 3, quorum: 2, problems: []})
     expect(json.voters).to.deep.equal([1, 2, 3])
@@ -92,7 +107,7 @@ describe('raftctl cluster (status, health) against a 3-node cluster', function (
     const row = json.members.find((m) => m.id === down)!
     expect(row).to.deep.include({reachable: false, endpoint: tc.node(down).client, role: 'voter', term: 0})
     expect(row.errors[0]).to.contain(`cannot reach ${tc.node(down).client}`)
-    const human = await runCli(['cluster', 'status', ...E])
+    const human = await runCli(['cluster', 'status', '-w', 'table', ...E])
     expect(human.stdout).to.match(new RegExp(`│ ${down}\\s*│ node${down}\\s*│.*│ no: cannot reach`))
     expect(human.stdout).to.contain('3 of 4 members reachable')
     const h = await runCliJson<Health>(['cluster', 'health', ...E])
@@ -129,7 +144,7 @@ describe('raftctl cluster (status, health) against a 3-node cluster', function (
     expect(put.code).to.equal(1)
     expect(put.stderr.trim().split('\n')).to.have.length(1)
     expect(put.stderr).to.match(/^Error: put failed: no leader is known \(an election is in progress, or too few members are up to elect one\): .*no leader is known yet.*$/m)
-    const ml = await runCli(['member', 'list', ...E, '--timeout', '2s'])
+    const ml = await runCli(['member', 'list', ...E, '--timeout', '2s', '-w', 'table'])
     expect(ml.code, ml.stderr).to.equal(0)
     expect(ml.stdout).to.contain('configuration: voters=(1 2 3) learners=(4)')
     expect(ml.stdout.trim().split('\n').at(-1)).to.equal('(replication progress unknown: no leader is known now; see raftctl cluster health)')

@@ -1,13 +1,16 @@
 /**
- * `raftctl kv put|get|del|txn` run as child processes (no terminal) against a real 3-node
- * cluster: human output, --json field by field, exit codes and one-line errors.
+ * `raftctl kv put|get|del|txn|watch` run as child processes (no terminal) against a real 3-node
+ * cluster: output, --json field by field, exit codes and one-line errors. The output formats,
+ * binary values and the whole key space are in kv_output.test.ts.
  */
 import {expect} from 'chai'
 import {spawn} from 'node:child_process'
 import {closeSync, openSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {REPO_ROOT, TestCluster, waitFor} from '../integration/harness.js'
-import {type CliProcess, hasScript, runCli, runCliJson, runCliTty, spawnCli, startThreeNodes, stopNodes} from './cli_harness.js'
+import {
+  type CliProcess, errorLine, hasScript, runCli, runCliJson, runCliTty, spawnCli, startThreeNodes, stopNodes,
+} from './cli_harness.js'
 
 describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function () {
   this.timeout(60_000)
@@ -138,13 +141,6 @@ describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function ()
       for (const k of ['get/a', 'get/b', 'get/c', 'getx']) await c.put(k, `v-${k}`)
     })
 
-    it('prints a table of the key with its value, version and revisions', async () => {
-      const r = await runCli(['kv', 'get', 'get/a', ...E])
-      expect(r.code, r.stderr).to.equal(0)
-      expect(r.stdout).to.match(/KEY\s*│\s*VALUE\s*│\s*VERSION/)
-      expect(r.stdout).to.match(/get\/a\s*│\s*v-get\/a\s*│\s*1\s*│/)
-    })
-
     it('returns every field with --json', async () => {
       const kv = (await tc.client().get('get/b'))!
       const {result, json} = await runCliJson<{revision: number, count: number, more: boolean, kvs: Array<Record<string, unknown>>}>(['kv', 'get', 'get/b', ...E])
@@ -160,7 +156,7 @@ describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function ()
       expect(json.count).to.equal(3)
       expect(json.more).to.equal(true)
       expect(json.kvs.map((k) => k.key)).to.deep.equal(['get/a', 'get/b'])
-      const human = await runCli(['kv', 'get', 'get/', '--prefix', '--limit', '2', ...E])
+      const human = await runCli(['kv', 'get', 'get/', '--prefix', '--limit', '2', '-w', 'table', ...E])
       expect(human.stdout).to.contain('showing 2 of 3 keys; raise --limit to see more')
       expect(human.stdout).to.not.contain('getx')
     })
@@ -171,7 +167,7 @@ describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function ()
       expect(keys.stdout).to.not.contain('v-get')
       const {json} = await runCliJson<{kvs: Array<{value: string}>}>(['kv', 'get', 'get/', '--prefix', '--keys-only', ...E])
       expect(json.kvs.map((k) => k.value)).to.deep.equal(['', '', ''])
-      const count = await runCli(['kv', 'get', 'get/', '--prefix', '--count-only', ...E])
+      const count = await runCli(['kv', 'get', 'get/', '--prefix', '--count-only', '-w', 'table', ...E])
       expect(count.stdout.trim()).to.match(/^3 keys match \(keys with prefix "get\/", revision \d+\)$/)
     })
 
@@ -191,10 +187,13 @@ describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function ()
       expect(future.stderr).to.match(/^Error: .*revision/)
     })
 
-    it('prints one line and exits 0 for a missing key', async () => {
+    it('prints nothing (one sentence with -w table) and exits 0 for a missing key', async () => {
       const r = await runCli(['kv', 'get', 'get/none', ...E])
       expect(r.code).to.equal(0)
-      expect(r.stdout.trim()).to.match(/^no key "get\/none" found \(revision \d+\)$/)
+      expect(r.stdout).to.equal('')
+      const t = await runCli(['kv', 'get', 'get/none', '-w', 'table', ...E])
+      expect(t.code).to.equal(0)
+      expect(t.stdout.trim()).to.match(/^no key "get\/none" found \(revision \d+\)$/)
     })
 
     it('refuses bad flag values with one line', async () => {
@@ -234,9 +233,15 @@ describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function ()
       const r = await runCli(['kv', 'txn', '--compare', 'value(txn/mode) = blue', '--compare', 'version(txn/mode) > 0',
         '--success', 'put txn/mode green', '--success', 'get txn/mode', '--failure', 'get txn/mode', ...E])
       expect(r.code, r.stderr).to.equal(0)
-      expect(r.stdout).to.match(/^SUCCEEDED/)
-      expect(r.stdout).to.contain('put: OK')
-      expect(r.stdout).to.match(/txn\/mode\s*│\s*green/)
+      expect(r.stdout, 'simple, as etcdctl').to.equal('SUCCESS\n\nOK\n\ntxn/mode\ngreen\n')
+      const t = await runCli(['kv', 'txn', '--compare', 'value(txn/mode) = green', '--success', 'get txn/mode', '-w', 'table', ...E])
+      expect(t.stdout).to.match(/^SUCCEEDED/)
+      expect(t.stdout).to.match(/txn\/mode\s*│\s*green/)
+      const j = await runCli(['kv', 'txn', '--compare', 'value(txn/mode) = green', '--success', 'put txn/mode green', '-w', 'json', ...E])
+      const json = JSON.parse(j.stdout) as {succeeded: boolean, responses: unknown[]}
+      expect(json.succeeded).to.equal(true)
+      expect(json.responses).to.have.length(1)
+      expect(json.responses[0]).to.have.nested.property('Response.ResponsePut.header.revision')
     })
 
     it('runs the failure operations otherwise and reports them with --json', async () => {
@@ -320,14 +325,14 @@ describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function ()
     }
     after(() => { for (const w of running) w.kill() })
 
-    it('prints one line per event from --rev and exits 0 on SIGINT', async () => {
+    it('prints one line per event from --rev with -w table and exits 0 on SIGINT', async () => {
       const c = tc.client()
       const first = await c.put('watch/a', '1')
       const rev = first.header!.revision
       await c.put('watch/b', '2')
       await c.deleteRange('watch/a')
       await c.put('other', 'x')
-      const w = watch(['watch/', '--prefix', '--rev', String(rev)])
+      const w = watch(['watch/', '--prefix', '--rev', String(rev), '-w', 'table'])
       await w.waitOutput(`DELETE watch/a (revision ${rev + 2})`)
       const r = await w.stop('SIGINT')
       expect(r.code).to.equal(0)
@@ -360,7 +365,7 @@ describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function ()
     it('without --rev starts at the next write', async () => {
       const c = tc.client()
       await c.put('watchn/old', 'before')
-      const w = watch(['watchn/', '--prefix'])
+      const w = watch(['watchn/', '--prefix', '-w', 'table'])
       await w.waitOutput('Ctrl-C to stop', 'stderr')
       let i = 0
       await waitFor('the watch to deliver a new write', async () => {
@@ -380,6 +385,13 @@ describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function ()
   })
 
   describe('errors of the common flags', () => {
+    it('refuses a --timeout longer than Node.js timers allow before sending anything', async () => {
+      const r = await runCli(['kv', 'put', 'dur/k', 'v', '--timeout', '3000000s', ...E])
+      expect(r.code).to.equal(1)
+      expect(errorLine(r)).to.equal('Error: --timeout "3000000s" is too long; the longest is 2147483647ms (about 24.8 days)')
+      expect(await tc.client().get('dur/k'), 'the write was not sent').to.equal(undefined)
+    })
+
     it('names an unreachable endpoint in one line', async () => {
       const r = await runCli(['kv', 'get', 'k', '--endpoints', '127.0.0.1:1', '--timeout', '2s'])
       expect(r.code).to.equal(1)

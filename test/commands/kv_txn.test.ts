@@ -60,6 +60,16 @@ describe('kv txn syntax', () => {
     expect(parseOp('delete k --prefix')).to.deep.equal({requestDeleteRange: {key: b('k'), rangeEnd: b('l'), prevKv: false}})
   })
 
+  it('takes etcd\'s idioms in get and del: --from-key, and "" with --prefix or --from-key for every key', () => {
+    const ZERO = Uint8Array.of(0)
+    expect(parseOp('get m --from-key').requestRange).to.deep.include({key: b('m'), rangeEnd: ZERO})
+    expect(parseOp('get "" --prefix --keys-only').requestRange).to.deep.include({key: ZERO, rangeEnd: ZERO, keysOnly: true})
+    expect(parseOp('del "" --from-key')).to.deep.equal({requestDeleteRange: {key: ZERO, rangeEnd: ZERO, prevKv: false}})
+    expect(err(() => parseOp('get ""'))).to.equal('operation "get """ needs a non-empty key (or "" with --prefix or --from-key for every key)')
+    expect(err(() => parseOp('put "" v'))).to.equal('operation "put "" v" needs a non-empty key')
+    expect(err(() => parseOp('del k --prefix --from-key'))).to.equal('operation "del k --prefix --from-key": give --prefix or --from-key, not both')
+  })
+
   it('names what is wrong with an operation', () => {
     expect(err(() => parseOp(''))).to.equal('an operation is empty; use put KEY VALUE, get KEY or del KEY')
     expect(err(() => parseOp('put'))).to.equal('operation "put" needs a non-empty key')
@@ -67,7 +77,7 @@ describe('kv txn syntax', () => {
     expect(err(() => parseOp('put k a b'))).to.equal('operation "put k a b": put takes KEY VALUE (quote a value with spaces)')
     expect(err(() => parseOp('get k --limit x'))).to.equal('operation "get k --limit x": --limit needs a non-negative integer')
     expect(err(() => parseOp('get k --limit'))).to.equal('operation "get k --limit": --limit needs a non-negative integer')
-    expect(err(() => parseOp('del k --limit 2'))).to.equal('operation "del k --limit 2": unexpected "--limit" (allowed here: --prefix)')
+    expect(err(() => parseOp('del k --limit 2'))).to.equal('operation "del k --limit 2": unexpected "--limit" (allowed here: --prefix --from-key)')
     expect(err(() => parseOp('set k v'))).to.equal('operation "set k v": unknown verb "set"; use put, get or del')
   })
 })

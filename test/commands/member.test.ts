@@ -19,11 +19,15 @@ interface ConfigJ {
 }
 interface ListJ { members: MemberJ[], config: ConfigJ }
 
-/** Starts the node a `member add` line describes, tracked by the harness (stopAll kills it). */
-function startFromLine(tc: TestCluster, line: string): NodeProc {
+/**
+ * Starts the node a printed start line describes, exactly as printed plus `extra` (test timing,
+ * or a client port the line leaves to the default), in `cwd`; tracked by the harness (stopAll
+ * kills it).
+ */
+function startFromLine(tc: TestCluster, line: string, extra: readonly string[] = [], cwd?: string): NodeProc {
   const words = splitShellLine(line)
   expect(words.slice(0, 3)).to.deep.equal(['raftctl', 'server', 'start'])
-  const args = words.slice(3)
+  const args = [...words.slice(3), ...extra]
   const opt = (name: string): string => {
     const i = args.indexOf(name)
     expect(i, `${name} in ${line}`).to.be.greaterThan(-1)
@@ -31,7 +35,7 @@ function startFromLine(tc: TestCluster, line: string): NodeProc {
   }
   const port = (hp: string): number => Number(hp.slice(hp.lastIndexOf(':') + 1))
   const spec = {id: Number(opt('--id')), clientPort: port(opt('--listen-client')), peerPort: port(opt('--listen-peer')), dataDir: opt('--data-dir')}
-  const n = new NodeProc(spec, [...args, ...TICK_ARGS, '--log-format', 'json'])
+  const n = new NodeProc(spec, [...args, ...TICK_ARGS, '--log-format', 'json'], {}, cwd)
   tc.nodes.set(spec.id, n)
   return n.start()
 }
@@ -57,8 +61,16 @@ describe('raftctl member: the learner workflow against real nodes', function () 
 
   after(() => stopNodes(tc))
 
-  it('lists the founding voters with the leader marked and the configuration line', async () => {
+  it('lists the members one comma-separated line each when stdout is not a terminal', async () => {
     const r = await runCli(['member', 'list', ...E])
+    expect(r.code, r.stderr).to.equal(0)
+    const lines = r.stdout.trim().split('\n').map((l) => l.split(', '))
+    expect(lines.map((l) => l.slice(0, 5))).to.deep.equal([1, 2, 3].map((id) => [String(id), `node${id}`, tc.node(id).peer, tc.node(id).client, 'voter']))
+    expect(lines.filter((l) => l[8] === 'true')).to.have.length(1)
+  })
+
+  it('lists the founding voters with the leader marked and the configuration line', async () => {
+    const r = await runCli(['member', 'list', '-w', 'table', ...E])
     expect(r.code, r.stderr).to.equal(0)
     for (const h of ['ID', 'NAME', 'PEER URL', 'ROLE', 'MATCH', 'LAG', 'PROGRESS', 'LEADER']) expect(r.stdout).to.contain(h)
     expect(r.stdout).to.contain(tc.node(2).peer)
@@ -136,10 +148,17 @@ describe('raftctl member: the learner workflow against real nodes', function () 
     const r = await p.done
     expect(r.code, r.stderr).to.equal(0)
     expect(r.stdout).to.match(/^Node 10 is ready to promote: match index \d+ of \d+ \((9\d|100)%\)\.$/m)
-    expect(r.stdout.trim().split('\n').at(-1)).to.equal('Promote it with: raftctl member promote 10')
+    const promoteLine = r.stdout.trim().split('\n').at(-1)!
+    expect(promoteLine).to.equal('Promote it with: raftctl member promote 10')
     expect(r.stdout).to.not.contain('Promoted')
     expect((await list()).config.text).to.equal('voters=(1 2 3 4 5) learners=(10)')
-    const rm = await runCli(['member', 'remove', '10', ...E])
+    // The printed line runs as printed.
+    const printed = splitShellLine(promoteLine.slice('Promote it with: '.length))
+    expect(printed[0]).to.equal('raftctl')
+    const promoted = await runCli([...printed.slice(1), ...E])
+    expect(promoted.code, promoted.stderr).to.equal(0)
+    expect(promoted.stdout).to.contain('Promoted node 10 to voter. Configuration: voters=(1 2 3 4 5 10)')
+    const rm = await runCli(['member', 'remove', '10', '--yes', ...E])
     expect(rm.code, rm.stderr).to.equal(0)
     await tc.node(10).stop()
     expect((await list()).config.text).to.equal('voters=(1 2 3 4 5)')
@@ -156,7 +175,7 @@ describe('raftctl member: the learner workflow against real nodes', function () 
     expect(json.demoted).to.equal(true)
     expect(json.member).to.include({id: 5, role: 'learner'})
     expect(json.config).to.include({text: 'voters=(1 2 3 4) learners=(5)', joint: false})
-    const human = await runCli(['member', 'list', ...E])
+    const human = await runCli(['member', 'list', '-w', 'table', ...E])
     expect(human.stdout).to.match(/│ 5 +│ fifth +│[^\n]*│ learner +│/)
     expect(human.stdout).to.match(/^configuration: voters=\(1 2 3 4\) learners=\(5\)$/m)
     const noop = await runCli(['member', 'demote', '5', ...E])
@@ -188,7 +207,7 @@ describe('raftctl member: the learner workflow against real nodes', function () 
     expect(json.config).to.deep.equal({voters: [1, 2, 3], votersOutgoing: [1, 2, 3, 4], learners: [], learnersNext: [4],
       autoLeave: false, joint: true, text: 'voters=(1 2 3)&&(1 2 3 4) learners_next=(4)'})
     expect(json.members.find((m) => m.id === 4)?.role).to.equal('learner-next')
-    const human = await runCli(['member', 'list', ...E])
+    const human = await runCli(['member', 'list', '-w', 'table', ...E])
     expect(human.stdout).to.match(/│ 4 +│ node4 +│[^\n]*│ learner-next +│/)
     expect(human.stdout).to.contain('configuration: voters=(1 2 3)&&(1 2 3 4) learners_next=(4)')
     const blocked = await runCli(['member', 'demote', '3', '--yes', ...E])
@@ -203,11 +222,13 @@ describe('raftctl member: the learner workflow against real nodes', function () 
     expect(again.json).to.deep.equal({error: {message: 'the configuration is not joint (voters=(1 2 3) learners=(4)); there is nothing to leave', code: 'FAILED_PRECONDITION'}})
   })
 
-  it('leave-joint --json returns the left configuration and the resulting members, field by field', async () => {
-    const enter = await runCliJson<ListJ & {transition: string}>(['member', 'change', '--add-voter', '4', '--explicit', ...E])
-    expect(enter.result.code, enter.result.stdout + enter.result.stderr).to.equal(0)
-    expect(enter.json.config).to.include({text: 'voters=(1 2 3 4)&&(1 2 3)', joint: true, autoLeave: false})
-    const {result, json} = await runCliJson<ListJ & {previous: string}>(['member', 'leave-joint', ...E])
+  it('leave-joint --json, run from the line member change printed, returns the left configuration and the members', async () => {
+    const enter = await runCli(['member', 'change', '--add-voter', '4', '--explicit', ...E])
+    expect(enter.code, enter.stdout + enter.stderr).to.equal(0)
+    expect(enter.stdout).to.match(/^Applied add-voter 4\. Configuration: voters=\(1 2 3 4\)&&\(1 2 3\)$/m)
+    const leaveLine = enter.stdout.match(/^The configuration is joint; leave it with: (.*)$/m)![1]
+    expect(leaveLine).to.equal('raftctl member leave-joint')
+    const {result, json} = await runCliJson<ListJ & {previous: string}>([...splitShellLine(leaveLine).slice(1), ...E])
     expect(result.code, result.stdout).to.equal(0)
     expect(json.previous).to.equal('voters=(1 2 3 4)&&(1 2 3)')
     expect(json.config).to.deep.equal({voters: [1, 2, 3, 4], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false, joint: false,
@@ -273,10 +294,16 @@ describe('raftctl member: the learner workflow against real nodes', function () 
     const initial = [1, 2, 4].map((id) => `${id}=${tc.node(id).peer}`).concat(`8=127.0.0.1:${p8}`).join(',')
     expect(json.startCommands).to.deep.equal([{id: 8, startCommand: 'raftctl server start --id 8 --name node8 ' +
       `--data-dir ./raftctl-data-8 --listen-peer 127.0.0.1:${p8} --initial-cluster ${initial} --initial-cluster-state existing`}])
+    // The printed line runs as printed (in the cluster's directory, with a client port of its own added).
+    const [c8] = await freePorts(1)
+    const n8 = startFromLine(tc, json.startCommands[0].startCommand, ['--listen-client', `127.0.0.1:${c8}`], tc.root)
+    await waitFor('node 8, started from the printed line, to replicate', async () =>
+      (await list()).members.find((m) => m.id === 8)?.progressState === 'replicate', {timeoutMs: 30_000})
     const rm = await runCli(['member', 'change', '--remove', '8', ...E])
     expect(rm.code, rm.stderr).to.equal(0)
     expect(rm.stdout).to.match(/^Applied remove 8\. Configuration: voters=\(1 2 4\)/)
     expect(rm.stdout).to.not.contain('Start node')
+    await n8.stop()
   })
 
   it('adds a voter directly with --yes: warns about the quorum, and the node started from --json startArgs joins', async () => {

@@ -107,7 +107,7 @@ describe('raftctl member: errors and refusals', function () {
     expect(add.code).to.equal(1)
     expect(add.stderr).to.match(/^Warning: adding node 7 directly as a voter makes 2 voters needing 2 for a quorum; the cluster cannot commit anything/)
     expect(add.stderr.trim().split('\n').at(-1)).to.equal('Error: adding voter 7 would leave 2 voters, which need 2 for a quorum, ' +
-      'but only 1 of them are reachable now; add the node as a learner first, or force it (--force)')
+      'but only 1 of them are reachable now; add it as a learner first (member add --learner), or force it (member add --force)')
     await allFail([
       [['member', 'remove', '1', '--yes', ...E], 'node 1 is the only voter; the cluster cannot remove its last voter'],
       [['member', 'demote', '1', '--yes', ...E], 'node 1 is the only voter; add another voter before demoting it'],
@@ -122,7 +122,7 @@ describe('raftctl member: errors and refusals', function () {
     const add = await runCli(['member', 'add', '7', '--learner', '--peer-url', '127.0.0.1:1', ...E])
     expect(add.code, add.stderr).to.equal(0)
     await fails(['leader', 'transfer', '7', ...E], 'node 7 is not a voter, so it cannot lead')
-    await fails(['member', 'promote', '7', ...E], /^Error: learner 7 is not caught up: its match index 0 is 0% of the leader's last index \d+ \(\d+ entries behind\); promotion needs at least 90%, or force it \(--force\)$/)
+    await fails(['member', 'promote', '7', ...E], /^Error: learner 7 is not caught up: its match index 0 is 0% of the leader's last index \d+ \(\d+ entries behind\); promotion needs at least 90%; wait for it \(member promote --wait\), or force it \(member promote --force\)$/)
     await fails(['member', 'promote', '7', '--force', ...E], 'force-promoting node 7 needs confirmation and no terminal is attached; pass --yes to proceed')
     const wait = await runCli(['member', 'promote', '7', '--wait', '--wait-timeout', '1s', ...E])
     expect(wait.code).to.equal(1)

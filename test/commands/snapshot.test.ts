@@ -6,8 +6,8 @@
 import {expect} from 'chai'
 import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {TestCluster} from '../integration/harness.js'
-import {hasScript, runCli, runCliJson, runCliTty, startThreeNodes, stopNodes} from './cli_harness.js'
+import {NodeProc, TestCluster, TICK_ARGS} from '../integration/harness.js'
+import {hasScript, runCli, runCliJson, runCliTty, splitShellLine, startThreeNodes, stopNodes} from './cli_harness.js'
 
 interface Inspect {
   path: string, size: number, formatVersion: number, clusterId: number, index: number, term: number,
@@ -118,14 +118,23 @@ describe('raftctl snapshot (save, inspect, restore)', function () {
       expect(noKeys.json).to.not.have.property('keys')
     })
 
-    it('prints the facts as tables', async () => {
-      const r = await runCli(['snapshot', 'inspect', backup, '--keys', '2'])
+    it('prints the facts as tables with -w table (the default on a terminal)', async () => {
+      const r = await runCli(['snapshot', 'inspect', backup, '--keys', '2', '-w', 'table'])
       expect(r.code, r.stderr).to.equal(0)
       for (const re of [/voters\s*│\s*\(1 2 3\)/, /learners\s*│\s*\(\)/, /learners_next\s*│\s*\(\)/, /voters_outgoing\s*│\s*\(\)/,
         /auto_leave\s*│\s*false/, /key count\s*│\s*20/, new RegExp(`revision\\s*│\\s*${revision}`), /checksum\s*│\s*ok \(sha256 [0-9a-f]{64}\)/,
-        /MEMBER ID/, /node2/, /first 2 of 20 keys:\n {2}cfg\/k00\n {2}cfg\/k01/]) {
+        /MEMBER ID/, /node2/, /FIRST 2 OF 20 KEYS/, /│ cfg\/k00\s*│[^│]*│ cfg\/k01\s*│/]) {
         expect(r.stdout).to.match(re)
       }
+    })
+
+    it('prints one status line as etcdctl (sha256, revision, keys, size) and the keys when stdout is not a terminal', async () => {
+      const {json} = await runCliJson<Inspect>(['snapshot', 'inspect', backup])
+      const r = await runCli(['snapshot', 'inspect', backup, '--keys', '2'])
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.stdout).to.equal(`${json.checksum}, ${revision}, 20, ${json.size}\ncfg/k00\ncfg/k01\n`)
+      const f = await runCli(['snapshot', 'inspect', backup, '-w', 'fields'])
+      expect(f.stdout).to.contain(`"KeyCount" : 20\n"Revision" : ${revision}\n"Checksum" : "${json.checksum}"\n"ChecksumOK" : true\n`)
     })
 
     it('reports a missing, truncated, non-snapshot or altered file in one line with exit 1', async () => {
@@ -154,7 +163,7 @@ describe('raftctl snapshot (save, inspect, restore)', function () {
       expect(a.result.code).to.equal(1)
       expect(a.json.checksumOk).to.equal(false)
       expect(a.result.stderr.trim()).to.equal(`Error: snapshot file ${altered} fails its SHA-256 checksum; it was altered or damaged and must not be restored`)
-      const h = await runCli(['snapshot', 'inspect', altered])
+      const h = await runCli(['snapshot', 'inspect', altered, '-w', 'table'])
       expect(h.stdout).to.match(/checksum\s*│\s*MISMATCH/)
     })
 
@@ -185,7 +194,9 @@ describe('raftctl snapshot (save, inspect, restore)', function () {
       const yes = await runCliTty(args, [{when: /NEW cluster/, send: 'y\r'}])
       expect(yes.code, yes.stdout).to.equal(0)
       expect(yes.stdout).to.contain(`restored ${backup} into ${d}: node 1 of a new cluster`)
-      expect(yes.stdout).to.contain(`start it with: raftctl server start --id 1 --data-dir ${d} --initial-cluster 1=127.0.0.1:9 --listen-peer 127.0.0.1:9`)
+      expect(yes.stdout).to.contain(`start it with: raftctl server start --id 1 --data-dir ${d} --initial-cluster 1=127.0.0.1:9 --listen-peer 127.0.0.1:9\r\n`)
+      expect(yes.stdout).to.contain('(it serves clients on 127.0.0.1:2379 unless you add --listen-client host:port)')
+      expect(yes.stdout).to.not.contain('<')
       expect(readdirSync(join(d, 'snap'))).to.have.length(1)
     })
 
@@ -220,16 +231,29 @@ describe('raftctl snapshot (save, inspect, restore)', function () {
       try {
         const specs = await Promise.all([1, 2, 3].map((id) => tc2.spec(id)))
         const initial = specs.map((sp) => `${sp.id}=127.0.0.1:${sp.peerPort}`).join(',')
+        const lines: string[] = []
         for (const sp of specs) {
-          const {result, json} = await runCliJson<Record<string, unknown>>(['snapshot', 'restore', backup, '--data-dir', sp.dataDir,
-            '--id', String(sp.id), '--initial-cluster', initial, '--yes'])
+          const restoreArgs = ['snapshot', 'restore', backup, '--data-dir', sp.dataDir, '--id', String(sp.id), '--initial-cluster', initial,
+            '--client-url', `127.0.0.1:${sp.clientPort}`, '--yes']
+          const {result, json} = await runCliJson<Record<string, unknown>>(restoreArgs)
           expect(result.code, result.stderr).to.equal(0)
           expect(json).to.deep.include({dataDir: sp.dataDir, nodeId: sp.id, keyCount: 20, revision, index: saved.index, term: saved.term})
           expect(json.voters).to.deep.equal([1, 2, 3])
+          expect(json.startArgs).to.deep.equal(['server', 'start', '--id', String(sp.id), '--data-dir', sp.dataDir, '--initial-cluster', initial,
+            '--listen-peer', `127.0.0.1:${sp.peerPort}`, '--listen-client', `127.0.0.1:${sp.clientPort}`])
+          expect(json.startCommand).to.equal(`raftctl ${(json.startArgs as string[]).join(' ')}`)
+          lines.push(json.startCommand as string)
         }
         const snaps = specs.map((sp) => readdirSync(join(sp.dataDir, 'snap')).map((n) => readFileSync(join(sp.dataDir, 'snap', n))))
         expect(snaps.every((l) => l.length === 1 && l[0].equals(snaps[0][0]))).to.equal(true)
-        for (const sp of specs) tc2.add(sp, ['--initial-cluster', initial]).start()
+        // Each node starts from the printed line, as printed (plus the tests' fast Raft timing).
+        for (const [i, sp] of specs.entries()) {
+          const words = splitShellLine(lines[i])
+          expect(words.slice(0, 3)).to.deep.equal(['raftctl', 'server', 'start'])
+          const n = new NodeProc(sp, [...words.slice(3), ...TICK_ARGS, '--log-format', 'json'])
+          tc2.nodes.set(sp.id, n)
+          n.start()
+        }
         await tc2.waitLeader()
         const E2 = ['--endpoints', specs.map((sp) => `127.0.0.1:${sp.clientPort}`).join(',')]
         const {result, json} = await runCliJson<{count: number, revision: number, kvs: Array<{key: string, value: string}>}>(['kv', 'get', 'cfg/', '--prefix', ...E2])

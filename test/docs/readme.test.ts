@@ -11,6 +11,9 @@
  *   environment (RAFTCTL_LISTEN_CLIENT, RAFTCTL_LISTEN_PEER, RAFTCTL_ENDPOINTS), and everything
  *   runs in a temporary working directory, so ./raftctl-data and data/n1... are temporary;
  * - `export NAME=value` lines set the environment of the following commands;
+ * - the README's reader runs the commands on a terminal, where read commands print tables: the
+ *   replay asks for that format with RAFTCTL_WRITE_OUT=table (its own --json queries are not
+ *   affected: --json wins over the variable);
  * - `npm install` / `npm ci` is not re-run (CI's `npm ci` ran it before the tests): the test checks
  *   what it leaves behind — the built CLI that package.json's `bin` and `prepare` promise;
  * - every command must exit 0; outputs are checked for the key facts: `kv get` prints what `kv put`
@@ -18,10 +21,14 @@
  *   shows every member with the role the README's steps gave it, and every sentence of the
  *   form "`<command>` prints|shows ... `<text>`" holds for that command's output;
  * - "Stop the node with Ctrl-C" is done with SIGINT (exit 0 expected) and "starting it again
- *   resumes" is checked by a restart that still reads the keys written before.
+ *   resumes" is checked by a restart that still reads the keys written before;
+ * - what the quick start leaves in the clone (data dirs, the backup) is ignored by .gitignore, and
+ *   the commands the README shows after the quick start do not reuse a node id, port or data dir
+ *   the quick start already used (they run on the cluster it leaves behind).
  */
 import {expect} from 'chai'
-import {existsSync, readFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {RaftctlClient} from '../../src/client/index.js'
 import {ensureBuilt, freePorts, NodeProc, REPO_ROOT, stopAll, tempDir, waitFor} from '../integration/harness.js'
@@ -63,6 +70,7 @@ class Replay {
 
   constructor(readonly ports: ReadonlyMap<number, number>) {
     this.env.RAFTCTL_ENDPOINTS = `127.0.0.1:${this.port(DEFAULT_CLIENT)}`
+    this.env.RAFTCTL_WRITE_OUT = 'table'
   }
 
   port(readmePort: number): number {
@@ -237,6 +245,12 @@ function expectSameStart(printed: readonly string[], readme: readonly string[], 
     .to.equal(['raftctl', 'server', 'start', ...printed].join(' '))
 }
 
+/** Inline code spans of the README after the quick start that run `member add` (e.g. the one-shot add and promote). */
+function laterMemberAdds(markdown: string): string[][] {
+  const after = markdown.slice(markdown.indexOf('<!-- quickstart end -->'))
+  return [...after.matchAll(/`((?:npx )?raftctl member add [^`]+)`/g)].map((m) => shellWords(m[1]).filter((w, i) => i > 0 || w !== 'npx'))
+}
+
 /** What `npm install` leaves behind: the built CLI that package.json's bin and prepare promise. */
 function checkInstalled(): void {
   const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {bin: Record<string, string>, scripts: Record<string, string>}
@@ -287,4 +301,31 @@ describe('README quick start', function () {
       await replay.endSection(section)
     })
   }
+
+  it('leaves nothing in the clone that .gitignore does not ignore', () => {
+    const left = readdirSync(replay.cwd).map((name) => statSync(join(replay.cwd, name)).isDirectory() ? `${name}/` : name)
+    expect(left, 'what the quick start created').to.include.members(['data/', 'raftctl-data/', 'backup.snap'])
+    const out = execFileSync('git', ['check-ignore', '--no-index', '--verbose', '--non-matching', '--', ...left], {cwd: REPO_ROOT, encoding: 'utf8'})
+    const notIgnored = out.split('\n').filter((l) => l.startsWith('::')).map((l) => l.split('\t')[1])
+    expect(notIgnored, 'files the quick start leaves in the clone that git would show as untracked').to.deep.equal([])
+  })
+
+  it('shows later member adds with a node id, ports and a data dir of their own', () => {
+    const adds = laterMemberAdds(README)
+    expect(adds.length, 'the one-shot add and promote after the quick start').to.be.greaterThan(0)
+    const used = {
+      ids: new Set([...replay.servers.map((s) => s.node.spec.id), ...replay.roles.keys()]),
+      ports: new Set(portsIn(quickstartText)),
+      dirs: new Set(replay.servers.map((s) => s.node.spec.dataDir)),
+    }
+    for (const words of adds) {
+      const line = words.join(' ')
+      const id = Number(words[3])
+      expect(used.ids.has(id), `${line}: node ${id} is already a member after the quick start`).to.equal(false)
+      for (const p of portsIn(line)) expect(used.ports.has(p), `${line}: port ${p} is already used by the quick start`).to.equal(false)
+      const dir = flagValue(words, '--data-dir')
+      expect(dir, `${line} names its data dir`).to.be.a('string')
+      expect(used.dirs.has(dir!), `${line}: ${dir} is already a node's data dir`).to.equal(false)
+    }
+  })
 })

@@ -160,7 +160,7 @@ describe('integration: a three-node cluster', function () {
     await client.memberAdd({id: 9, peerUrls: ['127.0.0.1:1']}).catch((e) => { refused = e })
     expect((refused as {codeName?: string})?.codeName, 'a voter add with a member down').to.equal('FAILED_PRECONDITION')
     expect((refused as Error).message).to.equal('adding voter 9 would leave 4 voters, which need 3 for a quorum, ' +
-      'but only 2 of them are reachable now; add the node as a learner first, or force it (--force)')
+      'but only 2 of them are reachable now; add it as a learner first (member add --learner), or force it (member add --force)')
     const before = writer.acked.length
     await waitFor('20 more acknowledged writes after the failover', () => writer.acked.length >= before + 20)
     await writer.stop()

@@ -149,7 +149,7 @@ describe('integration: server operations', function () {
       await client.memberAdd(add).catch((e) => { refused = e })
       expect((refused as {codeName?: string})?.codeName, 'a voter add with a member down').to.equal('FAILED_PRECONDITION')
       expect((refused as Error).message).to.equal('adding voter 9 would leave 4 voters, which need 3 for a quorum, ' +
-        'but only 2 of them are reachable now; add the node as a learner first, or force it (--force)')
+        'but only 2 of them are reachable now; add it as a learner first (member add --learner), or force it (member add --force)')
       expect((await client.memberList()).confState!.voters, 'nothing changed').to.deep.equal([1, 2, 3])
       const forced = await client.memberAdd({...add, force: true})
       expect(forced.confState!.voters).to.deep.equal([1, 2, 3, 9])

@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import fc from 'fast-check'
 import {
   compareBytes, decodeIdentity, decodeIndexTerm, decodeMember, describeKey, encodeIdentity,
-  encodeIndexTerm, encodeMember, logKey, minRetainIndex, planCompaction, prefixEnd, u64be,
+  encodeIndexTerm, encodeMember, logKey, minRetainIndex, planCompaction, prefixRangeEnd, u64be,
 } from '../../src/storage/index.js'
 import {planAppend} from '../../src/storage/log_plan.js'
 import {ents} from './helpers.js'
@@ -16,15 +16,9 @@ describe('storage/keys, records and plans', () => {
     expect(() => u64be(2 ** 53)).to.throw(RangeError)
   })
 
-  it('computes etcd prefix ends', () => {
-    expect(prefixEnd(new Uint8Array([0x61, 0x62]))).to.deep.equal(new Uint8Array([0x61, 0x63]))
-    expect(prefixEnd(new Uint8Array([0x61, 0xff]))).to.deep.equal(new Uint8Array([0x62]))
-    expect(prefixEnd(new Uint8Array([0xff, 0xff]))).to.equal(undefined)
-    fc.assert(fc.property(fc.uint8Array({minLength: 1, maxLength: 6}), fc.uint8Array({maxLength: 4}), (p, rest) => {
-      const end = prefixEnd(p)
-      const k = new Uint8Array([...p, ...rest])
-      if (end !== undefined) expect(compareBytes(k, end)).to.be.below(0)
-    }))
+  it('ends the range of a record kind at its prefix end and refuses a prefix that has none', () => {
+    expect(prefixRangeEnd(new TextEncoder().encode('l/'))).to.deep.equal(new TextEncoder().encode('l0'))
+    expect(() => prefixRangeEnd(new Uint8Array([0xff]))).to.throw(RangeError, /below 0xff/)
   })
 
   it('describes keys readably in error messages', () => {

@@ -1,20 +1,10 @@
 import {BaseCommand} from '../../cli/base.js'
+import {type HealthResult, healthView} from '../../cli/cluster_output.js'
 import {gatherCluster, quorumOf} from '../../cli/cluster_status.js'
 import {withClient} from '../../cli/kv_client.js'
+import {emit, writeOutFlag} from '../../cli/output.js'
 
-/** What `raftctl cluster health` prints with --json. */
-export interface HealthResult {
-  readonly healthy: boolean
-  /** The leader the reachable members agree on (0: none). */
-  readonly leader: number
-  readonly term: number
-  /** Voters of the (incoming) configuration, and how many of them answered. */
-  readonly voters: readonly number[]
-  readonly votersAnswering: number
-  readonly quorum: number
-  /** What is wrong, one sentence each; empty when healthy. */
-  readonly problems: readonly string[]
-}
+export type {HealthResult} from '../../cli/cluster_output.js'
 
 export default class ClusterHealth extends BaseCommand<typeof ClusterHealth> {
   static override summary = 'Check that the cluster can serve: a leader exists and a quorum of voters answers.'
@@ -22,6 +12,7 @@ export default class ClusterHealth extends BaseCommand<typeof ClusterHealth> {
     'Asks every member for its status and the leader to confirm a quorum (a ReadIndex round).',
     'Exits 0 and prints one line when healthy; otherwise exits 1 with a line saying what is wrong',
     '(no leader, the leader does not answer, too few voters answer). In a joint configuration both voter sets need a quorum.',
+    'Output (-w): a one-row table on a terminal; simple otherwise (that one line, nothing when unhealthy); fields; json (as --json).',
   ].join(' ')
 
   static override examples = [
@@ -30,13 +21,15 @@ export default class ClusterHealth extends BaseCommand<typeof ClusterHealth> {
     '<%= config.bin %> cluster health --json',
   ]
 
+  static override flags = {...writeOutFlag}
+
   public async run(): Promise<HealthResult> {
     await this.parse(ClusterHealth)
+    const format = this.outputFormat()
     const result = await withClient(this.endpoints, this.timeoutMs, (c) => check(c))
-    if (result.healthy) {
-      this.log(`healthy: leader ${result.leader} at term ${result.term}; ${result.votersAnswering} of ${result.voters.length} voters answer (quorum ${result.quorum})`)
-    } else {
-      if (!this.jsonEnabled()) process.stderr.write(`Error: cluster is unhealthy: ${result.problems.join('; ')}\n`)
+    if (format !== 'result') emit(format, healthView, result)
+    if (!result.healthy) {
+      if (format !== 'result') process.stderr.write(`Error: cluster is unhealthy: ${result.problems.join('; ')}\n`)
       process.exitCode = 1
     }
     return result

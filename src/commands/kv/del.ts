@@ -1,7 +1,7 @@
-import {Flags} from '@oclif/core'
 import {textArg} from '../../cli/args.js'
 import {BaseCommand} from '../../cli/base.js'
 import {withClient} from '../../cli/kv_client.js'
+import {checkRangeKey, rangeFlags} from '../../cli/kv_range.js'
 
 /** What `raftctl kv del` prints with --json. */
 export interface DelResult {
@@ -12,28 +12,29 @@ export interface DelResult {
 }
 
 export default class KvDel extends BaseCommand<typeof KvDel> {
-  static override summary = 'Delete a key, or every key with a prefix.'
-  static override description =
-    'Deletes through the leader and prints how many keys were deleted (0 when none matched; that is not an error).'
+  static override summary = 'Delete a key, every key with a prefix, every key from a key on, or the whole key space.'
+  static override description = [
+    'Deletes through the leader and prints how many keys were deleted (0 when none matched; that is not an error).',
+    '`kv del "" --prefix` (or --from-key) deletes every key.',
+  ].join(' ')
 
   static override examples = [
     '<%= config.bin %> kv del config/db-url',
     '<%= config.bin %> kv del config/ --prefix',
     '<%= config.bin %> kv del locks/ --prefix --json',
+    '<%= config.bin %> kv del config/m --from-key',
   ]
 
   static override args = {
-    key: textArg({description: 'The key (or the prefix with --prefix).', required: true}),
+    key: textArg({description: 'The key (or the prefix with --prefix, the first key with --from-key).', required: true}),
   }
 
-  static override flags = {
-    prefix: Flags.boolean({char: 'p', summary: 'Delete every key that starts with KEY.'}),
-  }
+  static override flags = rangeFlags('Delete')
 
   public async run(): Promise<DelResult> {
     const {args, flags} = await this.parse(KvDel)
-    if (args.key === '') throw new Error('the key is empty; give a non-empty key (use --prefix with a prefix)')
-    const res = await withClient(this.endpoints, this.timeoutMs, (c) => c.deleteRange(args.key, {prefix: flags.prefix}))
+    checkRangeKey(args.key, flags)
+    const res = await withClient(this.endpoints, this.timeoutMs, (c) => c.deleteRange(args.key, {prefix: flags.prefix, fromKey: flags['from-key']}))
     const result: DelResult = {deleted: res.deleted, revision: res.header?.revision ?? 0}
     this.log(`deleted ${result.deleted} ${result.deleted === 1 ? 'key' : 'keys'} (revision ${result.revision})`)
     return result

@@ -1,7 +1,10 @@
 import {Flags} from '@oclif/core'
 import {textArg} from '../../cli/args.js'
 import {BaseCommand} from '../../cli/base.js'
-import {type KeyValueJson, kvToJson, withClient} from '../../cli/kv_client.js'
+import {withClient} from '../../cli/kv_client.js'
+import {type KeyValueJson, kvToJson} from '../../cli/kv_output.js'
+import {UsageError} from '../../cli/member_args.js'
+import {printable} from '../../cli/printable.js'
 import {resolvePutValue} from '../../cli/kv_input.js'
 
 /** What `raftctl kv put` prints with --json. */
@@ -18,7 +21,8 @@ export default class KvPut extends BaseCommand<typeof KvPut> {
   static override description = [
     'Writes one key through the leader and waits until the write is committed.',
     'The value comes from the VALUE argument, from --file, or from standard input when VALUE is "-" or omitted while input is piped.',
-    'A terminal on stdin is never read. Prints "OK" and the revision; --prev-kv also prints the value it replaced.',
+    'A terminal on stdin is never read. Prints "OK" and the revision; --prev-kv also prints the value it replaced',
+    '(control characters and bytes that are not UTF-8 escaped; `kv get --print-value-only` prints values exactly).',
   ].join(' ')
 
   static override examples = [
@@ -40,7 +44,7 @@ export default class KvPut extends BaseCommand<typeof KvPut> {
 
   public async run(): Promise<PutResult> {
     const {args, flags} = await this.parse(KvPut)
-    if (args.key === '') throw new Error('the key is empty; give a non-empty key')
+    if (args.key === '') throw new UsageError('the key is empty; give a non-empty key')
     const value = await resolvePutValue(args.value, flags.file)
     const res = await withClient(this.endpoints, this.timeoutMs, (c) => c.put(args.key, value, {prevKv: flags['prev-kv']}))
     const result: PutResult = {
@@ -49,7 +53,7 @@ export default class KvPut extends BaseCommand<typeof KvPut> {
     }
     this.log(`OK (revision ${result.revision})`)
     if (flags['prev-kv']) {
-      this.log(result.prevKv === undefined ? `previous: none (${args.key} did not exist)` : `previous: ${result.prevKv.value}`)
+      this.log(res.prevKv === undefined ? `previous: none (${printable(args.key).text} did not exist)` : `previous: ${printable(res.prevKv.value).text}`)
     }
     return result
   }

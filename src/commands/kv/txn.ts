@@ -1,10 +1,13 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base.js'
-import {type KeyValueJson, kvRows, kvToJson, withClient} from '../../cli/kv_client.js'
+import {commandLine} from '../../cli/invocation.js'
+import {withClient} from '../../cli/kv_client.js'
+import {type KeyValueJson, kvToJson, txnView} from '../../cli/kv_output.js'
 import {parseCompare, parseOp} from '../../cli/kv_txn.js'
+import {UsageError} from '../../cli/member_args.js'
 import {promptTxn} from '../../cli/kv_txn_prompt.js'
+import {emit, hexFlag, writeOutFlag} from '../../cli/output.js'
 import {isInteractive} from '../../cli/prompt.js'
-import {renderTable} from '../../cli/table.js'
 import type {ResponseOp} from '../../generated/raftctl/v1/kv.js'
 
 /** The result of one operation of the branch that ran. */
@@ -29,7 +32,9 @@ export default class KvTxn extends BaseCommand<typeof KvTxn> {
     '(operators = != > <). Operations: put KEY VALUE, get KEY [--prefix] [--limit N] [--keys-only] [--count-only],',
     'del KEY [--prefix]. Quote keys or values with spaces. All writes of the transaction share one revision.',
     'Without flags, on a terminal, it asks for the compares and operations one per line;',
-    'without a terminal it needs the flags.',
+    'without a terminal it needs the flags. Output (-w): table on a terminal (a sentence per operation, values',
+    'escaped); simple otherwise, as etcdctl (SUCCESS or FAILURE, then per operation OK, the count deleted, or key and',
+    'value lines with the exact bytes); json as etcdctl\'s (bytes base64); fields. --json prints raftctl\'s result object.',
   ].join(' ')
 
   static override examples = [
@@ -43,6 +48,8 @@ export default class KvTxn extends BaseCommand<typeof KvTxn> {
     compare: Flags.string({char: 'c', summary: 'A condition, e.g. \'value(k) = v\' or \'version(k) > 2\' (repeatable).', multiple: true}),
     success: Flags.string({char: 's', summary: 'An operation run when every compare holds, e.g. \'put k v\' (repeatable).', multiple: true}),
     failure: Flags.string({char: 'f', summary: 'An operation run otherwise, e.g. \'get k\' (repeatable).', multiple: true}),
+    ...writeOutFlag,
+    ...hexFlag,
   }
 
   public async run(): Promise<TxnResult> {
@@ -54,26 +61,13 @@ export default class KvTxn extends BaseCommand<typeof KvTxn> {
     } else if (isInteractive()) {
       txn = await promptTxn()
     } else {
-      throw new Error('kv txn needs --compare, --success or --failure when no terminal is attached (see raftctl help kv txn)')
+      throw new UsageError(`kv txn needs --compare, --success or --failure when no terminal is attached (see ${commandLine(this.config, ['help', 'kv', 'txn'])})`)
     }
     if (txn.success.length === 0 && txn.failure.length === 0) throw new Error('the transaction has no operations; give --success or --failure')
+    const format = this.outputFormat()
     const res = await withClient(this.endpoints, this.timeoutMs, (c) => c.txn(txn))
-    const result: TxnResult = {succeeded: res.succeeded, revision: res.header?.revision ?? 0, responses: res.responses.map(opResult)}
-    this.show(result)
-    return result
-  }
-
-  private show(r: TxnResult): void {
-    this.log(`${r.succeeded ? 'SUCCEEDED: the compares held, the success operations ran' : 'FAILED: a compare did not hold, the failure operations ran'} (revision ${r.revision})`)
-    for (const o of r.responses) {
-      if (o.op === 'put') this.log('put: OK')
-      else if (o.op === 'del') this.log(`del: deleted ${o.deleted} ${o.deleted === 1 ? 'key' : 'keys'}`)
-      else if (o.kvs.length === 0) this.log(`get: ${o.count} ${o.count === 1 ? 'key' : 'keys'}`)
-      else {
-        const t = kvRows(o.kvs, false)
-        this.log(`get: ${o.count} ${o.count === 1 ? 'key' : 'keys'}\n${renderTable(t.head, t.rows)}`)
-      }
-    }
+    if (format !== 'result') emit(format, txnView, {res, hex: flags.hex})
+    return {succeeded: res.succeeded, revision: res.header?.revision ?? 0, responses: res.responses.map(opResult)}
   }
 }
 

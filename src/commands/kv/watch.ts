@@ -1,20 +1,17 @@
 import {Flags} from '@oclif/core'
 import {textArg} from '../../cli/args.js'
 import {BaseCommand} from '../../cli/base.js'
-import {checkInt, kvToJson, withClient} from '../../cli/kv_client.js'
+import {checkInt, withClient} from '../../cli/kv_client.js'
+import {type KeyValueJson, kvToJson, watchView} from '../../cli/kv_output.js'
+import {checkRangeKey, describeRange, rangeFlags} from '../../cli/kv_range.js'
+import {emit, hexFlag, writeOutFlag, writeRaw} from '../../cli/output.js'
 import {type Event, Event_EventType} from '../../generated/raftctl/v1/kv.js'
 
-/** One event as printed (one JSON object per line with --json). */
-export interface WatchEventJson {
+/** One event as printed with --json (one JSON object per line). */
+export interface WatchEventJson extends KeyValueJson {
   readonly type: 'PUT' | 'DELETE'
-  readonly key: string
-  /** The new value (empty for DELETE). */
-  readonly value: string
   /** The revision of the write that caused the event. */
   readonly revision: number
-  readonly createRevision: number
-  readonly modRevision: number
-  readonly version: number
 }
 
 export function eventToJson(e: Event, revision: number): WatchEventJson {
@@ -23,48 +20,50 @@ export function eventToJson(e: Event, revision: number): WatchEventJson {
 }
 
 export default class KvWatch extends BaseCommand<typeof KvWatch> {
-  static override summary = 'Print every change of a key or prefix as it happens, until Ctrl-C.'
+  static override summary = 'Print every change of a key, a prefix, a range from a key on or the whole key space, until Ctrl-C.'
   static override description = [
-    'Prints one line per event ("PUT key = value (revision N)" or "DELETE key (revision N)"),',
-    'or one JSON object per line with --json. With --rev it starts at that revision (replaying retained history),',
-    'otherwise at the next write. When the member serving the watch goes away the watch resumes on another endpoint',
-    'without losing or repeating events; if no endpoint serves it for --timeout it fails.',
+    'Output (-w): table on a terminal, one line per event ("PUT key = value (revision N)" or "DELETE key (revision N)",',
+    'escaped, long values cut); simple otherwise, as etcdctl: PUT or DELETE, the key and the value, one line each, with',
+    'the exact bytes; json: one etcdctl WatchResponse object per revision and line (bytes base64); fields.',
+    '--json prints one raftctl event object per line instead. With --rev it starts at that revision (replaying retained',
+    'history), otherwise at the next write. When the member serving the watch goes away the watch resumes on another',
+    'endpoint without losing or repeating events; if no endpoint serves it for --timeout it fails.',
     'Ctrl-C (SIGINT) or SIGTERM ends it with exit code 0.',
   ].join(' ')
 
   static override examples = [
     '<%= config.bin %> kv watch config/db-url',
     '<%= config.bin %> kv watch config/ --prefix',
+    '<%= config.bin %> kv watch "" --prefix -w json',
     '<%= config.bin %> kv watch config/ --prefix --rev 120 --json',
   ]
 
   static override args = {
-    key: textArg({description: 'The key (or the prefix with --prefix).', required: true}),
+    key: textArg({description: 'The key (or the prefix with --prefix, the first key with --from-key).', required: true}),
   }
 
   static override flags = {
-    prefix: Flags.boolean({char: 'p', summary: 'Watch every key that starts with KEY.'}),
+    ...rangeFlags('Watch'),
     rev: Flags.integer({summary: 'Start at this revision (0: from the next write).', default: 0}),
+    ...writeOutFlag,
+    ...hexFlag,
   }
 
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(KvWatch)
-    if (args.key === '') throw new Error('the key is empty; give a non-empty key (use --prefix with a prefix)')
+    checkRangeKey(args.key, flags)
     checkInt('rev', flags.rev, 0)
-    const json = this.jsonEnabled()
+    const format = this.outputFormat()
     await withClient(this.endpoints, this.timeoutMs, async (client) => {
-      const stream = client.watch(args.key, {prefix: flags.prefix, startRevision: flags.rev, resumeTimeoutMs: this.timeoutMs})
+      const stream = client.watch(args.key, {prefix: flags.prefix, fromKey: flags['from-key'], startRevision: flags.rev, resumeTimeoutMs: this.timeoutMs})
       const stop = (): void => stream.cancel()
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)
-      const what = flags.prefix ? `keys with prefix "${args.key}"` : `key "${args.key}"`
-      this.logToStderr(`watching ${what} from ${flags.rev > 0 ? `revision ${flags.rev}` : 'the next write'}; Ctrl-C to stop`)
+      this.logToStderr(`watching ${describeRange(args.key, flags)} from ${flags.rev > 0 ? `revision ${flags.rev}` : 'the next write'}; Ctrl-C to stop`)
       try {
         for await (const batch of stream) {
-          for (const e of batch.events) {
-            const ev = eventToJson(e, batch.revision)
-            process.stdout.write(json ? `${JSON.stringify(ev)}\n` : `${formatEvent(ev)}\n`)
-          }
+          if (format === 'result') writeRaw(batch.events.map((e) => `${JSON.stringify(eventToJson(e, batch.revision))}\n`))
+          else emit(format, watchView, {...batch, hex: flags.hex})
         }
       } finally {
         process.removeListener('SIGINT', stop)
@@ -73,8 +72,4 @@ export default class KvWatch extends BaseCommand<typeof KvWatch> {
       }
     })
   }
-}
-
-function formatEvent(e: WatchEventJson): string {
-  return e.type === 'PUT' ? `PUT ${e.key} = ${e.value} (revision ${e.revision})` : `DELETE ${e.key} (revision ${e.revision})`
 }

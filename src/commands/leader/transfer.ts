@@ -1,8 +1,9 @@
 import {textArg} from '../../cli/args.js'
 import {BaseCommand} from '../../cli/base.js'
+import {withClient} from '../../cli/kv_client.js'
 import {parseNodeId} from '../../cli/member_args.js'
 import {type MembershipJson, membershipToJson} from '../../cli/member_format.js'
-import {listMembers, requireMember, withCluster} from '../../cli/member_ops.js'
+import {listMembers, requireMember} from '../../cli/member_ops.js'
 
 /** What `raftctl leader transfer` prints with --json. */
 export interface LeaderTransferResult extends MembershipJson {
@@ -31,7 +32,7 @@ export default class LeaderTransfer extends BaseCommand<typeof LeaderTransfer> {
   public async run(): Promise<LeaderTransferResult> {
     const {args} = await this.parse(LeaderTransfer)
     const id = parseNodeId('target id', args.id)
-    return withCluster(this.endpoints, this.timeoutMs, async (c) => {
+    return withClient(this.endpoints, this.timeoutMs, async (c) => {
       const before = await listMembers(c)
       requireMember(before, id)
       const previousLeader = before.members.find((m) => m.isLeader)?.id ?? 0

@@ -3,17 +3,17 @@ import {textArg} from '../../cli/args.js'
 import type {RaftctlClient} from '../../client/index.js'
 import {BaseCommand, parseDuration} from '../../cli/base.js'
 import {parseNodeId, parseUrl, UsageError} from '../../cli/member_args.js'
-import {
-  type MemberJson, type MembershipJson, memberToJson, membershipToJson, startArgs, startLine,
-} from '../../cli/member_format.js'
-import {type CatchUp, listMembers, quorumWarning, waitCaughtUp, withCluster} from '../../cli/member_ops.js'
+import {commandLine} from '../../cli/invocation.js'
+import {withClient} from '../../cli/kv_client.js'
+import {type MemberJson, type MembershipJson, memberToJson, membershipToJson, startArgs} from '../../cli/member_format.js'
+import {type CatchUp, listMembers, quorumWarning, waitCaughtUp} from '../../cli/member_ops.js'
 import {askYesNo, confirmRisky, isInteractive} from '../../cli/prompt.js'
 
 /** What `raftctl member add` prints with --json. */
 export interface MemberAddResult extends MembershipJson {
   /** The added member (after the promotion, when it was promoted). */
   readonly member: MemberJson
-  /** The command that starts the new node, as one shell line and as an argument list. */
+  /** The command that starts the new node, as one shell line (run as printed) and as raftctl's arguments. */
   readonly startCommand: string
   readonly startArgs: string[]
   /** With --wait: how far the learner had caught up when the wait ended. */
@@ -65,7 +65,7 @@ export default class MemberAdd extends BaseCommand<typeof MemberAdd> {
     const waitMs = parseDuration(flags['wait-timeout'], '--wait-timeout')
     const wait = flags.wait || flags.promote
     if (wait && !flags.learner) throw new UsageError('--wait and --promote apply to a learner; add --learner')
-    return withCluster(this.endpoints, this.timeoutMs, async (c) => {
+    return withClient(this.endpoints, this.timeoutMs, async (c) => {
       if (!flags.learner) {
         const warning = quorumWarning(await listMembers(c), id)
         await confirmRisky(`adding voter ${id} directly`, `${warning}. Add it as a voter anyway?`, flags.yes)
@@ -77,7 +77,7 @@ export default class MemberAdd extends BaseCommand<typeof MemberAdd> {
       })
       const out = membershipToJson(res)
       const args = startArgs(out.members, id, {dataDir: flags['data-dir'] ?? `./raftctl-data-${id}`, clientUrl})
-      const line = startLine(this.config.bin, args)
+      const line = commandLine(this.config, args)
       const added = res.member === undefined ? out.members.find((m) => m.id === id)! : memberToJson(res.member)
       this.log(`Added node ${id} (${added.name}) as a ${flags.learner ? 'learner' : 'voter'} with peer URL ${peerUrl}.`)
       this.log(`Configuration: ${out.config.text}`)
@@ -98,7 +98,7 @@ export default class MemberAdd extends BaseCommand<typeof MemberAdd> {
     this.log(`Node ${id} is ready to promote: match index ${catchUp.matchIndex} of ${catchUp.leaderLastIndex} (${catchUp.percent}%).`)
     const promote = promoteFlag || (isInteractive() && !this.jsonEnabled() && await askYesNo(`Promote node ${id} to voter now?`, false))
     if (!promote) {
-      this.log(`Promote it with: ${this.config.bin} member promote ${id}`)
+      this.log(`Promote it with: ${commandLine(this.config, ['member', 'promote', String(id)])}`)
       return {...added, catchUp}
     }
     const p = await c.memberPromote(id)

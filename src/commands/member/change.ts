@@ -2,8 +2,10 @@ import {Flags} from '@oclif/core'
 import type {MemberChangeSpec} from '../../client/index.js'
 import {BaseCommand} from '../../cli/base.js'
 import {parseChangeFlags, UsageError} from '../../cli/member_args.js'
-import {type MembershipJson, membershipToJson, startArgs, startLine} from '../../cli/member_format.js'
-import {listMembers, withCluster} from '../../cli/member_ops.js'
+import {commandLine} from '../../cli/invocation.js'
+import {withClient} from '../../cli/kv_client.js'
+import {type MembershipJson, membershipToJson, startArgs} from '../../cli/member_format.js'
+import {listMembers} from '../../cli/member_ops.js'
 import {confirmRisky} from '../../cli/prompt.js'
 
 /** What `raftctl member change` prints with --json. */
@@ -48,7 +50,7 @@ export default class MemberChange extends BaseCommand<typeof MemberChange> {
   public async run(): Promise<MemberChangeResult> {
     const {flags} = await this.parse(MemberChange)
     const changes = parseChangeFlags(flags)
-    return withCluster(this.endpoints, this.timeoutMs, async (c) => {
+    return withClient(this.endpoints, this.timeoutMs, async (c) => {
       const list = await listMembers(c)
       const known = new Set(list.members.filter((m) => m.role !== 'none').map((m) => m.id))
       for (const ch of changes) {
@@ -62,10 +64,10 @@ export default class MemberChange extends BaseCommand<typeof MemberChange> {
       const out = membershipToJson(await c.memberChange(changes, {transition, force: flags.force}))
       this.log(`Applied ${changes.map(describe).join(', ')}. Configuration: ${out.config.text}`)
       if (out.config.joint && !out.config.autoLeave) {
-        this.log(`The configuration is joint; leave it with: ${this.config.bin} member leave-joint`)
+        this.log(`The configuration is joint; leave it with: ${commandLine(this.config, ['member', 'leave-joint'])}`)
       }
       const startCommands = changes.filter((ch) => ch.peerUrls !== undefined && !known.has(ch.id)).map((ch) => ({
-        id: ch.id, startCommand: startLine(this.config.bin, startArgs(out.members, ch.id, {dataDir: `./raftctl-data-${ch.id}`})),
+        id: ch.id, startCommand: commandLine(this.config, startArgs(out.members, ch.id, {dataDir: `./raftctl-data-${ch.id}`})),
       }))
       for (const s of startCommands) this.log(`Start node ${s.id} with:\n  ${s.startCommand}`)
       return {...out, changes, transition, startCommands}

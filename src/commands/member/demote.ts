@@ -1,9 +1,10 @@
 import {Flags} from '@oclif/core'
 import {textArg} from '../../cli/args.js'
 import {BaseCommand} from '../../cli/base.js'
+import {withClient} from '../../cli/kv_client.js'
 import {parseNodeId} from '../../cli/member_args.js'
 import {type MemberJson, type MembershipJson, memberToJson, membershipToJson} from '../../cli/member_format.js'
-import {listMembers, requireMember, withCluster} from '../../cli/member_ops.js'
+import {listMembers, requireMember} from '../../cli/member_ops.js'
 import {confirmRisky} from '../../cli/prompt.js'
 
 /** What `raftctl member demote` prints with --json. */
@@ -37,7 +38,7 @@ export default class MemberDemote extends BaseCommand<typeof MemberDemote> {
   public async run(): Promise<MemberDemoteResult> {
     const {args, flags} = await this.parse(MemberDemote)
     const id = parseNodeId('member id', args.id)
-    return withCluster(this.endpoints, this.timeoutMs, async (c) => {
+    return withClient(this.endpoints, this.timeoutMs, async (c) => {
       const list = await listMembers(c)
       const before = requireMember(list, id)
       if (before.role === 'voter') {

@@ -1,6 +1,7 @@
 import {BaseCommand} from '../../cli/base.js'
+import {withClient} from '../../cli/kv_client.js'
 import {type MembershipJson, membershipToJson} from '../../cli/member_format.js'
-import {listMembers, withCluster} from '../../cli/member_ops.js'
+import {listMembers} from '../../cli/member_ops.js'
 
 /** What `raftctl member leave-joint` prints with --json. */
 export interface LeaveJointResult extends MembershipJson {
@@ -22,7 +23,7 @@ export default class MemberLeaveJoint extends BaseCommand<typeof MemberLeaveJoin
 
   public async run(): Promise<LeaveJointResult> {
     await this.parse(MemberLeaveJoint)
-    return withCluster(this.endpoints, this.timeoutMs, async (c) => {
+    return withClient(this.endpoints, this.timeoutMs, async (c) => {
       const before = await listMembers(c)
       // The leader decides whether the configuration is joint, and says so when it is not.
       const out = membershipToJson(await c.leaveJoint())

@@ -1,9 +1,10 @@
 import {Flags} from '@oclif/core'
 import {textArg} from '../../cli/args.js'
 import {BaseCommand, parseDuration} from '../../cli/base.js'
+import {withClient} from '../../cli/kv_client.js'
 import {parseNodeId} from '../../cli/member_args.js'
 import {type MemberJson, type MembershipJson, memberToJson, membershipToJson} from '../../cli/member_format.js'
-import {type CatchUp, listMembers, requireMember, waitCaughtUp, withCluster} from '../../cli/member_ops.js'
+import {type CatchUp, listMembers, requireMember, waitCaughtUp} from '../../cli/member_ops.js'
 import {confirmRisky} from '../../cli/prompt.js'
 
 /** What `raftctl member promote` prints with --json. */
@@ -46,7 +47,7 @@ export default class MemberPromote extends BaseCommand<typeof MemberPromote> {
     const {args, flags} = await this.parse(MemberPromote)
     const id = parseNodeId('member id', args.id)
     const waitMs = parseDuration(flags['wait-timeout'], '--wait-timeout')
-    return withCluster(this.endpoints, this.timeoutMs, async (c) => {
+    return withClient(this.endpoints, this.timeoutMs, async (c) => {
       const before = requireMember(await listMembers(c), id)
       if (flags.force && before.role !== 'voter') {
         await confirmRisky(`force-promoting node ${id}`,

@@ -1,9 +1,10 @@
 import {Flags} from '@oclif/core'
 import {textArg} from '../../cli/args.js'
 import {BaseCommand} from '../../cli/base.js'
+import {withClient} from '../../cli/kv_client.js'
 import {parseNodeId} from '../../cli/member_args.js'
 import {type MembershipJson, membershipToJson, type RoleName} from '../../cli/member_format.js'
-import {listMembers, requireMember, withCluster} from '../../cli/member_ops.js'
+import {listMembers, requireMember} from '../../cli/member_ops.js'
 import {confirmRisky} from '../../cli/prompt.js'
 
 /** What `raftctl member remove` prints with --json. */
@@ -39,7 +40,7 @@ export default class MemberRemove extends BaseCommand<typeof MemberRemove> {
   public async run(): Promise<MemberRemoveResult> {
     const {args, flags} = await this.parse(MemberRemove)
     const id = parseNodeId('member id', args.id)
-    return withCluster(this.endpoints, this.timeoutMs, async (c) => {
+    return withClient(this.endpoints, this.timeoutMs, async (c) => {
       const list = await listMembers(c)
       const before = requireMember(list, id)
       if (before.role !== 'learner') {

@@ -1,9 +1,10 @@
 import {Flags} from '@oclif/core'
 import {textArg} from '../../cli/args.js'
 import {BaseCommand} from '../../cli/base.js'
+import {withClient} from '../../cli/kv_client.js'
 import {parseNodeId, parseUrl, UsageError} from '../../cli/member_args.js'
 import {type MemberJson, type MembershipJson, memberToJson, membershipToJson} from '../../cli/member_format.js'
-import {requireMember, withCluster} from '../../cli/member_ops.js'
+import {requireMember} from '../../cli/member_ops.js'
 
 /** What `raftctl member update` prints with --json. */
 export interface MemberUpdateResult extends MembershipJson {
@@ -37,7 +38,7 @@ export default class MemberUpdate extends BaseCommand<typeof MemberUpdate> {
     const peer = flags['peer-url'] === undefined ? undefined : parseUrl('--peer-url', flags['peer-url'])
     const client = flags['client-url'] === undefined ? undefined : parseUrl('--client-url', flags['client-url'])
     if (peer === undefined && client === undefined) throw new UsageError('nothing to update; give --peer-url and/or --client-url')
-    return withCluster(this.endpoints, this.timeoutMs, async (c) => {
+    return withClient(this.endpoints, this.timeoutMs, async (c) => {
       const res = await c.memberUpdate(id, {peerUrls: peer === undefined ? [] : [peer], clientUrls: client === undefined ? [] : [client]})
       const out = membershipToJson(res)
       const member = res.member === undefined ? requireMember(out, id) : memberToJson(res.member)

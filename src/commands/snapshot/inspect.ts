@@ -1,36 +1,12 @@
 import {Flags} from '@oclif/core'
 import {textArg} from '../../cli/args.js'
 import {checkInt} from '../../cli/kv_client.js'
-import {checkSnapshotFile, OfflineCommand} from '../../cli/snapshot_command.js'
-import {renderTable, formatBytes} from '../../cli/table.js'
+import {emit, writeOutFlag} from '../../cli/output.js'
+import {checkSnapshotFile, type InspectResult, inspectView, OfflineCommand} from '../../cli/snapshot_command.js'
 import {bytesToString} from '../../client/index.js'
 import {inspectSnapshotFile} from '../../kv/index.js'
 
-/** What `raftctl snapshot inspect` prints with --json. */
-export interface InspectResult {
-  readonly path: string
-  readonly size: number
-  readonly formatVersion: number
-  readonly clusterId: number
-  readonly index: number
-  readonly term: number
-  readonly voters: readonly number[]
-  readonly learners: readonly number[]
-  readonly learnersNext: readonly number[]
-  readonly votersOutgoing: readonly number[]
-  readonly autoLeave: boolean
-  readonly members: ReadonlyArray<{id: number, name: string, peerUrls: readonly string[], clientUrls: readonly string[]}>
-  readonly keyCount: number
-  readonly revision: number
-  /** The SHA-256 the file carries. */
-  readonly checksum: string
-  /** True when the content hashes to that checksum. */
-  readonly checksumOk: boolean
-  /** The first --keys keys (present only with --keys). */
-  readonly keys?: readonly string[]
-}
-
-const ids = (l: readonly number[]): string => `(${l.join(' ')})`
+export type {InspectResult} from '../../cli/snapshot_command.js'
 
 export default class SnapshotInspect extends OfflineCommand {
   static override summary = 'Describe a snapshot file (offline): what it covers, its membership, keys and checksum.'
@@ -39,6 +15,8 @@ export default class SnapshotInspect extends OfflineCommand {
     '(voters, learners, learners_next, voters_outgoing, auto_leave), members, key count, revision, size and',
     'whether its SHA-256 checksum matches. A truncated or malformed file is one error line and exit code 1;',
     'a file whose checksum does not match is described, then reported the same way.',
+    'Output (-w): tables on a terminal; simple otherwise, as etcdctl\'s snapshot status: one line "sha256, revision,',
+    'key count, size in bytes", then with --keys one key per line (exact bytes); fields; json (as --json).',
   ].join(' ')
 
   static override examples = [
@@ -53,11 +31,13 @@ export default class SnapshotInspect extends OfflineCommand {
 
   static override flags = {
     keys: Flags.integer({char: 'k', summary: 'Also list the first N keys of the file.'}),
+    ...writeOutFlag,
   }
 
   public async run(): Promise<InspectResult> {
     const {args, flags} = await this.parse(SnapshotInspect)
     checkInt('keys', flags.keys, 0)
+    const format = this.outputFormat()
     checkSnapshotFile(args.file)
     const i = await inspectSnapshotFile(args.file, {keys: flags.keys ?? 0})
     const cs = i.confState
@@ -68,29 +48,11 @@ export default class SnapshotInspect extends OfflineCommand {
       checksum: i.checksum, checksumOk: i.checksumOk,
       ...(flags.keys === undefined ? {} : {keys: i.firstKeys.map(bytesToString)}),
     }
-    this.show(result)
+    if (format !== 'result') emit(format, inspectView, {result, keys: flags.keys === undefined ? undefined : i.firstKeys})
     if (!result.checksumOk) {
       process.stderr.write(`Error: snapshot file ${args.file} fails its SHA-256 checksum; it was altered or damaged and must not be restored\n`)
       process.exitCode = 1
     }
     return result
-  }
-
-  private show(r: InspectResult): void {
-    const rows: Array<[string, string | number]> = [
-      ['file', r.path], ['size', `${formatBytes(r.size)} (${r.size} bytes)`], ['format version', r.formatVersion],
-      ['cluster id', r.clusterId], ['index', r.index], ['term', r.term],
-      ['voters', ids(r.voters)], ['learners', ids(r.learners)], ['learners_next', ids(r.learnersNext)],
-      ['voters_outgoing', ids(r.votersOutgoing)], ['auto_leave', String(r.autoLeave)],
-      ['key count', r.keyCount], ['revision', r.revision],
-      ['checksum', `${r.checksumOk ? 'ok' : 'MISMATCH'} (sha256 ${r.checksum})`],
-    ]
-    this.log(renderTable(['FIELD', 'VALUE'], rows))
-    this.log(renderTable(['MEMBER ID', 'NAME', 'PEER URLS', 'CLIENT URLS'],
-      r.members.map((m) => [m.id, m.name, m.peerUrls.join(','), m.clientUrls.join(',')])))
-    if (r.keys !== undefined) {
-      this.log(`first ${r.keys.length} of ${r.keyCount} keys:`)
-      for (const k of r.keys) this.log(`  ${k}`)
-    }
   }
 }

@@ -1,0 +1,93 @@
+/**
+ * etcd's ways of naming the whole key space and "every key from here on", at the state machine:
+ * key "\0" with range_end "\0" (what `kv get "" --prefix` and `--from-key` send), an all-0xff
+ * prefix (its end is "\0"), and the refusal of an empty key, which says what to send instead.
+ */
+import {expect} from 'chai'
+import type {WatchBatch, Watcher} from '../../src/kv/index.js'
+import {KvError, prefixEnd} from '../../src/kv/index.js'
+import {TempDirs} from '../storage/helpers.js'
+import {TestNode} from './helpers.js'
+
+const u = (...bytes: number[]): Uint8Array => Uint8Array.of(...bytes)
+const t = (text: string): Uint8Array => new TextEncoder().encode(text)
+const hex = (k: Uint8Array): string => Buffer.from(k).toString('hex')
+const ZERO = u(0)
+const NONE = new Uint8Array(0)
+
+describe('kv: the whole key space and from-key ranges (etcd\'s "\\0" idioms)', () => {
+  const tmp = new TempDirs()
+  let n: TestNode
+  // Stored in byte order: "\0", "\0\0", "a", "b/1", 0xff, 0xff 0x00, 0xff 0xff.
+  const KEYS = [u(0), u(0, 0), t('a'), t('b/1'), u(0xff), u(0xff, 0), u(0xff, 0xff)]
+
+  beforeEach(async () => {
+    n = await TestNode.create(tmp.make('raftctl-keyspace-'))
+    for (const key of [...KEYS].reverse()) await n.request({put: {key, value: t('v'), prevKv: false}})
+  })
+  afterEach(async () => {
+    await n.close()
+    tmp.cleanup()
+  })
+
+  const range = (key: Uint8Array, rangeEnd: Uint8Array) =>
+    n.kv.range({key, rangeEnd, limit: 0, revision: 0, serializable: true, keysOnly: true, countOnly: false})
+
+  it('reads every key, the 0x00 key included, with key "\\0" and range_end "\\0"', async () => {
+    const r = await range(ZERO, ZERO)
+    expect(r.kvs.map((kv) => hex(kv.key))).to.deep.equal(KEYS.map(hex))
+    expect(r.count).to.equal(KEYS.length)
+  })
+
+  it('reads every key from a key on with range_end "\\0"', async () => {
+    expect((await range(t('b'), ZERO)).kvs.map((kv) => hex(kv.key))).to.deep.equal(['622f31', 'ff', 'ff00', 'ffff'])
+  })
+
+  it('reads an all-0xff prefix to the end of the key space (its end is "\\0")', async () => {
+    expect([...prefixEnd(u(0xff))]).to.deep.equal([0])
+    expect((await range(u(0xff), prefixEnd(u(0xff)))).kvs.map((kv) => hex(kv.key))).to.deep.equal(['ff', 'ff00', 'ffff'])
+    expect((await range(u(0xff, 0xff), prefixEnd(u(0xff, 0xff)))).kvs.map((kv) => hex(kv.key))).to.deep.equal(['ffff'])
+  })
+
+  it('deletes every key with key "\\0" and range_end "\\0", in a txn as well', async () => {
+    const inTxn = await n.txn({success: [{requestDeleteRange: {key: u(0xff), rangeEnd: ZERO, prevKv: false}}]})
+    expect(inTxn.txn!.responses[0].responseDeleteRange!.deleted).to.equal(3)
+    const all = await n.request({deleteRange: {key: ZERO, rangeEnd: ZERO, prevKv: false}})
+    expect(all.deleteRange!.deleted).to.equal(KEYS.length - 3)
+    expect((await range(ZERO, ZERO)).count).to.equal(0)
+  })
+
+  it('watches every key with key "\\0" and range_end "\\0"', async () => {
+    const w: Watcher = n.kv.watch({key: ZERO, rangeEnd: ZERO, startRevision: 1, prevKv: false})
+    const seen: string[] = []
+    for (let i = 0; i < KEYS.length; i++) {
+      const r = await w.next()
+      expect(r.done).to.equal(false)
+      seen.push(...(r.value as WatchBatch).events.map((e) => hex(e.kv!.key)))
+    }
+    w.cancel()
+    expect(seen).to.deep.equal([...KEYS].reverse().map(hex))
+  })
+
+  it('refuses an empty key and says how to name every key', async () => {
+    const refused = async (f: () => unknown): Promise<KvError> => {
+      try {
+        await f()
+      } catch (err) {
+        return err as KvError
+      }
+      throw new Error('expected a refusal')
+    }
+    for (const [what, f] of [
+      ['range', () => range(NONE, ZERO)],
+      ['watch', () => n.kv.watch({key: NONE, rangeEnd: ZERO, startRevision: 0, prevKv: false})],
+    ] as const) {
+      const err = await refused(f)
+      expect(err, what).to.be.instanceOf(KvError).and.include({code: 'INVALID_REQUEST'})
+      expect(err.message).to.equal(`${what}: key is empty; to name every key, send key "\\0" with range_end "\\0"`)
+    }
+    const del = await n.request({deleteRange: {key: NONE, rangeEnd: ZERO, prevKv: false}})
+    expect(del.error?.message).to.equal('delete: key is empty; to name every key, send key "\\0" with range_end "\\0"')
+    expect((await range(ZERO, ZERO)).count, 'nothing was deleted').to.equal(KEYS.length)
+  })
+})
