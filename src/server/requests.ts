@@ -29,11 +29,6 @@ export function requireLeader(node: RaftNode): void {
   if (!node.isLeader) throw notLeader(node.id, node.leaderId, node.clientUrlOf())
 }
 
-/** The index of the last entry in the leader's log (the entry a proposal just appended). */
-function lastIndex(rn: RawNode): number {
-  return rn.raft.raftLog.lastIndex()
-}
-
 /**
  * Proposes `append` inside the loop as leader and waits for its entry to be applied. Throws
  * notLeader when leadership moved before the proposal reached the core (nothing was proposed).
@@ -45,7 +40,7 @@ async function proposeAndWait(
     const st = rn.status()
     if (st.role !== StateRole.Leader) throw notLeader(node.id, st.leaderId, node.clientUrlOf(st.leaderId))
     append(rn)
-    return node.proposals.register(lastIndex(rn), st.term, timeoutMs, what, requestId)
+    return node.proposals.register(rn.lastIndex(), st.term, timeoutMs, what, requestId)
   })
 }
 

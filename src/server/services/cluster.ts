@@ -29,7 +29,7 @@ import {header, type ServiceContext, unary} from './common.js'
 export function membershipView(node: RaftNode): RuleContext {
   const st = node.rn.status()
   const progress = st.progress
-  const leaderLastIndex = progress === undefined ? 0 : node.rn.raft.raftLog.lastIndex()
+  const leaderLastIndex = progress === undefined ? 0 : node.rn.lastIndex()
   return {
     selfId: node.id, leaderId: node.leaderId, confState: node.storage.confState,
     members: new Map(node.storage.members().map((m) => [m.id, m])),
