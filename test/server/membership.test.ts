@@ -80,6 +80,28 @@ describe('server/membership rules', () => {
     refused(() => planDemote(view({voters: [1]}), 1), /only voter/)
   })
 
+  it('refuses a demotion whose remaining voters could not form a quorum, as a removal (issue 11 #3)', () => {
+    // Voters (1 2 3), node 3 down: demoting 1 or 2 leaves two voters of which one is reachable.
+    const v = view({voters: [1, 2, 3]}, {down: [3]})
+    for (const id of [1, 2]) {
+      const demote = refused(() => planDemote(v, id), new RegExp(`demoting voter ${id} would leave 2 voters, which need 2 for a quorum, but only 1 of them are reachable now`))
+      const remove = refused(() => planRemove(v, id), new RegExp(`removing voter ${id} would leave 2 voters, which need 2 for a quorum, but only 1 of them are reachable now`))
+      const change = refused(() => planChange(v, {changes: [{kind: Kind.DEMOTE, id, name: '', peerUrls: [], clientUrls: []}], transition: 0, force: false}),
+        /this change would leave 2 voters, which need 2 for a quorum, but only 1 of them are reachable now/)
+      expect([demote.grpcCode, remove.grpcCode, change.grpcCode]).to.deep.equal([9, 9, 9])
+    }
+    // Demoting the down node itself keeps a reachable quorum (1 2).
+    expect(planDemote(v, 3)!.cc.changes).to.deep.equal([{type: ConfChangeType.AddLearnerNode, nodeId: 3}])
+    expect(planDemote(view({voters: [1, 2, 3, 4, 5]}, {down: [5]}), 2)).to.not.equal(undefined)
+  })
+
+  it('refuses promoting a learner when the new voter set could not form a quorum, unless forced', () => {
+    const v = view({voters: [1, 2, 3], learners: [4]}, {down: [3, 4]})
+    refused(() => planPromote(v, 4, false), /promoting learner 4 would leave 4 voters, which need 3 for a quorum, but only 2 of them are reachable now/)
+    expect(planPromote(v, 4, true)).to.not.equal(undefined)
+    expect(planPromote(view({voters: [1, 2, 3], learners: [4]}, {down: [3]}), 4, false)).to.not.equal(undefined)
+  })
+
   it('removes members but not the last voter, nor one whose removal leaves no reachable quorum', () => {
     expect(planRemove(view({voters: [1, 2, 3]}), 3).cc.changes).to.deep.equal([{type: ConfChangeType.RemoveNode, nodeId: 3}])
     refused(() => planRemove(view({voters: [1]}), 1), /cannot remove its last voter/)
