@@ -21,6 +21,7 @@ import {
   type MemberStatus,
 } from '../generated/raftctl/v1/cluster.js'
 import {type IdentifyRequest, type IdentifyResponse, PeerInfoClient} from '../generated/raftctl/v1/internal.js'
+import {CodedError, withCode} from '../raft/errors.js'
 import {type MemberInfo, memberFromWire} from '../storage/index.js'
 import type {ServerConfig} from './config.js'
 import {ConfigError} from './config.js'
@@ -48,13 +49,7 @@ function call<Req, Res>(fn: Unary<Req, Res>, req: Req): Promise<Res> {
  * The node was asked to stop before it finished starting. Nothing was created locally; a MemberAdd
  * the cluster accepted just before is picked up by the next start with the same id and peer URL.
  */
-export class StartAborted extends Error {
-  readonly code = 'START_ABORTED'
-  constructor(message: string) {
-    super(message)
-    this.name = 'StartAborted'
-  }
-}
+export class StartAborted extends withCode(CodedError, 'START_ABORTED') {}
 
 const aborted = (what: string): StartAborted => new StartAborted(`stopped while ${what}`)
 

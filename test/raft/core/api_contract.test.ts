@@ -38,7 +38,7 @@ describe('public API of the Raft core (issue 3)', () => {
       'RawNode', 'MemoryStorage', 'encodeConfChange', 'decodeConfChange', 'validateConfig', 'CONFIG_DEFAULTS',
       'MessageType', 'EntryType', 'ConfChangeType', 'ConfChangeTransition', 'StateRole', 'SnapshotStatus',
       'RaftError', 'ProposalDroppedError', 'CompactedError', 'UnavailableError', 'SnapshotOutOfDateError',
-      'ConfChangeError', 'StepLocalMsgError', 'StepPeerNotFoundError', 'ConfigInvalidError',
+      'ConfChangeError', 'StepLocalMsgError', 'StepPeerNotFoundError', 'ConfigInvalidError', 'CodedError', 'withCode',
     ]
     const exported = api as unknown as Record<string, unknown>
     expect(names.filter((n) => exported[n] === undefined)).to.deep.equal([])
@@ -86,7 +86,7 @@ describe('public API of the Raft core (issue 3)', () => {
       [new InvalidInputError('bad id'), 'INVALID_INPUT'],
     ]
     for (const [err, code] of cases) {
-      expect(err, code).to.be.instanceOf(RaftError).and.instanceOf(Error)
+      expect(err, code).to.be.instanceOf(RaftError).and.instanceOf(api.CodedError).and.instanceOf(Error)
       expect(err.code).to.equal(code)
       expect(err.name).to.equal(err.constructor.name)
       expect(err.message).to.match(/^[^\n]+$/)
