@@ -13,7 +13,8 @@
  *
  * Both give up after JOIN_TIMEOUT_MS with one sentence saying what failed, and stop at once with
  * StartAborted when the operator stops the node meanwhile (SIGINT/SIGTERM). The server may not use
- * src/client (DESIGN.md §1), so this file speaks gRPC directly with the generated clients.
+ * src/client (DESIGN.md §1), so this file speaks gRPC directly with the generated clients;
+ * identify() is also what a node uses to ask its peers whether it still belongs (peer_check.ts).
  */
 import {type Client, credentials, Metadata, type ServiceError, status} from '@grpc/grpc-js'
 import {
@@ -39,9 +40,9 @@ const RETRY_MS = 500
 
 type Unary<Req, Res> = (req: Req, md: Metadata, opts: {deadline: Date}, cb: (err: ServiceError | null, res: Res) => void) => unknown
 
-function call<Req, Res>(fn: Unary<Req, Res>, req: Req): Promise<Res> {
+function call<Req, Res>(fn: Unary<Req, Res>, req: Req, timeoutMs = CALL_TIMEOUT_MS): Promise<Res> {
   return new Promise((resolve, reject) => {
-    fn(req, new Metadata(), {deadline: new Date(Date.now() + CALL_TIMEOUT_MS)}, (err, res) => (err ? reject(err) : resolve(res)))
+    fn(req, new Metadata(), {deadline: new Date(Date.now() + timeoutMs)}, (err, res) => (err ? reject(err) : resolve(res)))
   })
 }
 
@@ -54,7 +55,7 @@ export class StartAborted extends withCode(CodedError, 'START_ABORTED') {}
 const aborted = (what: string): StartAborted => new StartAborted(`stopped while ${what}`)
 
 /** Runs `p`, rejecting with StartAborted as soon as `signal` aborts. */
-function abortable<T>(p: Promise<T>, what: string, signal?: AbortSignal): Promise<T> {
+export function abortable<T>(p: Promise<T>, what: string, signal?: AbortSignal): Promise<T> {
   if (signal === undefined) return p
   if (signal.aborted) return Promise.reject(aborted(what))
   return new Promise<T>((resolve, reject) => {
@@ -69,6 +70,12 @@ const sleep = (ms: number, what: string, signal?: AbortSignal): Promise<void> =>
 
 function toMembers(list: readonly MemberStatus[]): MemberInfo[] {
   return list.filter((s) => s.member !== undefined).map((s) => memberFromWire(s.member!))
+}
+
+/** Asks the node whose peer address is `address` who it is (PeerInfo.Identify), within timeoutMs. */
+export function identify(address: string, askerId: number, timeoutMs = CALL_TIMEOUT_MS): Promise<IdentifyResponse> {
+  return withClient(PeerInfoClient, address, (c) =>
+    call<IdentifyRequest, IdentifyResponse>(c.identify.bind(c), {nodeId: askerId}, timeoutMs))
 }
 
 async function withClient<C extends Client, T>(ctor: new (a: string, c: ReturnType<typeof credentials.createInsecure>) => C, address: string, f: (c: C) => Promise<T>): Promise<T> {
@@ -140,8 +147,7 @@ export async function identifyCluster(cfg: ServerConfig, log: NodeLogger, signal
   while (Date.now() < deadline) {
     for (const peer of others) {
       try {
-        const res = await abortable(withClient(PeerInfoClient, peer.peerUrl, (c) =>
-          call<IdentifyRequest, IdentifyResponse>(c.identify.bind(c), {nodeId: cfg.id})), what, signal)
+        const res = await abortable(identify(peer.peerUrl, cfg.id), what, signal)
         const members = (res.members?.members ?? []).map(memberFromWire)
         if (!members.some((m) => m.id === cfg.id)) {
           throw new ConfigError(`node ${peer.id} at ${peer.peerUrl} says node ${cfg.id} is not a member of cluster ${res.clusterId}; ` +

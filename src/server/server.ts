@@ -8,7 +8,7 @@
  * flight — its write batch is completed, never cut — and stops; requests still waiting are
  * answered UNAVAILABLE; the servers close (a snapshot being received is cut and its temporary
  * file removed); RocksDB is closed last. A fatal error stops the node the same way with exit
- * code 1.
+ * code 1, and so does learning that the node no longer belongs to the cluster (node.ts, leave).
  */
 import {type ChannelOptions, Server, ServerCredentials, type UntypedServiceImplementation} from '@grpc/grpc-js'
 import {ClusterService} from '../generated/raftctl/v1/cluster.js'
@@ -21,6 +21,7 @@ import {openNodeData, type StartMode} from './bootstrap.js'
 import type {ServerConfig} from './config.js'
 import type {NodeLogger} from './logger.js'
 import {RaftNode} from './node.js'
+import {MembershipLostError} from './peer_check.js'
 import {clusterService} from './services/cluster.js'
 import {checkedDecoding, type ServiceContext} from './services/common.js'
 import {kvService} from './services/kv.js'
@@ -97,9 +98,9 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
   const peerGrpc = new Server(serverOptions(DEFAULT_LIMITS.maxMessageBytes, DEFAULT_LIMITS.keepaliveMs))
   const node = new RaftNode({
     config: cfg, storage, kv, log,
-    onFatal: () => {
+    onFatal: (err) => {
       exitCode = 1
-      void stop('fatal error')
+      void stop(err instanceof MembershipLostError ? 'this node no longer belongs to the cluster' : 'fatal error')
     },
   })
   const stop = (reason = 'stop requested'): Promise<void> => {

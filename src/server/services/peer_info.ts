@@ -1,7 +1,8 @@
 /**
  * The PeerInfo service on the peer address (proto/raftctl/v1/internal.proto): tells a node that
  * is about to join with --initial-cluster-state existing which cluster this is and who its
- * members are.
+ * members are, and a node checking whether it still belongs (peer_check.ts) the same, with the
+ * applied index that membership is from (read together: they are written in one batch).
  */
 import type {IdentifyResponse, PeerInfoServer} from '../../generated/raftctl/v1/internal.js'
 import {confStateToWire} from '../../raftpb/convert.js'
@@ -17,7 +18,7 @@ export function peerInfoService(ctx: ServiceContext): PeerInfoServer {
       return {
         clusterId: node.clusterId, nodeId: node.id,
         members: {members: node.storage.members().map(memberToWire)},
-        confState: confStateToWire(node.storage.confState),
+        confState: confStateToWire(node.storage.confState), appliedIndex: node.storage.applied.index,
       }
     }),
   }
