@@ -245,6 +245,32 @@ function planOne(
   }
 }
 
+/**
+ * TransferLeader's target: a member (NOT_FOUND otherwise), a voter (only voters can lead), and
+ * one the leader can reach now — a transfer to a node known to be down fails at once instead of
+ * after the wait.
+ */
+export function checkTransferTarget(v: RuleContext, target: number): void {
+  const cs = v.confState
+  if (!cs.voters.includes(target)) {
+    if (!isMember(v, target)) throw notFound(`node ${target} is not a member of the cluster`)
+    throw failedPrecondition(`node ${target} is not a voter, so it cannot lead`)
+  }
+  if (target !== v.selfId && !v.isReachable(target)) {
+    throw failedPrecondition(`node ${target} cannot take over leadership: the leader (node ${v.selfId}) cannot reach it now; ` +
+      'check that it runs, or choose another voter')
+  }
+}
+
+/** Why `target` has not taken over yet, as the leader sees its progress now. */
+export function transferObstacle(v: RuleContext, target: number): string {
+  const pr = v.progress?.get(target)
+  if (pr === undefined) return `node ${v.selfId} no longer leads, so it cannot tell why`
+  if (!pr.recentActive) return 'the leader has not heard from it for an election timeout (it is down, paused or cut off)'
+  if (pr.match < v.leaderLastIndex) return `it is not caught up: its log reaches index ${pr.match}, the leader's ${v.leaderLastIndex}`
+  return 'it was caught up and told to campaign, but did not win the election'
+}
+
 /** LeaveJoint: refused when the configuration is not joint. */
 export function checkLeaveJoint(v: RuleContext): void {
   if (!isJoint(v.confState)) {

@@ -4,7 +4,8 @@ import {type ConfState, ConfChangeTransition, ConfChangeType, EMPTY_CONF_STATE, 
 import {NodeError} from '../../src/server/errors.js'
 import {memberStatuses, roleOf} from '../../src/server/member_status.js'
 import {
-  checkLeaveJoint, planAdd, planChange, planDemote, planPromote, planRemove, type RuleContext,
+  checkLeaveJoint, checkTransferTarget, planAdd, planChange, planDemote, planPromote, planRemove, type RuleContext,
+  transferObstacle,
 } from '../../src/server/membership.js'
 
 const member = (id: number) => ({id, name: `node${id}`, peerUrls: [`127.0.0.1:${2380 + id}`], clientUrls: []})
@@ -129,6 +130,24 @@ describe('server/membership rules', () => {
       /this change would leave 3 voters, which need 2 for a quorum, but only 1/)
     refused(() => planChange(view({voters: [1, 2, 3]}), {transition: 0, force: false, changes: [c(Kind.ADD_LEARNER, 4), c(Kind.ADD_LEARNER, 5)]}),
       /^adding 2 learners would make 2 learner\(s\), but --max-learners is 1; add fewer at once, or promote or remove a learner first$/)
+  })
+
+  it('refuses a leader transfer to a non-member, a learner, or a voter the leader cannot reach now (issue 11 #11)', () => {
+    const v = view({voters: [1, 2, 3], learners: [4]}, {down: [3]})
+    expect(() => checkTransferTarget(v, 2)).to.not.throw()
+    expect(() => checkTransferTarget(v, 1)).to.not.throw()
+    expect(refused(() => checkTransferTarget(v, 9), /^node 9 is not a member of the cluster$/).grpcCode).to.equal(5)
+    expect(refused(() => checkTransferTarget(v, 4), /^node 4 is not a voter, so it cannot lead$/).grpcCode).to.equal(9)
+    expect(refused(() => checkTransferTarget(v, 3),
+      /^node 3 cannot take over leadership: the leader \(node 1\) cannot reach it now; check that it runs, or choose another voter$/).grpcCode).to.equal(9)
+  })
+
+  it('says why a transfer target has not taken over: silent, behind, or lost its election', () => {
+    const v = view({voters: [1, 2, 3]}, {last: 200, matches: {2: 150}, down: [3]})
+    expect(transferObstacle(v, 3)).to.equal('the leader has not heard from it for an election timeout (it is down, paused or cut off)')
+    expect(transferObstacle(v, 2)).to.equal('it is not caught up: its log reaches index 150, the leader\'s 200')
+    expect(transferObstacle(view({voters: [1, 2, 3]}, {last: 200}), 2)).to.equal('it was caught up and told to campaign, but did not win the election')
+    expect(transferObstacle({...v, progress: undefined}, 2)).to.equal('node 1 no longer leads, so it cannot tell why')
   })
 
   it('refuses leave-joint when the configuration is not joint', () => {
