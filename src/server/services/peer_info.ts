@@ -14,7 +14,7 @@ export function peerInfoService(ctx: ServiceContext): PeerInfoServer {
   const node: RaftNode = ctx.node
   return {
     identify: unary(ctx, 'Identify', async (req): Promise<IdentifyResponse> => {
-      node.log.info({event: 'identify', asker: req.nodeId}, `node ${req.nodeId} asked who this cluster is`)
+      node.log.debug({event: 'identify', asker: req.nodeId}, `node ${req.nodeId} asked who this cluster is`)
       return {
         clusterId: node.clusterId, nodeId: node.id,
         members: {members: node.storage.members().map(memberToWire)},
