@@ -23,10 +23,13 @@ import {WireDecodeError} from '../../src/raftpb/checked.js'
 import {ConfigError} from '../../src/server/config.js'
 import {NodeError} from '../../src/server/errors.js'
 import {StartAborted} from '../../src/server/join.js'
+import {MembershipLostError} from '../../src/server/peer_check.js'
 import {LoopStoppedError} from '../../src/server/loop.js'
 import {DeadlineError} from '../../src/server/wait.js'
 import {DbError} from '../../src/storage/db.js'
-import {DataDirError, ForeignDataDirError, StorageCorruptError, StorageError, StorageMisuseError} from '../../src/storage/errors.js'
+import {
+  DataDirError, DiskFaultError, ForeignDataDirError, StorageCorruptError, StorageError, StorageMisuseError,
+} from '../../src/storage/errors.js'
 import {PeerRefusal, TransportError} from '../../src/transport/errors.js'
 
 const SRC = fileURLToPath(new URL('../../src', import.meta.url))
@@ -46,7 +49,8 @@ describe('error classes: one base with a stable code', () => {
       [new ForeignDataDirError('/d', 'cluster 7'), 'FOREIGN_DATA_DIR', StorageError],
       [new DataDirError('missing'), 'DATA_DIR', StorageError],
       [new StorageMisuseError('gap'), 'STORAGE_MISUSE', StorageError],
-      [new DbError('closed'), 'DB_ERROR', CodedError],
+      [new DbError('closed'), 'DB_ERROR', StorageError],
+      [new DiskFaultError('disk-full', 'writing the log of data dir /d', 'ENOSPC'), 'DISK_FAULT', StorageError],
       [new KvError('COMPACTED', 'compacted', 3), 'COMPACTED', CodedError],
       [new SnapshotFileError('truncated'), 'SNAPSHOT_CORRUPT', CodedError],
       [new RestoreError('not empty'), 'RESTORE_REFUSED', CodedError],
@@ -59,6 +63,7 @@ describe('error classes: one base with a stable code', () => {
       [new DeadlineError('late'), 'DEADLINE_EXCEEDED', CodedError],
       [new StartAborted('stopped'), 'START_ABORTED', CodedError],
       [new LoopStoppedError('stopping'), 'NODE_STOPPED', CodedError],
+      [new MembershipLostError('REMOVED', 'node 3 was removed'), 'REMOVED', CodedError],
       [new ClientError(status.NOT_FOUND, 'gone', '127.0.0.1:1'), status.NOT_FOUND, CodedError],
       [new ValueInputError('no value'), 'BAD_VALUE_INPUT', CodedError],
       [new TxnSyntaxError('bad compare'), 'BAD_TXN', CodedError],
@@ -74,9 +79,9 @@ describe('error classes: one base with a stable code', () => {
       expect(err.message, what).to.match(/^[^\n]+$/)
     }
     const extra = cases.map(([e]) => e)
-    expect((extra[5] as KvError).compactRevision).to.equal(3)
-    expect((extra[11] as PeerRefusal).peer).to.equal(3)
-    expect((extra[17] as ClientError).codeName).to.equal('NOT_FOUND')
+    expect((extra.find((e) => e instanceof KvError) as KvError).compactRevision).to.equal(3)
+    expect((extra.find((e) => e instanceof PeerRefusal) as PeerRefusal).peer).to.equal(3)
+    expect((extra.find((e) => e instanceof ClientError) as ClientError).codeName).to.equal('NOT_FOUND')
   })
 
   it('withCode makes a class with a fixed code, an optional default message, and the caller\'s base', () => {
