@@ -5,9 +5,9 @@
  *   voter, a joint change — is refused when the new voter set's quorum could not be formed with
  *   the voters reachable now (checkReachableQuorum; a node being added counts as unreachable),
  *   unless forced (add, promote and change take --force; a removal or demotion is forced
- *   through `member change`). Leaving a joint
- *   configuration needs no check: its incoming voters already had to form a quorum to enter it,
- *   and it only drops the outgoing half's quorum requirement;
+ *   through `member change`). Leaving a joint configuration needs no check: its incoming voters
+ *   already had to form a quorum to enter it, and it only drops the outgoing half's quorum
+ *   requirement;
  * - at most maxLearners learners exist at once;
  * - a learner is promoted only when its match index is at least 90% of the leader's last index;
  * - promoting a voter is not an error ("already a voter"); neither is demoting a learner;
