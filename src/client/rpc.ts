@@ -20,21 +20,21 @@
  * - `final`: anything else (a refusal, bad input, a read that timed out): returned as it is.
  */
 import {type CallOptions, type Client, Metadata, type ServiceError, status} from '@grpc/grpc-js'
+import {CodedError} from '../raft/errors.js'
 import {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../raftpb/metadata.js'
 
 export {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../raftpb/metadata.js'
 
 /** An error from the cluster, with the gRPC status and the endpoint that answered. */
-export class ClientError extends Error {
+export class ClientError extends CodedError<status> {
   /**
    * True when the call was a write that may or may not have been applied (the connection was
    * lost during it, or its deadline passed): the caller must check before repeating it.
    */
   readonly outcomeUnknown: boolean
 
-  constructor(readonly code: status, message: string, readonly endpoint?: string, opts: {outcomeUnknown?: boolean} = {}) {
-    super(message)
-    this.name = 'ClientError'
+  constructor(code: status, message: string, readonly endpoint?: string, opts: {outcomeUnknown?: boolean} = {}) {
+    super(code, message)
     this.outcomeUnknown = opts.outcomeUnknown ?? false
   }
 

@@ -5,15 +5,10 @@
  */
 import {readFileSync} from 'node:fs'
 import {parse as parseYaml} from 'yaml'
+import {CodedError, withCode} from '../raft/errors.js'
 
 /** Thrown for any invalid setting; the message names the setting, its source and the problem. */
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID'
-  constructor(message: string) {
-    super(message)
-    this.name = 'ConfigError'
-  }
-}
+export class ConfigError extends withCode(CodedError, 'CONFIG_INVALID') {}
 
 export type ClusterState = 'new' | 'existing'
 export type LogFormat = 'text' | 'json'

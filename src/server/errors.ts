@@ -7,7 +7,7 @@
  */
 import {Metadata, type ServiceError, status} from '@grpc/grpc-js'
 import {KvError, SnapshotFileError} from '../kv/errors.js'
-import {ConfChangeError, ProposalDroppedError, RaftError} from '../raft/errors.js'
+import {CodedError, ConfChangeError, ProposalDroppedError, RaftError} from '../raft/errors.js'
 import {WireDecodeError} from '../raftpb/checked.js'
 import {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../raftpb/metadata.js'
 import {StorageError} from '../storage/errors.js'
@@ -15,15 +15,14 @@ import {DeadlineError} from './wait.js'
 
 export {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../raftpb/metadata.js'
 
-/** An error with a chosen gRPC status, thrown by service handlers and the node. */
-export class NodeError extends Error {
+/** An error with a chosen gRPC status, thrown by service handlers and the node; `code` is its name. */
+export class NodeError extends CodedError {
   constructor(
     readonly grpcCode: status, message: string, readonly leaderEndpoint?: string,
     /** True when nothing was proposed, so the client may safely send the request again. */
     readonly retrySafe = false,
   ) {
-    super(message)
-    this.name = 'NodeError'
+    super(status[grpcCode] ?? String(grpcCode), message)
   }
 }
 

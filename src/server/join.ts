@@ -11,9 +11,12 @@
  *   --initial-cluster over their peer address (PeerInfo.Identify) and requires that this node
  *   was added already (`raftctl member add`).
  *
- * Both give up after JOIN_TIMEOUT_MS with one sentence saying what failed, and stop at once with
- * StartAborted when the operator stops the node meanwhile (SIGINT/SIGTERM). The server may not use
- * src/client (DESIGN.md §1), so this file speaks gRPC directly with the generated clients.
+ * Both retry with a delay that doubles from RETRY_MS up to MAX_RETRY_MS, log every failed attempt
+ * at warn with its reason (so a dead endpoint is never a silent minute), give up after
+ * JOIN_TIMEOUT_MS with one sentence saying what failed, and stop at once with StartAborted when
+ * the operator stops the node meanwhile (SIGINT/SIGTERM). The server may not use src/client
+ * (DESIGN.md §1), so this file speaks gRPC directly with the generated clients; identify() is
+ * also what a node uses to ask its peers whether it still belongs (peer_check.ts).
  */
 import {type Client, credentials, Metadata, type ServiceError, status} from '@grpc/grpc-js'
 import {
@@ -21,6 +24,7 @@ import {
   type MemberStatus,
 } from '../generated/raftctl/v1/cluster.js'
 import {type IdentifyRequest, type IdentifyResponse, PeerInfoClient} from '../generated/raftctl/v1/internal.js'
+import {CodedError, withCode} from '../raft/errors.js'
 import {type MemberInfo, memberFromWire} from '../storage/index.js'
 import type {ServerConfig} from './config.js'
 import {ConfigError} from './config.js'
@@ -35,31 +39,32 @@ export interface ClusterInfo {
 const JOIN_TIMEOUT_MS = 60_000
 const CALL_TIMEOUT_MS = 5_000
 const RETRY_MS = 500
+const MAX_RETRY_MS = 5_000
 
 type Unary<Req, Res> = (req: Req, md: Metadata, opts: {deadline: Date}, cb: (err: ServiceError | null, res: Res) => void) => unknown
 
-function call<Req, Res>(fn: Unary<Req, Res>, req: Req): Promise<Res> {
+function call<Req, Res>(fn: Unary<Req, Res>, req: Req, timeoutMs = CALL_TIMEOUT_MS): Promise<Res> {
   return new Promise((resolve, reject) => {
-    fn(req, new Metadata(), {deadline: new Date(Date.now() + CALL_TIMEOUT_MS)}, (err, res) => (err ? reject(err) : resolve(res)))
+    fn(req, new Metadata(), {deadline: new Date(Date.now() + timeoutMs)}, (err, res) => (err ? reject(err) : resolve(res)))
   })
+}
+
+/** The gRPC status name and details of a failed call, for log lines and messages. */
+function failure(err: unknown): {code: string, reason: string} {
+  const se = err as Partial<ServiceError>
+  return {code: se.code === undefined ? 'UNKNOWN' : status[se.code] ?? String(se.code), reason: se.details || (err as Error).message}
 }
 
 /**
  * The node was asked to stop before it finished starting. Nothing was created locally; a MemberAdd
  * the cluster accepted just before is picked up by the next start with the same id and peer URL.
  */
-export class StartAborted extends Error {
-  readonly code = 'START_ABORTED'
-  constructor(message: string) {
-    super(message)
-    this.name = 'StartAborted'
-  }
-}
+export class StartAborted extends withCode(CodedError, 'START_ABORTED') {}
 
 const aborted = (what: string): StartAborted => new StartAborted(`stopped while ${what}`)
 
 /** Runs `p`, rejecting with StartAborted as soon as `signal` aborts. */
-function abortable<T>(p: Promise<T>, what: string, signal?: AbortSignal): Promise<T> {
+export function abortable<T>(p: Promise<T>, what: string, signal?: AbortSignal): Promise<T> {
   if (signal === undefined) return p
   if (signal.aborted) return Promise.reject(aborted(what))
   return new Promise<T>((resolve, reject) => {
@@ -74,6 +79,12 @@ const sleep = (ms: number, what: string, signal?: AbortSignal): Promise<void> =>
 
 function toMembers(list: readonly MemberStatus[]): MemberInfo[] {
   return list.filter((s) => s.member !== undefined).map((s) => memberFromWire(s.member!))
+}
+
+/** Asks the node whose peer address is `address` who it is (PeerInfo.Identify), within timeoutMs. */
+export function identify(address: string, askerId: number, timeoutMs = CALL_TIMEOUT_MS): Promise<IdentifyResponse> {
+  return withClient(PeerInfoClient, address, (c) =>
+    call<IdentifyRequest, IdentifyResponse>(c.identify.bind(c), {nodeId: askerId}, timeoutMs))
 }
 
 async function withClient<C extends Client, T>(ctor: new (a: string, c: ReturnType<typeof credentials.createInsecure>) => C, address: string, f: (c: C) => Promise<T>): Promise<T> {
@@ -91,7 +102,10 @@ export async function joinCluster(cfg: ServerConfig, log: NodeLogger, signal?: A
   const what = `joining the cluster at ${cfg.join}`
   let endpoint = cfg.join!
   let last = ''
-  while (Date.now() < deadline) {
+  let delay = RETRY_MS
+  log.info({event: 'joining', via: endpoint, id: cfg.id, advertisePeer: cfg.advertisePeer},
+    `asking the cluster at ${endpoint} to add node ${cfg.id} as a learner`)
+  for (let attempt = 1; Date.now() < deadline; attempt++) {
     try {
       const res = await abortable(withClient(ClusterClient, endpoint, (c) => call<MemberAddRequest, MemberAddResponse>(c.memberAdd.bind(c), {
         id: cfg.id, name: cfg.name, peerUrls: [cfg.advertisePeer], clientUrls: [cfg.advertiseClient], isLearner: true, force: false,
@@ -111,8 +125,12 @@ export async function joinCluster(cfg: ServerConfig, log: NodeLogger, signal?: A
       if (se.code !== status.UNAVAILABLE && se.code !== status.DEADLINE_EXCEEDED) {
         throw new ConfigError(`--join ${cfg.join}: the cluster refused to add node ${cfg.id}: ${se.details ?? se.message}`)
       }
-      last = se.details ?? se.message
-      await sleep(RETRY_MS, what, signal)
+      const f = failure(err)
+      last = f.reason
+      log.warn({event: 'join-attempt-failed', attempt, via: endpoint, code: f.code, reason: f.reason, retryInMs: delay},
+        `could not join through ${endpoint} (attempt ${attempt}): ${f.reason}; retrying in ${delay} ms`)
+      await sleep(delay, what, signal)
+      delay = Math.min(2 * delay, MAX_RETRY_MS)
       endpoint = cfg.join!
     }
   }
@@ -142,11 +160,11 @@ export async function identifyCluster(cfg: ServerConfig, log: NodeLogger, signal
   const deadline = Date.now() + JOIN_TIMEOUT_MS
   const problems = new Map<number, string>()
   const what = 'asking the members of --initial-cluster who they are'
-  while (Date.now() < deadline) {
+  let delay = RETRY_MS
+  for (let attempt = 1; Date.now() < deadline; attempt++) {
     for (const peer of others) {
       try {
-        const res = await abortable(withClient(PeerInfoClient, peer.peerUrl, (c) =>
-          call<IdentifyRequest, IdentifyResponse>(c.identify.bind(c), {nodeId: cfg.id})), what, signal)
+        const res = await abortable(identify(peer.peerUrl, cfg.id), what, signal)
         const members = (res.members?.members ?? []).map(memberFromWire)
         if (!members.some((m) => m.id === cfg.id)) {
           throw new ConfigError(`node ${peer.id} at ${peer.peerUrl} says node ${cfg.id} is not a member of cluster ${res.clusterId}; ` +
@@ -156,10 +174,14 @@ export async function identifyCluster(cfg: ServerConfig, log: NodeLogger, signal
         return {clusterId: res.clusterId, members}
       } catch (err) {
         if (err instanceof ConfigError || err instanceof StartAborted) throw err
-        problems.set(peer.id, (err as ServiceError).details ?? (err as Error).message)
+        problems.set(peer.id, failure(err).reason)
       }
     }
-    await sleep(RETRY_MS, what, signal)
+    const detail = [...problems].map(([id, p]) => `node ${id}: ${p}`).join('; ')
+    log.warn({event: 'identify-attempt-failed', attempt, problems: Object.fromEntries(problems), retryInMs: delay},
+      `no member of --initial-cluster answered (attempt ${attempt}: ${detail}); retrying in ${delay} ms`)
+    await sleep(delay, what, signal)
+    delay = Math.min(2 * delay, MAX_RETRY_MS)
   }
   const detail = [...problems].map(([id, p]) => `node ${id}: ${p}`).join('; ')
   throw new ConfigError(`--initial-cluster-state existing: no member of --initial-cluster answered within ${JOIN_TIMEOUT_MS / 1000} s (${detail})`)

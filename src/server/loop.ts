@@ -10,6 +10,7 @@
  * the core refused to step). An error thrown while handling a Ready is fatal: the node cannot
  * know what was persisted or applied, so it stops (DESIGN.md §3: it never silently continues).
  */
+import {CodedError, withCode} from '../raft/errors.js'
 import type {RawNode, Ready} from '../raft/index.js'
 
 export interface LoopHooks {
@@ -135,12 +136,6 @@ export class NodeLoop {
 }
 
 /** Raised for inputs given to a loop that has stopped. */
-export class LoopStoppedError extends Error {
-  readonly code = 'NODE_STOPPED'
-  constructor(message: string) {
-    super(message)
-    this.name = 'LoopStoppedError'
-  }
-}
+export class LoopStoppedError extends withCode(CodedError, 'NODE_STOPPED') {}
 
 const MAX_PENDING_TICKS = 3

@@ -1,8 +1,13 @@
 /**
  * The safety rules of the Cluster service (etcd's learner design, DESIGN.md §2), checked on the
  * leader before a conf change is proposed, and the ConfChangeV2 each request becomes:
- * - adding a voter directly is refused when the new voter set's quorum could not be formed with
- *   the voters reachable now (the new node counts as unreachable), unless forced;
+ * - every change of the voter set — adding a voter, promoting a learner, removing or demoting a
+ *   voter, a joint change — is refused when the new voter set's quorum could not be formed with
+ *   the voters reachable now (checkReachableQuorum; a node being added counts as unreachable),
+ *   unless forced (add, promote and change take --force; a removal or demotion is forced
+ *   through `member change`). Leaving a joint configuration needs no check: its incoming voters
+ *   already had to form a quorum to enter it, and it only drops the outgoing half's quorum
+ *   requirement;
  * - at most maxLearners learners exist at once;
  * - a learner is promoted only when its match index is at least 90% of the leader's last index;
  * - promoting a voter is not an error ("already a voter"); neither is demoting a learner;
@@ -69,9 +74,12 @@ function refuseIfJoint(v: RuleContext): void {
 }
 
 /**
- * Refuses a voter set whose quorum the reachable voters could not form, unless forced. `fix` is
- * the refusal's hint: what the operator can do instead, naming the real command and flag for the
- * operation at hand (a test checks that every command and flag a message names exists).
+ * Refuses a voter set whose quorum the reachable voters could not form, unless forced. Every
+ * plan that changes the voters calls it with the voters it leads to (the incoming half of a
+ * joint change): a change committed under a quorum that cannot be formed afterwards leaves the
+ * cluster without a leader until the missing voters return. `fix` is the refusal's hint: what the
+ * operator can do instead, naming the real command and flag for the operation at hand (a test
+ * checks that every command and flag a message names exists).
  */
 export function checkReachableQuorum(v: RuleContext, incoming: ReadonlySet<number>, what: string, force: boolean, fix: string): void {
   if (force) return
@@ -145,16 +153,24 @@ export function planPromote(v: RuleContext, id: number, force: boolean): Planned
   if (v.confState.voters.includes(id)) return undefined
   refuseIfJoint(v)
   checkCaughtUp(v, id, force, 'wait for it (member promote --wait), or force it (member promote --force)')
+  checkReachableQuorum(v, new Set([...v.confState.voters, id]), `promoting learner ${id}`, force,
+    'start the unreachable voters first, or force it (member promote --force)')
   return {cc: single(ConfChangeType.AddNode, id), added: []}
 }
 
-/** MemberDemote: undefined when the member already is a learner. */
+/**
+ * MemberDemote: undefined when the member already is a learner. Refused for the last voter and
+ * when the remaining voters could not form a quorum (as MemberRemove).
+ */
 export function planDemote(v: RuleContext, id: number): PlannedChange | undefined {
   checkMemberId('member id', id)
   if (!isMember(v, id)) throw notFound(`node ${id} is not a member of the cluster`)
   if (v.confState.learners.includes(id)) return undefined
   refuseIfJoint(v)
-  if (v.confState.voters.length === 1) throw failedPrecondition(`node ${id} is the only voter; add another voter before demoting it`)
+  const cs = v.confState
+  if (cs.voters.length === 1) throw failedPrecondition(`node ${id} is the only voter; add another voter before demoting it`)
+  checkReachableQuorum(v, new Set(cs.voters.filter((x) => x !== id)), `demoting voter ${id}`, false,
+    `start the unreachable voters first, or force it (member change --demote ${id} --force)`)
   return {cc: single(ConfChangeType.AddLearnerNode, id), added: []}
 }
 
@@ -227,6 +243,32 @@ function planOne(
     default:
       throw invalidArgument(`change for node ${id} has no kind (ADD_VOTER, ADD_LEARNER, REMOVE or DEMOTE)`)
   }
+}
+
+/**
+ * TransferLeader's target: a member (NOT_FOUND otherwise), a voter (only voters can lead), and
+ * one the leader can reach now — a transfer to a node known to be down fails at once instead of
+ * after the wait.
+ */
+export function checkTransferTarget(v: RuleContext, target: number): void {
+  const cs = v.confState
+  if (!cs.voters.includes(target)) {
+    if (!isMember(v, target)) throw notFound(`node ${target} is not a member of the cluster`)
+    throw failedPrecondition(`node ${target} is not a voter, so it cannot lead`)
+  }
+  if (target !== v.selfId && !v.isReachable(target)) {
+    throw failedPrecondition(`node ${target} cannot take over leadership: the leader (node ${v.selfId}) cannot reach it now; ` +
+      'check that it runs, or choose another voter')
+  }
+}
+
+/** Why `target` has not taken over yet, as the leader sees its progress now. */
+export function transferObstacle(v: RuleContext, target: number): string {
+  const pr = v.progress?.get(target)
+  if (pr === undefined) return `node ${v.selfId} no longer leads, so it cannot tell why`
+  if (!pr.recentActive) return 'the leader has not heard from it for an election timeout (it is down, paused or cut off)'
+  if (pr.match < v.leaderLastIndex) return `it is not caught up: its log reaches index ${pr.match}, the leader's ${v.leaderLastIndex}`
+  return 'it was caught up and told to campaign, but did not win the election'
 }
 
 /** LeaveJoint: refused when the configuration is not joint. */

@@ -13,6 +13,10 @@
  *   4. committed entries are applied (Applier) and their proposers settled;
  *   5. confirmed ReadIndex requests are resolved;
  * then the loop calls advance(). Requests (requests.ts) enter the RawNode only through the loop.
+ *
+ * A node that learns it no longer belongs — it applied its own removal, or its peers say it was
+ * removed or belongs to another cluster (membership_watch.ts) — logs one line and stops with exit
+ * code 1 (leave), as etcd's removed member does; a removed leader first hands over.
  */
 import {randomInt} from 'node:crypto'
 import {status} from '@grpc/grpc-js'
@@ -28,7 +32,8 @@ import {NodeError} from './errors.js'
 import {encodeServerRequest, SERVER_ENTRY_CONTEXT} from './internal.js'
 import type {NodeLogger} from './logger.js'
 import {NodeLoop} from './loop.js'
-import {confStateIds} from './member_status.js'
+import {MembershipWatch} from './membership_watch.js'
+import {type MembershipLostError, peerAddresses, removedLocally, type SelfView} from './peer_check.js'
 import {AppliedWaiters, ProposalTracker} from './proposals.js'
 import {Snapshotter} from './snapshotter.js'
 import {transportLogger} from './transport_log.js'
@@ -71,6 +76,8 @@ export class RaftNode {
   private readonly nonce = randomInt(2 ** 32)
   private seq = 0
   private stopping = false
+  private leaving = false
+  private readonly watch: MembershipWatch
 
   constructor(private readonly opts: RaftNodeOptions) {
     const {config, storage, log} = opts
@@ -99,6 +106,12 @@ export class RaftNode {
     this.transport.onUnreachable((peer) => this.loop.post((rn) => rn.reportUnreachable(peer)))
     this.transport.onSnapshotStatus((peer, ok) => this.loop.post((rn) =>
       rn.reportSnapshot(peer, ok ? SnapshotStatus.Finish : SnapshotStatus.Failure)))
+    this.watch = new MembershipWatch({
+      self: () => this.selfView(), peers: () => peerAddresses(this.id, storage.members()),
+      leaderlessForMs: () => this.leaderlessForMs, electionTimeoutMs: this.electionTimeoutMs, log,
+      onLost: (err) => this.leave(err),
+    })
+    this.transport.onRefused((peer, code, reason) => this.watch.onRefused(peer, code, reason))
     this.snapshotter = new Snapshotter({
       storage, kv: opts.kv, transport: this.transport, loop: this.loop, log, applied: this.applied,
       snapshotCount: config.snapshotCount, trailing: config.snapshotCatchUpEntries,
@@ -122,6 +135,7 @@ export class RaftNode {
     const cs = this.storage.confState
     this.timers.push(setInterval(() => this.loop.tick(), this.config.tickMs))
     this.timers.push(setInterval(() => this.maybePublish(), Math.max(500, this.electionTimeoutMs)))
+    this.watch.start()
     if (cs.voters.length === 1 && cs.voters[0] === this.id && cs.votersOutgoing.length === 0) {
       this.loop.post((rn) => rn.campaign())
     }
@@ -136,6 +150,7 @@ export class RaftNode {
     if (this.stopping) return
     this.stopping = true
     for (const t of this.timers) clearInterval(t)
+    this.watch.stop()
     await this.loop.stop()
     this.proposals.rejectAll(new NodeError(status.UNAVAILABLE, `node ${this.id} is stopping; the outcome of a write in progress is unknown`))
     // A read changes nothing, so it is safe to send again to another member.
@@ -293,7 +308,10 @@ export class RaftNode {
 
   // ---- peers and membership ----
 
-  /** Points the transport at every member but this node, as the member metadata says. */
+  /**
+   * Points the transport at every member but this node, as the member metadata says; leaves the
+   * cluster when its configuration no longer names this node (see leave).
+   */
   private syncPeers(): void {
     if (this.stopping) return
     const members = this.storage.members()
@@ -308,11 +326,31 @@ export class RaftNode {
       this.transport.addPeer(id, url)
       this.peerAddrs.set(id, url)
     }
+    const removed = removedLocally(this.selfView())
+    if (removed !== undefined) this.leave(removed)
+  }
+
+  /** What this node knows of its own membership, for peer_check.ts. */
+  private selfView(): SelfView {
+    const s = this.storage
+    return {id: this.id, clusterId: this.clusterId, dataDir: this.config.dataDir, confState: s.confState, applied: s.applied.index}
+  }
+
+  /**
+   * Stops the node for good because it no longer belongs: logs the one line saying why, lets a
+   * removed leader hand leadership over (the core steps down within an election timeout) and
+   * flush what it sends, then stops through onFatal, so the process exits with code 1.
+   */
+  private leave(err: MembershipLostError): void {
+    if (this.leaving || this.stopping) return
+    this.leaving = true
     const cs = this.storage.confState
-    if (confStateIds(cs).length > 0 && !confStateIds(cs).includes(this.id)) {
-      this.log.warn({event: 'removed-from-cluster', voters: cs.voters, learners: cs.learners},
-        'this node is no longer a member of the cluster; stop it')
-    }
+    this.log.fatal({event: err.code === 'REMOVED' ? 'removed-from-cluster' : 'foreign-cluster', code: err.code,
+      voters: cs.voters, learners: cs.learners}, err.message)
+    const flushMs = Math.max(200, 2 * this.config.tickMs * this.config.heartbeatTicks)
+    void this.waitForLeader(() => !this.isLeader, 2 * this.electionTimeoutMs)
+      .then(() => new Promise((r) => setTimeout(r, flushMs)))
+      .then(() => this.opts.onFatal(err))
   }
 
   /**

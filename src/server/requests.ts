@@ -29,11 +29,6 @@ export function requireLeader(node: RaftNode): void {
   if (!node.isLeader) throw notLeader(node.id, node.leaderId, node.clientUrlOf())
 }
 
-/** The index of the last entry in the leader's log (the entry a proposal just appended). */
-function lastIndex(rn: RawNode): number {
-  return rn.raft.raftLog.lastIndex()
-}
-
 /**
  * Proposes `append` inside the loop as leader and waits for its entry to be applied. Throws
  * notLeader when leadership moved before the proposal reached the core (nothing was proposed).
@@ -45,7 +40,7 @@ async function proposeAndWait(
     const st = rn.status()
     if (st.role !== StateRole.Leader) throw notLeader(node.id, st.leaderId, node.clientUrlOf(st.leaderId))
     append(rn)
-    return node.proposals.register(lastIndex(rn), st.term, timeoutMs, what, requestId)
+    return node.proposals.register(rn.lastIndex(), st.term, timeoutMs, what, requestId)
   })
 }
 
@@ -112,15 +107,27 @@ export async function readBarrier(node: RaftNode, timeoutMs: number): Promise<vo
   await node.applied.wait(index, Math.max(1, deadline - Date.now()), 'the linearizable read')
 }
 
-/** Transfers leadership to `target` (a voter); resolves once it leads. */
-export async function transferLeader(node: RaftNode, target: number, timeoutMs: number): Promise<number> {
+/**
+ * Election timeouts a transfer may take: the core aborts one the target has not completed within
+ * an election timeout (thesis §3.10), and the target's campaign takes about one more.
+ */
+const TRANSFER_ELECTIONS = 3
+
+/** The time kept before the client's deadline to answer it ourselves, saying why. */
+const answerMargin = (timeoutMs: number): number => Math.min(1000, Math.floor(timeoutMs / 5))
+
+/**
+ * Transfers leadership to `target` (a voter); resolves once it leads. Otherwise it answers
+ * DEADLINE_EXCEEDED before the client's own deadline — after at most TRANSFER_ELECTIONS election
+ * timeouts — naming the target and `obstacle()`, the reason as the leader sees it then.
+ */
+export async function transferLeader(node: RaftNode, target: number, timeoutMs: number, obstacle: () => string): Promise<number> {
   requireLeader(node)
   if (target === node.id) return node.id
   await node.loop.call((rn) => rn.transferLeader(target))
-  const ok = await node.waitForLeader((l) => l === target, timeoutMs)
-  if (!ok) {
-    throw new NodeError(status.DEADLINE_EXCEEDED,
-      `leadership did not move to node ${target} within ${timeoutMs} ms (the leader is node ${node.leaderId || 'unknown'}); check that it is reachable and caught up`)
-  }
-  return target
+  const waitMs = Math.max(1, Math.min(timeoutMs - answerMargin(timeoutMs), TRANSFER_ELECTIONS * node.electionTimeoutMs + 1000))
+  if (await node.waitForLeader((l) => l === target, waitMs)) return target
+  const now = node.leaderId
+  const who = now === node.id ? `node ${now} still leads` : now === 0 ? 'no leader is known now' : `node ${now} leads now`
+  throw new NodeError(status.DEADLINE_EXCEEDED, `leadership did not move to node ${target} within ${waitMs} ms: ${obstacle()}; ${who}`)
 }

@@ -8,9 +8,9 @@
  * flight — its write batch is completed, never cut — and stops; requests still waiting are
  * answered UNAVAILABLE; the servers close (a snapshot being received is cut and its temporary
  * file removed); RocksDB is closed last. A fatal error stops the node the same way with exit
- * code 1.
+ * code 1, and so does learning that the node no longer belongs to the cluster (node.ts, leave).
  */
-import {type ChannelOptions, Server, ServerCredentials, type UntypedServiceImplementation} from '@grpc/grpc-js'
+import {type ChannelOptions, Server, ServerCredentials, setLogger, type UntypedServiceImplementation} from '@grpc/grpc-js'
 import {ClusterService} from '../generated/raftctl/v1/cluster.js'
 import {PeerInfoService} from '../generated/raftctl/v1/internal.js'
 import {KVService} from '../generated/raftctl/v1/kv.js'
@@ -18,9 +18,10 @@ import {MaintenanceService} from '../generated/raftctl/v1/maintenance.js'
 import {DEFAULT_LIMITS} from '../transport/index.js'
 import {serverOptions} from '../transport/options.js'
 import {openNodeData, type StartMode} from './bootstrap.js'
-import type {ServerConfig} from './config.js'
+import {ConfigError, type ServerConfig} from './config.js'
 import type {NodeLogger} from './logger.js'
 import {RaftNode} from './node.js'
+import {MembershipLostError} from './peer_check.js'
 import {clusterService} from './services/cluster.js'
 import {checkedDecoding, type ServiceContext} from './services/common.js'
 import {kvService} from './services/kv.js'
@@ -47,13 +48,32 @@ const STAGING_SETTLE_MS = 2000
 /** Client messages are small; the limit bounds a malicious or broken request. */
 const CLIENT_MAX_MESSAGE_BYTES = 16 << 20
 
-function bind(server: Server, address: string, what: string): Promise<number> {
+/** What a failed listen means for the operator, from the system error grpc-js reports. */
+function listenProblem(message: string): string {
+  if (/EADDRINUSE/.test(message)) return 'the address is already in use (another process listens there)'
+  if (/EACCES/.test(message)) return 'permission denied (ports below 1024 need privileges)'
+  if (/EADDRNOTAVAIL/.test(message)) return 'the host is not an address of this machine'
+  return message
+}
+
+/** Binds `server` to `address`, set by `flag`; a failure is one ConfigError line naming the flag. */
+function bind(server: Server, address: string, what: string, flag: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => {
-      if (err !== null) reject(new Error(`cannot listen for ${what} on ${address}: ${err.message}`))
-      else resolve(port)
+      if (err === null) resolve(port)
+      else reject(new ConfigError(`cannot listen for ${what} on ${address}: ${listenProblem(err.message)}; choose another ${flag}`))
     })
   })
+}
+
+/**
+ * Routes grpc-js's own diagnostics into the node's log at debug level. It prints them to stderr
+ * by default (e.g. "No address added out of total 1 resolved" before a failed listen), which
+ * would put a stray line before the node's one error line; the node reports every failure itself.
+ */
+function routeGrpcLogs(log: NodeLogger): void {
+  const line = (...args: unknown[]): void => log.debug({event: 'grpc-diagnostic'}, args.map(String).join(' '))
+  setLogger({error: line, info: line, debug: line})
 }
 
 function shutdown(server: Server): Promise<void> {
@@ -84,6 +104,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     advertisePeer: cfg.advertisePeer, tickMs: cfg.tickMs, electionTicks: cfg.electionTicks,
     heartbeatTicks: cfg.heartbeatTicks, snapshotCount: cfg.snapshotCount, snapshotCatchUpEntries: cfg.snapshotCatchUpEntries,
     maxLearners: cfg.maxLearners}, 'starting raftctl node')
+  routeGrpcLogs(log)
   const {storage, kv, mode} = await openNodeData(cfg, log, opts.signal)
   let accepting = false
   let stopping: Promise<void> | undefined
@@ -97,9 +118,9 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
   const peerGrpc = new Server(serverOptions(DEFAULT_LIMITS.maxMessageBytes, DEFAULT_LIMITS.keepaliveMs))
   const node = new RaftNode({
     config: cfg, storage, kv, log,
-    onFatal: () => {
+    onFatal: (err) => {
       exitCode = 1
-      void stop('fatal error')
+      void stop(err instanceof MembershipLostError ? 'this node no longer belongs to the cluster' : 'fatal error')
     },
   })
   const stop = (reason = 'stop requested'): Promise<void> => {
@@ -125,8 +146,8 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     clientServer.addService(checkedDecoding(MaintenanceService), maintenanceService(ctx) as unknown as UntypedServiceImplementation)
     node.peerServer.addTo(peerGrpc)
     peerGrpc.addService(checkedDecoding(PeerInfoService), peerInfoService(ctx) as unknown as UntypedServiceImplementation)
-    const peerPort = await bind(peerGrpc, cfg.listenPeer, 'peers')
-    const clientPort = await bind(clientServer, cfg.listenClient, 'clients')
+    const peerPort = await bind(peerGrpc, cfg.listenPeer, 'peers', '--listen-peer')
+    const clientPort = await bind(clientServer, cfg.listenClient, 'clients', '--listen-client')
     node.start()
     accepting = true
     log.info({event: 'serving', mode, clusterId: node.clusterId, clientPort, peerPort,

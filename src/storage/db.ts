@@ -15,6 +15,7 @@
 import {createRequire} from 'node:module'
 import {existsSync, mkdirSync} from 'node:fs'
 import {dirname} from 'node:path'
+import {withCode} from '../raft/errors.js'
 import {asDiskFault, StorageError} from './errors.js'
 
 /** One operation of an atomic batch. */
@@ -44,11 +45,7 @@ export interface IterateOptions {
  * Raised for a failed database operation; the message names the database location. A failure
  * caused by the file system (full, read-only, not writable) is a DiskFaultError instead.
  */
-export class DbError extends StorageError {
-  constructor(message: string) {
-    super('DB_ERROR', message)
-  }
-}
+export class DbError extends withCode(StorageError, 'DB_ERROR') {}
 
 /** A binding call that a test can make fail (see injectDbFaults). */
 export type DbOperation = 'open' | 'get' | 'write' | 'iterate'

@@ -4,7 +4,8 @@ import {type ConfState, ConfChangeTransition, ConfChangeType, EMPTY_CONF_STATE, 
 import {NodeError} from '../../src/server/errors.js'
 import {memberStatuses, roleOf} from '../../src/server/member_status.js'
 import {
-  checkLeaveJoint, planAdd, planChange, planDemote, planPromote, planRemove, type RuleContext,
+  checkLeaveJoint, checkTransferTarget, planAdd, planChange, planDemote, planPromote, planRemove, type RuleContext,
+  transferObstacle,
 } from '../../src/server/membership.js'
 
 const member = (id: number) => ({id, name: `node${id}`, peerUrls: [`127.0.0.1:${2380 + id}`], clientUrls: []})
@@ -80,6 +81,28 @@ describe('server/membership rules', () => {
     refused(() => planDemote(view({voters: [1]}), 1), /only voter/)
   })
 
+  it('refuses a demotion whose remaining voters could not form a quorum, as a removal (issue 11 #3)', () => {
+    // Voters (1 2 3), node 3 down: demoting 1 or 2 leaves two voters of which one is reachable.
+    const v = view({voters: [1, 2, 3]}, {down: [3]})
+    for (const id of [1, 2]) {
+      const demote = refused(() => planDemote(v, id), new RegExp(`demoting voter ${id} would leave 2 voters, which need 2 for a quorum, but only 1 of them are reachable now`))
+      const remove = refused(() => planRemove(v, id), new RegExp(`removing voter ${id} would leave 2 voters, which need 2 for a quorum, but only 1 of them are reachable now`))
+      const change = refused(() => planChange(v, {changes: [{kind: Kind.DEMOTE, id, name: '', peerUrls: [], clientUrls: []}], transition: 0, force: false}),
+        /this change would leave 2 voters, which need 2 for a quorum, but only 1 of them are reachable now/)
+      expect([demote.grpcCode, remove.grpcCode, change.grpcCode]).to.deep.equal([9, 9, 9])
+    }
+    // Demoting the down node itself keeps a reachable quorum (1 2).
+    expect(planDemote(v, 3)!.cc.changes).to.deep.equal([{type: ConfChangeType.AddLearnerNode, nodeId: 3}])
+    expect(planDemote(view({voters: [1, 2, 3, 4, 5]}, {down: [5]}), 2)).to.not.equal(undefined)
+  })
+
+  it('refuses promoting a learner when the new voter set could not form a quorum, unless forced', () => {
+    const v = view({voters: [1, 2, 3], learners: [4]}, {down: [3, 4]})
+    refused(() => planPromote(v, 4, false), /promoting learner 4 would leave 4 voters, which need 3 for a quorum, but only 2 of them are reachable now/)
+    expect(planPromote(v, 4, true)).to.not.equal(undefined)
+    expect(planPromote(view({voters: [1, 2, 3], learners: [4]}, {down: [3]}), 4, false)).to.not.equal(undefined)
+  })
+
   it('removes members but not the last voter, nor one whose removal leaves no reachable quorum', () => {
     expect(planRemove(view({voters: [1, 2, 3]}), 3).cc.changes).to.deep.equal([{type: ConfChangeType.RemoveNode, nodeId: 3}])
     refused(() => planRemove(view({voters: [1]}), 1), /cannot remove its last voter/)
@@ -107,6 +130,24 @@ describe('server/membership rules', () => {
       /this change would leave 3 voters, which need 2 for a quorum, but only 1/)
     refused(() => planChange(view({voters: [1, 2, 3]}), {transition: 0, force: false, changes: [c(Kind.ADD_LEARNER, 4), c(Kind.ADD_LEARNER, 5)]}),
       /^adding 2 learners would make 2 learner\(s\), but --max-learners is 1; add fewer at once, or promote or remove a learner first$/)
+  })
+
+  it('refuses a leader transfer to a non-member, a learner, or a voter the leader cannot reach now (issue 11 #11)', () => {
+    const v = view({voters: [1, 2, 3], learners: [4]}, {down: [3]})
+    expect(() => checkTransferTarget(v, 2)).to.not.throw()
+    expect(() => checkTransferTarget(v, 1)).to.not.throw()
+    expect(refused(() => checkTransferTarget(v, 9), /^node 9 is not a member of the cluster$/).grpcCode).to.equal(5)
+    expect(refused(() => checkTransferTarget(v, 4), /^node 4 is not a voter, so it cannot lead$/).grpcCode).to.equal(9)
+    expect(refused(() => checkTransferTarget(v, 3),
+      /^node 3 cannot take over leadership: the leader \(node 1\) cannot reach it now; check that it runs, or choose another voter$/).grpcCode).to.equal(9)
+  })
+
+  it('says why a transfer target has not taken over: silent, behind, or lost its election', () => {
+    const v = view({voters: [1, 2, 3]}, {last: 200, matches: {2: 150}, down: [3]})
+    expect(transferObstacle(v, 3)).to.equal('the leader has not heard from it for an election timeout (it is down, paused or cut off)')
+    expect(transferObstacle(v, 2)).to.equal('it is not caught up: its log reaches index 150, the leader\'s 200')
+    expect(transferObstacle(view({voters: [1, 2, 3]}, {last: 200}), 2)).to.equal('it was caught up and told to campaign, but did not win the election')
+    expect(transferObstacle({...v, progress: undefined}, 2)).to.equal('node 1 no longer leads, so it cannot tell why')
   })
 
   it('refuses leave-joint when the configuration is not joint', () => {

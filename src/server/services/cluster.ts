@@ -13,11 +13,11 @@ import type {
 } from '../../generated/raftctl/v1/cluster.js'
 import {type ConfState, LEAVE_JOINT} from '../../raft/index.js'
 import {confStateToWire} from '../../raftpb/convert.js'
-import {failedPrecondition, invalidArgument, NodeError, notFound} from '../errors.js'
+import {invalidArgument, NodeError, notFound} from '../errors.js'
 import {memberStatus, memberStatuses} from '../member_status.js'
 import {
-  checkLeaveJoint, checkMemberId, checkUrls, planAdd, planChange, planDemote, planPromote, planRemove,
-  type PlannedChange, type RuleContext,
+  checkLeaveJoint, checkMemberId, checkTransferTarget, checkUrls, planAdd, planChange, planDemote, planPromote, planRemove,
+  type PlannedChange, type RuleContext, transferObstacle,
 } from '../membership.js'
 import type {RaftNode} from '../node.js'
 import {
@@ -29,7 +29,7 @@ import {header, type ServiceContext, unary} from './common.js'
 export function membershipView(node: RaftNode): RuleContext {
   const st = node.rn.status()
   const progress = st.progress
-  const leaderLastIndex = progress === undefined ? 0 : node.rn.raft.raftLog.lastIndex()
+  const leaderLastIndex = progress === undefined ? 0 : node.rn.lastIndex()
   return {
     selfId: node.id, leaderId: node.leaderId, confState: node.storage.confState,
     members: new Map(node.storage.members().map((m) => [m.id, m])),
@@ -102,14 +102,8 @@ export function clusterService(ctx: ServiceContext): ClusterServer {
     transferLeader: unary(ctx, 'TransferLeader', async (req, ms): Promise<TransferLeaderResponse> => {
       requireLeader(node)
       const target = checkMemberId('target id', req.targetId)
-      const cs = node.storage.confState
-      if (!cs.voters.includes(target)) {
-        if (![...cs.learners, ...cs.votersOutgoing, ...cs.learnersNext].includes(target)) {
-          throw notFound(`node ${target} is not a member of the cluster`)
-        }
-        throw failedPrecondition(`node ${target} is not a voter, so it cannot lead`)
-      }
-      const leader = await transferLeader(node, target, ms)
+      checkTransferTarget(membershipView(node), target)
+      const leader = await transferLeader(node, target, ms, () => transferObstacle(membershipView(node), target))
       return {...answer(node), leader}
     }),
   }
