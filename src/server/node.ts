@@ -34,7 +34,7 @@ import type {NodeLogger} from './logger.js'
 import {NodeLoop} from './loop.js'
 import {MembershipWatch} from './membership_watch.js'
 import {type MembershipLostError, peerAddresses, removedLocally, type SelfView} from './peer_check.js'
-import {AppliedWaiters, ProposalTracker} from './proposals.js'
+import {AppliedWaiters, ProposalWaits} from './proposals.js'
 import {Snapshotter} from './snapshotter.js'
 import {transportLogger} from './transport_log.js'
 import {WaitRegistry} from './wait.js'
@@ -61,7 +61,7 @@ export class RaftNode {
   readonly loop: NodeLoop
   readonly transport: PeerTransport
   readonly peerServer: PeerServer
-  readonly proposals = new ProposalTracker<ProposalResult>()
+  readonly proposals = new ProposalWaits<ProposalResult>()
   readonly reads = new WaitRegistry<string, number>()
   readonly applied: AppliedWaiters
   readonly snapshotter: Snapshotter
