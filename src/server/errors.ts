@@ -105,8 +105,28 @@ export const failedPrecondition = (message: string): NodeError => new NodeError(
 export const notFound = (message: string): NodeError => new NodeError(status.NOT_FOUND, message)
 export const unavailable = (message: string): NodeError => new NodeError(status.UNAVAILABLE, message)
 
+/**
+ * The answer of another member to a call this node forwarded to it (forward.ts): passed on
+ * unchanged — code, message and raftctl's trailing metadata.
+ */
+export class RemoteError extends Error {
+  constructor(readonly answer: ServiceError) {
+    super(answer.details)
+    this.name = 'RemoteError'
+  }
+}
+
+function remoteAnswer(e: RemoteError): Partial<ServiceError> {
+  const metadata = new Metadata()
+  for (const [key, values] of Object.entries(e.answer.metadata?.getMap() ?? {})) {
+    if (key.startsWith('raftctl-')) metadata.set(key, values)
+  }
+  return {code: e.answer.code, details: e.answer.details, message: e.answer.details, metadata}
+}
+
 /** Maps any error from the node, the core or storage to a gRPC ServiceError. */
 export function toServiceError(err: unknown): Partial<ServiceError> {
+  if (err instanceof RemoteError) return remoteAnswer(err)
   const e = classify(err)
   const metadata = new Metadata()
   if (e.leaderEndpoint !== undefined) metadata.set(LEADER_HINT_KEY, e.leaderEndpoint)
