@@ -1,7 +1,9 @@
 /**
  * A running raftctl node: its data dir opened (bootstrap.ts), the RaftNode, and two gRPC
- * servers — the client address (KV, Cluster, Maintenance) and the peer address (Peer transport
- * and PeerInfo).
+ * servers — the client address (etcd's Cluster, Lease and Auth — the last two answering
+ * UNIMPLEMENTED —, raftctl's extension service Raftctl, and the raftctl.v1.legacy KV, Cluster and
+ * Maintenance until the client moves off them) and the peer address (Peer transport and
+ * PeerInfo).
  *
  * Stopping (SIGINT/SIGTERM, or stop()): the node stops accepting client requests (new ones get
  * UNAVAILABLE, safe to retry elsewhere) and ends watch streams; the loop finishes the Ready in
@@ -12,18 +14,27 @@
  */
 import {type ChannelOptions, Server, ServerCredentials, setLogger, type UntypedServiceImplementation} from '@grpc/grpc-js'
 import {ClusterService} from '../generated/raftctl/v1/cluster.js'
+import {AuthService} from '../generated/etcd/etcdserverpb/auth.js'
+import {ClusterService as EtcdClusterService} from '../generated/etcd/etcdserverpb/cluster.js'
+import {LeaseService} from '../generated/etcd/etcdserverpb/lease.js'
 import {PeerInfoService} from '../generated/raftctl/v1/internal.js'
+import {RaftctlService} from '../generated/raftctl/v1/raftctl.js'
 import {KVService} from '../generated/raftctl/v1/kv.js'
 import {MaintenanceService} from '../generated/raftctl/v1/maintenance.js'
 import {DEFAULT_LIMITS} from '../transport/index.js'
 import {serverOptions} from '../transport/options.js'
 import {openNodeData, type StartMode} from './bootstrap.js'
 import {ConfigError, type ServerConfig} from './config.js'
+import {LeaderForwarder} from './forward.js'
 import type {NodeLogger} from './logger.js'
 import {RaftNode} from './node.js'
 import {MembershipLostError} from './peer_check.js'
 import {clusterService} from './services/cluster.js'
 import {checkedDecoding, type ServiceContext} from './services/common.js'
+import {authService} from './services/etcd/auth.js'
+import {etcdClusterService} from './services/etcd/cluster.js'
+import {leaseService} from './services/etcd/lease.js'
+import {raftctlService} from './services/etcd/raftctl.js'
 import {kvService} from './services/kv.js'
 import {maintenanceService} from './services/maintenance.js'
 import {peerInfoService} from './services/peer_info.js'
@@ -129,6 +140,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
       accepting = false
       kv.close()
       const clientsDone = shutdown(clientServer)
+      forwarder.close()
       await node.stop()
       await clientsDone
       peerGrpc.forceShutdown()
@@ -139,8 +151,13 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     })()
     return stopping
   }
-  const ctx: ServiceContext = {node, accepting: () => accepting}
+  const forwarder = new LeaderForwarder(node)
+  const ctx: ServiceContext = {node, accepting: () => accepting, forwarder}
   try {
+    clientServer.addService(checkedDecoding(EtcdClusterService), etcdClusterService(ctx) as unknown as UntypedServiceImplementation)
+    clientServer.addService(checkedDecoding(LeaseService), leaseService())
+    clientServer.addService(checkedDecoding(AuthService), authService())
+    clientServer.addService(checkedDecoding(RaftctlService), raftctlService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(KVService), kvService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(ClusterService), clusterService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(MaintenanceService), maintenanceService(ctx) as unknown as UntypedServiceImplementation)
@@ -154,6 +171,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
       advertiseClient: cfg.advertiseClient, advertisePeer: cfg.advertisePeer}, `serving clients on ${cfg.listenClient}`)
     return {node, mode, clientPort, peerPort, stop, done}
   } catch (err) {
+    forwarder.close()
     clientServer.forceShutdown()
     peerGrpc.forceShutdown()
     await node.stop().catch(() => {})
