@@ -180,6 +180,15 @@ export class RaftNode {
     return this.term
   }
 
+  /**
+   * False once this node applied a configuration without it (it was removed); true before it
+   * received any configuration (a new learner waiting for its snapshot).
+   */
+  get isMember(): boolean {
+    const ids = confStateIds(this.storage.confState)
+    return ids.length === 0 || ids.includes(this.id)
+  }
+
   /** Milliseconds since the node last knew a leader, or undefined when it knows one. */
   get leaderlessForMs(): number | undefined {
     return this.noLeaderSince === undefined ? undefined : Date.now() - this.noLeaderSince
@@ -302,6 +311,8 @@ export class RaftNode {
       this.log.info({event: 'leader-changed', leader: ss.leaderId, previous: prev.leaderId, term: this.rn.status().term},
         ss.leaderId === 0 ? 'leader lost' : `leader is node ${ss.leaderId}`)
       this.noLeaderSince = ss.leaderId === 0 ? Date.now() : undefined
+      // A node that just joined publishes its name and client URL as soon as it can.
+      if (ss.leaderId !== 0) queueMicrotask(() => this.maybePublish())
     }
     for (const l of [...this.leaderListeners]) l()
   }

@@ -29,10 +29,16 @@ import type {PlannedChange} from './membership.js'
 import type {RaftNode} from './node.js'
 import {DeadlineError} from './wait.js'
 
-/** How a request waits: its time budget, and whether it asked for a leader (etcd's `hasleader`). */
+/** How a request waits: whether it asked for a leader (etcd's `hasleader`). */
 export interface RequestOptions {
   /** Refuse at once with "etcdserver: no leader" when no leader is known, instead of waiting. */
   readonly requireLeader?: boolean
+  /**
+   * Propose only as leader, refusing with notLeader otherwise (checked inside the loop, so
+   * nothing is proposed after leadership moved): the raftctl.v1.legacy services, whose client
+   * follows redirects.
+   */
+  readonly leaderOnly?: boolean
 }
 
 /** Throws notLeader unless this node currently leads (the raftctl.v1 services). */
@@ -56,6 +62,13 @@ export async function awaitLeader(node: RaftNode, timeoutMs: number, opts: Reque
     'nothing was done, so it is safe to retry', {retrySafe: true})
 }
 
+/**
+ * The answer of a node that applied its own removal: it will apply no more entries, so it
+ * proposes nothing (safe to retry elsewhere).
+ */
+const removed = (node: RaftNode): NodeError => etcdError('stopped',
+  `node ${node.id} was removed from the cluster and serves no more requests; send the request to another member`, {retrySafe: true})
+
 /** etcd's "no leader" answer of this node, safe to retry. */
 export const noLeader = (node: RaftNode): NodeError =>
   etcdError('noLeader', `node ${node.id} knows no leader now (an election is under way or no quorum is reachable); retry shortly`, {retrySafe: true})
@@ -75,6 +88,8 @@ async function proposeAndWait(
     try {
       return await node.loop.call((rn) => {
         const st = rn.status()
+        if (opts.leaderOnly === true && st.role !== StateRole.Leader) throw notLeader(node.id, st.leaderId, node.clientUrlOf(st.leaderId))
+        if (!node.isMember) throw removed(node)
         const wait = node.proposals.register(requestId, st.commit + 1, left, what)
         try {
           append(rn)

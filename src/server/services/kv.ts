@@ -19,6 +19,9 @@ import {toServiceError} from '../errors.js'
 import {proposeKv, readBarrier, requireLeader} from '../requests.js'
 import {checkAccepting, header, requestOf, type ServiceContext, unary} from './common.js'
 
+/** The raftctl.v1.legacy client follows redirects: this service proposes on the leader only. */
+const LEGACY = {leaderOnly: true}
+
 function withHeader<T extends {header: unknown}>(ctx: ServiceContext, r: T | undefined, revision: number): T {
   if (r === undefined) throw new Error('internal error: the applied entry carries no result')
   return {...r, header: header(ctx.node, revision)}
@@ -41,17 +44,17 @@ export function kvService(ctx: ServiceContext): KVServer {
     }),
     put: unary(ctx, 'Put', async (req, ms): Promise<PutResponse> => {
       requireLeader(node)
-      const r = await proposeKv(node, {put: req}, ms)
+      const r = await proposeKv(node, {put: req}, ms, LEGACY)
       return withHeader(ctx, expect(r, 'put'), r.revision)
     }),
     deleteRange: unary(ctx, 'DeleteRange', async (req, ms): Promise<DeleteRangeResponse> => {
       requireLeader(node)
-      const r = await proposeKv(node, {deleteRange: req}, ms)
+      const r = await proposeKv(node, {deleteRange: req}, ms, LEGACY)
       return withHeader(ctx, expect(r, 'deleteRange'), r.revision)
     }),
     txn: unary(ctx, 'Txn', async (req, ms): Promise<TxnResponse> => {
       requireLeader(node)
-      const r = await proposeKv(node, {txn: req}, ms)
+      const r = await proposeKv(node, {txn: req}, ms, LEGACY)
       return withHeader(ctx, expect(r, 'txn'), r.revision)
     }),
     watch: (call) => void watch(ctx, call),
