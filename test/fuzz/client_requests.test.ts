@@ -15,6 +15,10 @@ import {ClusterService, MemberChangeRequest_Change_Kind as Kind} from '../../src
 import {Compare_CompareResult, Compare_CompareTarget, KVService} from '../../src/generated/raftctl/v1/kv.js'
 import {PeerInfoService} from '../../src/generated/raftctl/v1/internal.js'
 import {MaintenanceService} from '../../src/generated/raftctl/v1/maintenance.js'
+import {ClusterService as EtcdClusterService} from '../../src/generated/etcd/etcdserverpb/cluster.js'
+import {LeaseService} from '../../src/generated/etcd/etcdserverpb/lease.js'
+import {AuthService} from '../../src/generated/etcd/etcdserverpb/auth.js'
+import {MemberChangeRequest_Change_Kind as ExtKind, RaftctlService} from '../../src/generated/raftctl/v1/raftctl.js'
 import {ensureBuilt, REPO_ROOT, stopAll, TestCluster, waitFor} from '../integration/harness.js'
 import {FUZZ_TITLE, fuzzParams, fuzzTimeout, hostile, settlesWithin} from './fuzz.js'
 
@@ -55,15 +59,27 @@ const SEEDS: Array<[string, Method, Array<Record<string, unknown>>]> = [
   ['Maintenance.Status', MaintenanceService.status, [{}]],
   ['Maintenance.Health', MaintenanceService.health, [{serializable: false}]],
   ['PeerInfo.Identify', PeerInfoService.identify, [{nodeId: 9}]],
+  ['etcd Cluster.MemberAdd', EtcdClusterService.memberAdd, [{peerURLs: ['http://127.0.0.1:1'], isLearner: true}]],
+  ['etcd Cluster.MemberRemove', EtcdClusterService.memberRemove, [{ID: 1n}, {ID: 7n}]],
+  ['etcd Cluster.MemberUpdate', EtcdClusterService.memberUpdate, [{ID: 7n, peerURLs: ['127.0.0.1:2']}]],
+  ['etcd Cluster.MemberList', EtcdClusterService.memberList, [{linearizable: true}]],
+  ['etcd Cluster.MemberPromote', EtcdClusterService.memberPromote, [{ID: 1n}]],
+  ['Raftctl.MemberDemote', RaftctlService.memberDemote, [{id: 1}]],
+  ['Raftctl.MemberChange', RaftctlService.memberChange, [{changes: [{kind: ExtKind.REMOVE, id: 1, peerUrls: []}]}]],
+  ['Raftctl.LeaveJoint', RaftctlService.leaveJoint, [{}]],
+  ['Raftctl.MemberProgress', RaftctlService.memberProgress, [{}]],
+  ['Raftctl.NodeStatus', RaftctlService.nodeStatus, [{}]],
 ]
 
 /** Methods served but not fuzzed here, and why. */
 const NOT_FUZZED: Record<string, string> = {
-  '/raftctl.v1.Maintenance/Snapshot': 'every accepted call writes and streams a snapshot file; its decoding is checked below',
+  '/raftctl.v1.legacy.Maintenance/Snapshot': 'every accepted call writes and streams a snapshot file; its decoding is checked below',
+  ...Object.fromEntries([...Object.values(LeaseService), ...Object.values(AuthService)].map((m) =>
+    [m.path, 'answers UNIMPLEMENTED whatever the bytes (unimplementedService), checked below with undecodable bytes'])),
 }
 
 /** The services the server registers (src/server/server.ts), each with checkedDecoding. */
-const SERVED = [KVService, ClusterService, MaintenanceService, PeerInfoService]
+const SERVED = [KVService, ClusterService, MaintenanceService, PeerInfoService, EtcdClusterService, LeaseService, AuthService, RaftctlService]
 
 interface Outcome {
   readonly code: status
@@ -143,16 +159,25 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
 
   // Found by this fuzzer: every undecodable request was answered INTERNAL "Error deserializing
   // request" by grpc-js, which says neither what was wrong nor that the client is at fault.
-  const undecodable: Array<[string, Method]> = [['KV/Put', KVService.put], ['KV/Watch', KVService.watch],
-    ['Cluster/MemberAdd', ClusterService.memberAdd], ['Maintenance/Snapshot', MaintenanceService.snapshot]]
+  const undecodable: Array<[string, Method]> = [['raftctl.v1.legacy.KV/Put', KVService.put], ['raftctl.v1.legacy.KV/Watch', KVService.watch],
+    ['raftctl.v1.legacy.Cluster/MemberAdd', ClusterService.memberAdd], ['raftctl.v1.legacy.Maintenance/Snapshot', MaintenanceService.snapshot],
+    ['etcdserverpb.Cluster/MemberAdd', EtcdClusterService.memberAdd], ['raftctl.v1.Raftctl/MemberChange', RaftctlService.memberChange]]
   for (const [name, m] of undecodable) {
     it(`answers undecodable bytes to ${name} with INVALID_ARGUMENT naming the method and the problem`, async () => {
       const c = await node()
       const r = await rawCall(c, m, Uint8Array.of(0x0a, 0xff, 0x01))
       expect(status[r.code]).to.equal('INVALID_ARGUMENT')
-      expect(r.details).to.equal(`the request to raftctl.v1.${name} does not decode: premature EOF`)
+      expect(r.details).to.equal(`the request to ${name} does not decode: premature EOF`)
     })
   }
+
+  it('answers any bytes to the Lease and Auth services, served by no handler yet, with UNIMPLEMENTED', async () => {
+    const c = await node()
+    for (const m of [LeaseService.leaseGrant, LeaseService.leaseTimeToLive, AuthService.authenticate, AuthService.userAdd]) {
+      const r = await rawCall(c, m, Uint8Array.of(0x0a, 0xff, 0x01))
+      expect(status[r.code], m.path).to.equal('UNIMPLEMENTED')
+    }
+  })
 
   it('fuzzes every method of every service the server registers, each registered with checkedDecoding', () => {
     const fuzzed = new Set(SEEDS.map(([, m]) => m.path))
@@ -164,7 +189,8 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
     expect(registered.length).to.be.greaterThan(0)
     for (const r of registered) expect(r, 'a service registered without checkedDecoding answers undecodable requests INTERNAL').to.match(/^checkedDecoding\(/)
     expect(registered.map((r) => r.replace(/^checkedDecoding\((\w+)\)$/, '$1')).sort())
-      .to.deep.equal(['ClusterService', 'KVService', 'MaintenanceService', 'PeerInfoService'])
+      .to.deep.equal(['AuthService', 'ClusterService', 'EtcdClusterService', 'KVService', 'LeaseService', 'MaintenanceService',
+        'PeerInfoService', 'RaftctlService'])
   })
 
   for (const [name, m, seeds] of SEEDS) {
