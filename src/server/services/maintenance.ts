@@ -6,9 +6,6 @@
  * were applied since the last), then streams that file: the first message names what it covers
  * and its size, the last one carries the CRC-32 of the whole file.
  */
-import {createReadStream} from 'node:fs'
-import {stat} from 'node:fs/promises'
-import {crc32} from 'node:zlib'
 import type {ServerWritableStream} from '@grpc/grpc-js'
 import {
   type HealthResponse, type MaintenanceServer, type SnapshotRequest, type SnapshotResponse, type StatusResponse,
@@ -19,9 +16,9 @@ import {toServiceError} from '../errors.js'
 import type {RaftNode} from '../node.js'
 import {nodeStatus} from '../node_status.js'
 import {readBarrier} from '../requests.js'
+import {snapshotChunks, writeDrained} from '../snapshot_stream.js'
 import {checkAccepting, header, requestOf, type ServiceContext, unary} from './common.js'
 
-const BLOB_BYTES = 1 << 20
 /** Part of a Health call's deadline kept for answering "unhealthy" after a failed ReadIndex. */
 const HEALTH_ANSWER_MARGIN_MS = 250
 
@@ -62,43 +59,15 @@ async function snapshot(ctx: ServiceContext, call: ServerWritableStream<Snapshot
   try {
     checkAccepting(ctx)
     requestOf(call)
-    const info = await node.snapshotter.create('snapshot download')
-    const input = createReadStream(info.path, {highWaterMark: BLOB_BYTES})
-    const {size} = await stat(info.path)
-    let sent = 0
-    let crc = 0
-    let first = true
-    node.log.info({event: 'snapshot-download', index: info.metadata.index, bytes: size}, 'streaming a snapshot to a client')
-    for await (const chunk of input as AsyncIterable<Buffer>) {
-      if (call.cancelled) {
-        input.destroy()
-        return
-      }
-      sent += chunk.length
-      crc = crc32(chunk, crc)
-      const last = sent === size
-      await write(call, {
-        header: first ? header(node) : undefined, metadata: first ? snapshotMetadataToWire(info.metadata) : undefined,
-        totalSize: first ? size : 0, remainingBytes: size - sent, blob: chunk, crc32: last ? crc : 0,
+    for await (const c of snapshotChunks(node)) {
+      const sent = await writeDrained(call, {
+        header: c.first ? header(node) : undefined, metadata: c.first ? snapshotMetadataToWire(c.info.metadata) : undefined,
+        totalSize: c.first ? c.size : 0, remainingBytes: c.remaining, blob: c.blob, crc32: c.remaining === 0 ? c.crc : 0,
       })
-      first = false
+      if (!sent) return
     }
-    if (sent !== size) throw new Error(`the snapshot file ${info.path} changed while it was streamed`)
     call.end()
   } catch (err) {
     call.emit('error', toServiceError(err))
   }
-}
-
-function write(call: ServerWritableStream<SnapshotRequest, SnapshotResponse>, r: SnapshotResponse): Promise<void> {
-  if (call.write(r)) return Promise.resolve()
-  return new Promise((resolve) => {
-    const done = (): void => {
-      call.off('drain', done)
-      call.off('cancelled', done)
-      resolve()
-    }
-    call.once('drain', done)
-    call.once('cancelled', done)
-  })
 }
