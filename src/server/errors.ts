@@ -109,10 +109,9 @@ export const unavailable = (message: string): NodeError => new NodeError(status.
  * The answer of another member to a call this node forwarded to it (forward.ts): passed on
  * unchanged — code, message and raftctl's trailing metadata.
  */
-export class RemoteError extends Error {
+export class RemoteError extends CodedError {
   constructor(readonly answer: ServiceError) {
-    super(answer.details)
-    this.name = 'RemoteError'
+    super('REMOTE_ANSWER', answer.details)
   }
 }
 
