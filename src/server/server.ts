@@ -106,7 +106,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     stopping ??= (async () => {
       log.info({event: 'stopping', reason}, 'stopping: no new requests; finishing the batch in flight')
       accepting = false
-      kv.close()
+      await kv.close()
       const clientsDone = shutdown(clientServer)
       await node.stop()
       await clientsDone
@@ -128,6 +128,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     const peerPort = await bind(peerGrpc, cfg.listenPeer, 'peers')
     const clientPort = await bind(clientServer, cfg.listenClient, 'clients')
     node.start()
+    kv.resumeCompaction()
     accepting = true
     log.info({event: 'serving', mode, clusterId: node.clusterId, clientPort, peerPort,
       advertiseClient: cfg.advertiseClient, advertisePeer: cfg.advertisePeer}, `serving clients on ${cfg.listenClient}`)
@@ -136,7 +137,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     clientServer.forceShutdown()
     peerGrpc.forceShutdown()
     await node.stop().catch(() => {})
-    kv.close()
+    await kv.close()
     await storage.close().catch(() => {})
     throw err
   }

@@ -64,7 +64,7 @@ describe('server: snapshots are built in the background', function () {
     node.start()
     await until('node 1 to lead', () => node!.isLeader)
 
-    const put = (k: string): Promise<unknown> => proposeKv(node!, {put: {key: enc(k), value: enc(`v-${k}`), prevKv: false}}, 10_000)
+    const put = (k: string): Promise<unknown> => proposeKv(node!, {put: {key: enc(k), value: enc(`v-${k}`), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false}}, 10_000)
     gate.hold()
     for (let i = 0; i < 40; i++) await put(`before/${String(i).padStart(2, '0')}`)
     await gate.entered
