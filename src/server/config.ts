@@ -5,6 +5,7 @@
  */
 import {readFileSync} from 'node:fs'
 import {parse as parseYaml} from 'yaml'
+import type {AutoCompactionConfig} from './compactor.js'
 
 /** Thrown for any invalid setting; the message names the setting, its source and the problem. */
 export class ConfigError extends Error {
@@ -43,6 +44,8 @@ export interface ServerConfig {
   readonly snapshotCount: number
   readonly snapshotCatchUpEntries: number
   readonly maxLearners: number
+  /** Auto-compaction (etcd's flags): mode, retention (ms or revisions; 0 = off), revision-mode check interval (ms). */
+  readonly autoCompaction: AutoCompactionConfig
   readonly logLevel: LogLevel
   readonly logFormat: LogFormat
 }
@@ -51,7 +54,8 @@ export interface ServerConfig {
 export const SETTINGS = [
   'id', 'name', 'data-dir', 'listen-client', 'listen-peer', 'advertise-client', 'advertise-peer',
   'initial-cluster', 'initial-cluster-state', 'join', 'tick-ms', 'election-ticks',
-  'heartbeat-ticks', 'snapshot-count', 'snapshot-catch-up-entries', 'max-learners', 'log-level',
+  'heartbeat-ticks', 'snapshot-count', 'snapshot-catch-up-entries', 'max-learners',
+  'auto-compaction-mode', 'auto-compaction-retention', 'auto-compaction-check-interval', 'log-level',
   'log-format',
 ] as const
 export type SettingName = (typeof SETTINGS)[number]
@@ -73,6 +77,9 @@ export const DEFAULTS: Readonly<Record<SettingName, string | undefined>> = {
   'snapshot-count': '10000',
   'snapshot-catch-up-entries': '10000',
   'max-learners': '1',
+  'auto-compaction-mode': 'periodic',
+  'auto-compaction-retention': '0',
+  'auto-compaction-check-interval': '5m',
   'log-level': 'info',
   'log-format': 'text',
 }

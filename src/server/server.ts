@@ -18,6 +18,7 @@ import {MaintenanceService} from '../generated/raftctl/v1/maintenance.js'
 import {DEFAULT_LIMITS} from '../transport/index.js'
 import {serverOptions} from '../transport/options.js'
 import {openNodeData, type StartMode} from './bootstrap.js'
+import {nodeAutoCompactor} from './compactor.js'
 import type {ServerConfig} from './config.js'
 import type {NodeLogger} from './logger.js'
 import {RaftNode} from './node.js'
@@ -129,6 +130,9 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     const clientPort = await bind(clientServer, cfg.listenClient, 'clients')
     node.start()
     kv.resumeCompaction()
+    const compactor = nodeAutoCompactor(node, cfg.autoCompaction, log)
+    compactor.start()
+    void done.then(() => compactor.stop())
     accepting = true
     log.info({event: 'serving', mode, clusterId: node.clusterId, clientPort, peerPort,
       advertiseClient: cfg.advertiseClient, advertisePeer: cfg.advertisePeer}, `serving clients on ${cfg.listenClient}`)
