@@ -167,3 +167,47 @@ describe('kv/compaction', function () {
     expect(await records(n)).to.have.length(5)
   })
 })
+
+describe('kv/compaction and snapshot restore', function () {
+  this.timeout(60_000)
+  const tmp = new TempDirs()
+  afterEach(() => tmp.cleanup())
+
+  it('stops a physical compaction when a snapshot replaces the state, and leaves the restored records alone', async () => {
+    // The source of the snapshot: its own history, nothing compacted.
+    const src = await TestNode.create(tmp.make('raftctl-compact-src-'), {nodeId: 1})
+    for (let i = 0; i < 20; i++) await src.put(`s${i % 2}`, `v${i}`)
+    const info = await src.kv.createSnapshot()
+    const want = await records(src)
+    await src.close()
+
+    let release!: () => void
+    const held = new Promise<void>((r) => { release = r })
+    let entered!: () => void
+    const inBatch = new Promise<void>((r) => { entered = r })
+    const n = await TestNode.create(tmp.make('raftctl-compact-dst-'), {nodeId: 2, bootstrap: undefined}, {compaction: {
+      batchEntries: 2, afterBatch: async ({batch}) => {
+        if (batch === 1) {
+          entered()
+          await held
+        }
+      },
+    }})
+    try {
+      for (let i = 0; i < 10; i++) await n.put(`a${i % 3}`, `x${i}`)
+      await n.compact(n.kv.revision)
+      n.kv.resumeCompaction()
+      await inBatch
+      await n.kv.restoreFromFile(info.path)
+      release()
+      await until(() => n.kv.physicalRevision === n.kv.compactRevision)
+      await new Promise((r) => setTimeout(r, 50))
+      expect(n.kv.compactRevision, 'the restored meta').to.equal(0)
+      expect(await records(n), 'exactly the snapshot\'s records').to.deep.equal(want)
+      expect(await n.rs.db.get(COMPACT_CURSOR_KEY)).to.equal(undefined)
+    } finally {
+      release()
+      await n.close()
+    }
+  })
+})
