@@ -85,8 +85,8 @@ export interface OldWatchRequest {
 
 export class KvStore {
   private meta: KvMeta
-  /** Bumped whenever a snapshot replaced the whole state. */
-  generation = 0
+  /** Bumped whenever a snapshot replaced the whole state (the compactor stops a walk of the old one). */
+  private replacedCount = 0
   /** @internal */ readonly hub: WatchHub
   /** @internal Paces snapshot builds (KvStoreOptions.snapshotPacer). */
   readonly snapshotPacer: SnapshotPacer
@@ -103,7 +103,7 @@ export class KvStore {
       db: storage.db, dir: storage.dir,
       get compactRevision() { return store.meta.compactRevision },
       get physicalRevision() { return store.meta.physicalRevision },
-      get generation() { return store.generation },
+      get generation() { return store.replacedCount },
       exclusive: (fn) => storage.exclusive(fn),
       commitPhysical: async (ops, physical) => {
         const next = {...this.meta, physicalRevision: physical}
@@ -113,7 +113,7 @@ export class KvStore {
     }, options.compaction)
   }
 
-  /** Opens the state machine stored in `storage`'s database; the meta record is checked. Nothing is written. */
+  /** Opens the state machine stored in `storage`'s database; the meta record is checked. Nothing is written to RocksDB. */
   static async open(storage: RaftStorage, options: KvStoreOptions = {}): Promise<KvStore> {
     const raw = await storage.db.get(KV_META_KEY)
     let meta = INITIAL_META
@@ -350,7 +350,7 @@ export class KvStore {
   /** @internal Called by restore (under both locks) after its batch committed. */
   replaced(meta: KvMeta): void {
     this.meta = meta
-    this.generation += 1
+    this.replacedCount += 1
     this.hub.reset(meta.revision, `the store was replaced by a snapshot at revision ${meta.revision}; restart the watch from revision ${meta.revision + 1}`)
     for (const l of this.listeners) l.replaced(meta.revision)
     this.compactor.kick()
