@@ -13,6 +13,7 @@
  * failure is logged and retried at the next interval. Time never enters apply: the entry carries
  * the revision.
  */
+import type {AutoCompactionConfig} from './config.js'
 import type {NodeLogger} from './logger.js'
 import type {RaftNode} from './node.js'
 import {proposeKv} from './requests.js'
@@ -29,15 +30,7 @@ export interface CompactorHost {
   log(level: 'info' | 'warn', fields: Record<string, unknown>, message: string): void
 }
 
-export type AutoCompactionMode = 'periodic' | 'revision'
-
-export interface AutoCompactionConfig {
-  readonly mode: AutoCompactionMode
-  /** periodic: milliseconds; revision: a number of revisions. 0 disables auto-compaction. */
-  readonly retention: number
-  /** revision mode: milliseconds between checks (etcd: 5 minutes). */
-  readonly checkIntervalMs: number
-}
+export type {AutoCompactionConfig, AutoCompactionMode} from './config.js'
 
 const HOUR_MS = 3_600_000
 /** etcd's retryDivisor: a periodic compactor samples the revision 10 times per period. */

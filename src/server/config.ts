@@ -5,7 +5,6 @@
  */
 import {readFileSync} from 'node:fs'
 import {parse as parseYaml} from 'yaml'
-import type {AutoCompactionConfig} from './compactor.js'
 
 /** Thrown for any invalid setting; the message names the setting, its source and the problem. */
 export class ConfigError extends Error {
@@ -17,6 +16,16 @@ export class ConfigError extends Error {
 }
 
 export type ClusterState = 'new' | 'existing'
+export type AutoCompactionMode = 'periodic' | 'revision'
+
+/** Auto-compaction settings (src/server/compactor.ts): etcd's --auto-compaction-mode and -retention. */
+export interface AutoCompactionConfig {
+  readonly mode: AutoCompactionMode
+  /** periodic: milliseconds; revision: a number of revisions. 0 disables auto-compaction. */
+  readonly retention: number
+  /** revision mode: milliseconds between checks (etcd: 5 minutes). */
+  readonly checkIntervalMs: number
+}
 export type LogFormat = 'text' | 'json'
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 

@@ -4,9 +4,8 @@
  */
 import {resolve} from 'node:path'
 import {EndpointError, parseEndpoint} from '../raftpb/address.js'
-import type {AutoCompactionConfig, AutoCompactionMode} from './compactor.js'
 import {
-  type ClusterState, ConfigError, type InitialMember, type LogFormat, type LogLevel,
+  type AutoCompactionConfig, type AutoCompactionMode, type ClusterState, ConfigError, type InitialMember, type LogFormat, type LogLevel,
   mergeSources, readConfigFile, type ServerConfig, type SettingName,
 } from './config.js'
 
