@@ -62,7 +62,7 @@ function checkTxnShape(t: TxnRequest, budget: number, depth: number): void {
   if (depth > MAX_TXN_DEPTH) throw invalid(`txn nesting is deeper than ${MAX_TXN_DEPTH}`)
   const opc = Math.max(t.compare.length, t.success.length, t.failure.length)
   if (opc > budget) {
-    throw new KvError('TOO_MANY_OPS', `txn has ${opc} operations in one branch (or compares); the limit is ${budget} (server start --max-txn-ops)`)
+    throw new KvError('TOO_MANY_OPS', `txn has ${opc} operations in one branch (or compares); the limit is ${budget}`)
   }
   for (const c of t.compare) {
     checkKey('txn compare', c.key)

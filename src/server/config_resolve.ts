@@ -4,6 +4,7 @@
  */
 import {resolve} from 'node:path'
 import {EndpointError, parseEndpoint} from '../raftpb/address.js'
+import {durationMs, MAX_DURATION_MS} from '../raftpb/duration.js'
 import {
   type AutoCompactionConfig, type AutoCompactionMode, type ClusterState, ConfigError, type InitialMember, type LogFormat, type LogLevel,
   mergeSources, readConfigFile, type ServerConfig, type SettingName,
@@ -96,20 +97,6 @@ export function parseInitialCluster(source: string, text: string): InitialMember
   return members
 }
 
-const DURATION_UNITS: Record<string, number> = {ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000}
-
-/**
- * Parses a Go-style duration ("90s", "1h30m", "1.5h", "500ms") into milliseconds; undefined when
- * it is not one.
- */
-export function parseDuration(text: string): number | undefined {
-  const t = text.trim()
-  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(t)) return undefined
-  let ms = 0
-  for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(m[1]) * DURATION_UNITS[m[2]]
-  return ms
-}
-
 /**
  * etcd's --auto-compaction-mode and --auto-compaction-retention: periodic retention is a duration
  * ("5m", "1h") or a whole number of hours; revision retention a whole number of revisions; "0"
@@ -120,17 +107,19 @@ function autoCompaction(raw: Raw): AutoCompactionConfig {
   const r = get(raw, 'auto-compaction-retention')!
   const text = r.value.trim()
   let retention: number | undefined
-  if (/^\d+$/.test(text) && Number.isSafeInteger(Number(text))) retention = Number(text) * (mode === 'periodic' ? 3_600_000 : 1)
-  else if (mode === 'periodic') retention = parseDuration(text)
-  if (retention === undefined || !Number.isSafeInteger(Math.round(retention))) {
+  if (mode === 'revision') retention = /^\d+$/.test(text) ? Number(text) : undefined
+  else retention = /^\d+$/.test(text) ? Number(text) * 3_600_000 : durationMs(text)
+  if (retention === undefined || !Number.isSafeInteger(retention)) {
     throw new ConfigError(mode === 'periodic'
       ? `${r.source}: "${r.value}" is not a duration such as 30m or 1h, or a whole number of hours (0 disables auto-compaction)`
       : `${r.source}: "${r.value}" is not a whole number of revisions to keep (0 disables auto-compaction)`)
   }
   const c = get(raw, 'auto-compaction-check-interval')!
-  const check = parseDuration(c.value)
-  if (check === undefined || check < 1) throw new ConfigError(`${c.source}: "${c.value}" is not a duration of at least 1ms such as 5m or 500ms`)
-  return {mode, retention: Math.round(retention), checkIntervalMs: Math.round(check)}
+  const check = durationMs(c.value)
+  if (check === undefined || check < 1 || check > MAX_DURATION_MS) {
+    throw new ConfigError(`${c.source}: "${c.value}" is not a duration from 1ms to ${MAX_DURATION_MS}ms such as 5m or 500ms`)
+  }
+  return {mode, retention, checkIntervalMs: check}
 }
 
 /** Resolves and validates the node configuration from flags, environment, file and defaults. */
