@@ -14,7 +14,7 @@
  * leader's client endpoint on a not-leader refusal.
  */
 import {Metadata, type ServiceError, status} from '@grpc/grpc-js'
-import {KvError, SnapshotFileError} from '../kv/errors.js'
+import {KvError, type KvErrorCode, SnapshotFileError} from '../kv/errors.js'
 import {CodedError, ConfChangeError, ProposalDroppedError, RaftError} from '../raft/errors.js'
 import {WireDecodeError} from '../raftpb/checked.js'
 import {DETAIL_KEY, encodeDetail, LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../raftpb/metadata.js'
@@ -178,9 +178,10 @@ export function confRefusalMessage(err: ProposalDroppedError): string {
 
 /**
  * etcd's error of each KvError code (src/kv/errors.ts), or the gRPC status of a code etcd has no
- * text for (the KvError's message is then the answer itself).
+ * text for (the KvError's message is then the answer itself). The KvError's own message becomes
+ * raftctl-detail when etcd has a text.
  */
-const KV_ERRORS: Readonly<Record<string, EtcdErrorKind | status>> = {
+const KV_ERRORS: Readonly<Record<KvErrorCode, EtcdErrorKind | status>> = {
   INVALID_REQUEST: status.INVALID_ARGUMENT,
   EMPTY_KEY: 'emptyKey',
   KEY_NOT_FOUND: 'keyNotFound',

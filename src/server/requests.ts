@@ -19,7 +19,7 @@
  */
 import {status} from '@grpc/grpc-js'
 import type {ApplyResult} from '../kv/index.js'
-import type {InternalRequest} from '../generated/raftctl/v1/kv.js'
+import type {InternalRaftRequest} from '../generated/raftctl/v1/internal.js'
 import {encodeInternalRequest, validateRequest} from '../kv/index.js'
 import {type ConfChangeV2, type ConfState, ProposalDroppedError, type RawNode, StateRole} from '../raft/index.js'
 import type {ProposalResult} from './applier.js'
@@ -109,8 +109,8 @@ async function proposeAndWait(
 }
 
 /** Proposes a KV write and returns its apply result (previous value, revision, txn outcome). */
-export async function proposeKv(node: RaftNode, req: Omit<InternalRequest, 'id'>, timeoutMs: number, opts: RequestOptions = {}): Promise<ApplyResult> {
-  const full: InternalRequest = {id: node.nextRequestId(), ...req}
+export async function proposeKv(node: RaftNode, req: Omit<InternalRaftRequest, 'id'>, timeoutMs: number, opts: RequestOptions = {}): Promise<ApplyResult> {
+  const full: InternalRaftRequest = {id: node.nextRequestId(), ...req}
   validateRequest(full)
   const data = encodeInternalRequest(full)
   const r = await proposeAndWait(node, 'the write', full.id, timeoutMs, opts, (rn) => rn.propose(data))

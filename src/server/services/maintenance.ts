@@ -10,7 +10,6 @@ import type {ServerWritableStream} from '@grpc/grpc-js'
 import {
   type HealthResponse, type MaintenanceServer, type SnapshotRequest, type SnapshotResponse, type StatusResponse,
 } from '../../generated/raftctl/v1/maintenance.js'
-import {hashKv as hashKvData} from '../../kv/index.js'
 import {snapshotMetadataToWire} from '../../raftpb/convert.js'
 import {toServiceError} from '../errors.js'
 import type {RaftNode} from '../node.js'
@@ -22,13 +21,13 @@ import {checkAccepting, header, requestOf, type ServiceContext, unary} from './c
 /** Part of a Health call's deadline kept for answering "unhealthy" after a failed ReadIndex. */
 const HEALTH_ANSWER_MARGIN_MS = 250
 
-/** The node's status; with `hashKv`, also the hash of its key/value data (reads every key). */
+/** The node's status; with `hashKv`, also the store's hashKV digest (KvStore.hashKV: reads the whole history). */
 export async function legacyNodeStatus(node: RaftNode, hashKv = false): Promise<StatusResponse> {
-  const h = hashKv ? await hashKvData(node.kv) : undefined
+  const h = hashKv ? await node.kv.hashKV() : undefined
   const st = await nodeStatus(node)
   return {
     ...st, header: header(node), raftState: st.raftState as number, role: st.role as number,
-    kvHash: h?.hash ?? '', kvHashRevision: h?.revision ?? 0, kvHashAppliedIndex: h?.appliedIndex ?? 0,
+    kvHash: h?.digest ?? '', kvHashRevision: h?.revision ?? 0, kvHashAppliedIndex: h?.appliedIndex ?? 0,
   }
 }
 
