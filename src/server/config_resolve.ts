@@ -96,6 +96,26 @@ export function parseInitialCluster(source: string, text: string): InitialMember
   return members
 }
 
+/** The largest --max-request-bytes: the gRPC receive limit derived from it must stay below 2 GiB. */
+export const MAX_REQUEST_BYTES_LIMIT = 512 * 1024 * 1024
+
+/**
+ * The admission-control settings. The uncommitted-bytes bound must hold at least one request of
+ * the largest size, or such a request would be refused whenever anything else is uncommitted.
+ */
+function admissionLimits(raw: Raw): Pick<ServerConfig, 'maxRequestBytes' | 'maxUncommittedBytes' | 'maxQueuedProposals' | 'maxUnappliedEntries'> {
+  const maxRequestBytes = intSetting(raw, 'max-request-bytes', 1, MAX_REQUEST_BYTES_LIMIT)
+  const maxUncommittedBytes = intSetting(raw, 'max-uncommitted-bytes', 1)
+  if (maxUncommittedBytes < maxRequestBytes) {
+    throw new ConfigError(`--max-uncommitted-bytes (${maxUncommittedBytes}) must be at least --max-request-bytes (${maxRequestBytes})`)
+  }
+  return {
+    maxRequestBytes, maxUncommittedBytes,
+    maxQueuedProposals: intSetting(raw, 'max-queued-proposals', 1),
+    maxUnappliedEntries: intSetting(raw, 'max-unapplied-entries', 1),
+  }
+}
+
 /** Resolves and validates the node configuration from flags, environment, file and defaults. */
 export function resolveServerConfig(
   flags: Partial<Record<SettingName, string>>,
@@ -126,6 +146,7 @@ export function resolveServerConfig(
     throw new ConfigError(`${ic?.source ?? '--initial-cluster'}: does not include this node's id ${id}`)
   }
   const join = get(raw, 'join')
+  const admission = admissionLimits(raw)
   return {
     id,
     name: get(raw, 'name')?.value ?? `node${id}`,
@@ -140,6 +161,7 @@ export function resolveServerConfig(
     snapshotCount: intSetting(raw, 'snapshot-count', 1),
     snapshotCatchUpEntries: intSetting(raw, 'snapshot-catch-up-entries', 0),
     maxLearners: intSetting(raw, 'max-learners', 0),
+    ...admission,
     logLevel: choice<LogLevel>(raw, 'log-level', ['debug', 'info', 'warn', 'error']),
     logFormat: choice<LogFormat>(raw, 'log-format', ['text', 'json']),
   }
