@@ -46,9 +46,14 @@ export interface ServerConfig {
   readonly maxQueuedProposals: number
   /** Committed entries waiting to be applied beyond which writes are refused. */
   readonly maxUnappliedEntries: number
+  /** Concurrent gRPC streams (calls) one client connection may have open on the client listener. */
+  readonly maxConcurrentStreams: number
   readonly logLevel: LogLevel
   readonly logFormat: LogFormat
 }
+
+/** The largest value of --max-concurrent-streams (an HTTP/2 setting is a 32-bit unsigned integer). */
+export const MAX_CONCURRENT_STREAMS = 2 ** 32 - 1
 
 /** Setting names as they appear in flags (kebab-case); env is RAFTCTL_ + upper snake case. */
 export const SETTINGS = [
@@ -56,6 +61,7 @@ export const SETTINGS = [
   'initial-cluster', 'initial-cluster-state', 'join', 'tick-ms', 'election-ticks',
   'heartbeat-ticks', 'snapshot-count', 'snapshot-catch-up-entries', 'max-learners', 'log-level',
   'log-format', 'max-request-bytes', 'max-uncommitted-bytes', 'max-queued-proposals', 'max-unapplied-entries',
+  'max-concurrent-streams',
 ] as const
 export type SettingName = (typeof SETTINGS)[number]
 
@@ -84,6 +90,8 @@ export const DEFAULTS: Readonly<Record<SettingName, string | undefined>> = {
   'max-queued-proposals': '1024',
   // etcd refuses requests past this gap between its committed and applied indexes.
   'max-unapplied-entries': '5000',
+  // etcd's --max-concurrent-streams default: no limit below HTTP/2's own.
+  'max-concurrent-streams': String(MAX_CONCURRENT_STREAMS),
 }
 
 /** One setting's raw value and where it came from (for error messages). */

@@ -6,7 +6,7 @@ import {resolve} from 'node:path'
 import {EndpointError, parseEndpoint} from '../raftpb/address.js'
 import {
   type ClusterState, ConfigError, type InitialMember, type LogFormat, type LogLevel,
-  mergeSources, readConfigFile, type ServerConfig, type SettingName,
+  MAX_CONCURRENT_STREAMS, mergeSources, readConfigFile, type ServerConfig, type SettingName,
 } from './config.js'
 
 type Raw = ReturnType<typeof mergeSources>
@@ -103,7 +103,8 @@ export const MAX_REQUEST_BYTES_LIMIT = 512 * 1024 * 1024
  * The admission-control settings. The uncommitted-bytes bound must hold at least one request of
  * the largest size, or such a request would be refused whenever anything else is uncommitted.
  */
-function admissionLimits(raw: Raw): Pick<ServerConfig, 'maxRequestBytes' | 'maxUncommittedBytes' | 'maxQueuedProposals' | 'maxUnappliedEntries'> {
+function admissionLimits(raw: Raw): Pick<ServerConfig,
+  'maxRequestBytes' | 'maxUncommittedBytes' | 'maxQueuedProposals' | 'maxUnappliedEntries' | 'maxConcurrentStreams'> {
   const maxRequestBytes = intSetting(raw, 'max-request-bytes', 1, MAX_REQUEST_BYTES_LIMIT)
   const maxUncommittedBytes = intSetting(raw, 'max-uncommitted-bytes', 1)
   if (maxUncommittedBytes < maxRequestBytes) {
@@ -113,6 +114,7 @@ function admissionLimits(raw: Raw): Pick<ServerConfig, 'maxRequestBytes' | 'maxU
     maxRequestBytes, maxUncommittedBytes,
     maxQueuedProposals: intSetting(raw, 'max-queued-proposals', 1),
     maxUnappliedEntries: intSetting(raw, 'max-unapplied-entries', 1),
+    maxConcurrentStreams: intSetting(raw, 'max-concurrent-streams', 1, MAX_CONCURRENT_STREAMS),
   }
 }
 

@@ -104,7 +104,8 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     advertisePeer: cfg.advertisePeer, tickMs: cfg.tickMs, electionTicks: cfg.electionTicks,
     heartbeatTicks: cfg.heartbeatTicks, snapshotCount: cfg.snapshotCount, snapshotCatchUpEntries: cfg.snapshotCatchUpEntries,
     maxLearners: cfg.maxLearners, maxRequestBytes: cfg.maxRequestBytes, maxUncommittedBytes: cfg.maxUncommittedBytes,
-    maxQueuedProposals: cfg.maxQueuedProposals, maxUnappliedEntries: cfg.maxUnappliedEntries}, 'starting raftctl node')
+    maxQueuedProposals: cfg.maxQueuedProposals, maxUnappliedEntries: cfg.maxUnappliedEntries,
+    maxConcurrentStreams: cfg.maxConcurrentStreams}, 'starting raftctl node')
   routeGrpcLogs(log)
   const {storage, kv, mode} = await openNodeData(cfg, log, opts.signal)
   let accepting = false
@@ -116,6 +117,9 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     // Above --max-request-bytes, so that a larger request gets a clear INVALID_ARGUMENT (common.ts).
     'grpc.max_receive_message_length': clientReceiveLimit(cfg.maxRequestBytes),
     'grpc.max_send_message_length': CLIENT_MAX_SEND_BYTES,
+    // A bound on the calls one connection has in flight bounds the work a burst from one client
+    // hands this (single-threaded) node at once; the calls beyond it wait in the client.
+    'grpc.max_concurrent_streams': cfg.maxConcurrentStreams,
   } satisfies ChannelOptions)
   const peerGrpc = new Server(serverOptions(DEFAULT_LIMITS.maxMessageBytes, DEFAULT_LIMITS.keepaliveMs))
   const node = new RaftNode({
