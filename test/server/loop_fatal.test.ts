@@ -8,7 +8,7 @@
 import {status} from '@grpc/grpc-js'
 import {expect} from 'chai'
 import {
-  InvalidInputError, MemoryStorage, type Message, MessageType, newMessage, ProposalDroppedError, RaftInvariantError,
+  ConfChangeError, ConfigInvalidError, InvalidInputError, MemoryStorage, type Message, MessageType, newMessage, ProposalDroppedError, RaftInvariantError,
   RawNode, StepLocalMsgError, StepPeerNotFoundError,
 } from '../../src/raft/index.js'
 import {NodeError} from '../../src/server/errors.js'
@@ -68,6 +68,22 @@ describe('server/loop: fatal errors of inputs', () => {
     expect(n.loop.isStopped).to.equal(true)
   })
 
+  it('an error raised by a tick (the election it starts) stops the loop instead of being dropped', async () => {
+    const storage = MemoryStorage.withConfState({voters: [1, 2]})
+    let draws = 0
+    // Valid while the node is built, then out of range when the election resets the timeout.
+    const rn = new RawNode({id: 1, electionTick: 2, heartbeatTick: 1, random: (n) => (draws++ === 0 ? 0 : n)}, storage)
+    let fatal: unknown
+    const loop = new NodeLoop(rn, {handleReady: async () => {}, onFatal: (err) => { fatal = err }}, LIMITS)
+    for (let i = 0; i < 10 && fatal === undefined; i++) {
+      loop.tick()
+      await loop.idle()
+    }
+    expect(fatal).to.be.instanceOf(ConfigInvalidError)
+    expect((fatal as Error).message).to.match(/config\.random\(2\) returned 2/)
+    expect(loop.isStopped).to.equal(true)
+  })
+
   it('refusals go back to the submitter and the loop keeps running', async () => {
     const n = follower()
     const refusals: Array<[string, (rn: RawNode) => void]> = [
@@ -91,7 +107,7 @@ describe('server/loop: fatal errors of inputs', () => {
   })
 
   it('classifies exactly the documented refusals as refusals', () => {
-    for (const err of [new ProposalDroppedError('no-leader', 'x'), new StepLocalMsgError(), new StepPeerNotFoundError(),
+    for (const err of [new ProposalDroppedError('no-leader', 'x'), new ConfChangeError('x'), new StepLocalMsgError(), new StepPeerNotFoundError(),
       new InvalidInputError('x'), new NodeError(status.UNAVAILABLE, 'x')]) {
       expect(isRefusal(err), err.name).to.equal(true)
     }
