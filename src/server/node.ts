@@ -51,12 +51,9 @@ export interface RaftNodeOptions {
 
 /**
  * The most bytes of committed entries one Ready hands out (Config.maxCommittedSizePerReady). The
- * loop applies a Ready before it ticks or steps anything else, and the applier writes each entry
- * in its own synced batch (about 0.5 ms on an idle SSD, tens of ms on a contended disk), so the
- * cost of a Ready is per entry: 4 KiB of small requests (30–200 bytes) is 20–140 entries, 10–70
- * ms on an idle disk — below one heartbeat interval at the default 100 ms tick. A burst is
- * applied over several turns with ticks and heartbeats between them; an entry larger than this
- * comes alone.
+ * loop applies a Ready before it ticks again, one synced write per entry (~0.5 ms on an idle
+ * SSD), so 4 KiB of small requests (30–200 bytes, 20–140 entries) takes 10–70 ms, below one
+ * heartbeat interval at the default 100 ms tick; a burst is applied over several turns.
  */
 export const MAX_COMMITTED_BYTES_PER_READY = 4 * 1024
 
@@ -294,11 +291,9 @@ export class RaftNode {
   }
 
   /**
-   * Steps a batch of peer messages in order. A message the core refuses (isRefusal: a response
-   * from a peer no longer in the configuration, a forwarded proposal the leader drops) is logged
-   * at debug level and does not affect the rest; any other error — a broken invariant, such as
-   * a commit index beyond the log — is rethrown, and the loop stops the node before anything
-   * else is stepped.
+   * Steps a batch of peer messages in order. A refusal (isRefusal: e.g. a response from a removed
+   * peer) is logged at debug level and the rest are stepped; any other error — a broken invariant,
+   * such as a commit index beyond the log — is rethrown, and the loop stops the node at once.
    */
   private stepAll(rn: RawNode, msgs: readonly Message[]): void {
     for (const m of msgs) {
@@ -391,9 +386,8 @@ export class RaftNode {
   }
 
   /**
-   * Logs the one error line of a fatal error — naming the broken invariant when the core raised
-   * one — and stops the node (the server exits non-zero). The loop has already stopped, so
-   * nothing more is stepped, persisted, sent or applied.
+   * Logs the one line of a fatal error, naming the broken invariant when the core raised one, and
+   * stops the node (exit code 1). The loop has already stopped: nothing more is stepped or written.
    */
   private fatal(err: unknown): void {
     const message = (err as Error)?.message ?? String(err)
