@@ -3,7 +3,8 @@
  * sentence; a not-leader refusal carries the leader's client endpoint in trailing metadata
  * (`raftctl-leader`) so the client can redirect without guessing. An UNAVAILABLE answer for a
  * request the node refused before proposing anything carries `raftctl-retry-safe: 1`, so the
- * client may repeat even a write.
+ * client may repeat even a write; so does a RESOURCE_EXHAUSTED answer of an overloaded node
+ * (tooManyRequests), which refuses before proposing.
  */
 import {Metadata, type ServiceError, status} from '@grpc/grpc-js'
 import {KvError, SnapshotFileError} from '../kv/errors.js'
@@ -48,6 +49,14 @@ export const failedPrecondition = (message: string): NodeError => new NodeError(
 export const notFound = (message: string): NodeError => new NodeError(status.NOT_FOUND, message)
 export const unavailable = (message: string): NodeError => new NodeError(status.UNAVAILABLE, message)
 
+/**
+ * The answer of a node too loaded to take a request now (etcd's "etcdserver: too many
+ * requests"): RESOURCE_EXHAUSTED, marked safe to retry, since it is refused before anything is
+ * proposed. `why` names the bound that was reached and the flag that sets it.
+ */
+export const tooManyRequests = (why: string): NodeError =>
+  new NodeError(status.RESOURCE_EXHAUSTED, `too many requests: ${why}; retry shortly`, undefined, true)
+
 /** Maps any error from the node, the core or storage to a gRPC ServiceError. */
 export function toServiceError(err: unknown): Partial<ServiceError> {
   const e = classify(err)
@@ -63,6 +72,7 @@ function classify(err: unknown): NodeError {
   if (err instanceof WireDecodeError) return new NodeError(status.INVALID_ARGUMENT, err.message)
   if (err instanceof ProposalDroppedError) {
     if (err.reason === 'conf-change-refused') return new NodeError(status.FAILED_PRECONDITION, confRefusalMessage(err))
+    if (err.reason === 'too-many-uncommitted-bytes') return tooManyRequests(`${err.detail}, the limit set by --max-uncommitted-bytes`)
     return new NodeError(status.UNAVAILABLE, err.message, undefined, true)
   }
   if (err instanceof ConfChangeError) return new NodeError(status.FAILED_PRECONDITION, err.message)

@@ -31,12 +31,13 @@ export function requireLeader(node: RaftNode): void {
 
 /**
  * Proposes `append` inside the loop as leader and waits for its entry to be applied. Throws
- * notLeader when leadership moved before the proposal reached the core (nothing was proposed).
+ * notLeader when leadership moved before the proposal reached the core, and RESOURCE_EXHAUSTED
+ * when the node is overloaded (loop.ts admission) — in both cases nothing was proposed.
  */
 async function proposeAndWait(
   node: RaftNode, what: string, requestId: number, timeoutMs: number, append: (rn: RawNode) => void,
 ): Promise<ProposalResult> {
-  return node.loop.call((rn) => {
+  return node.loop.propose((rn) => {
     const st = rn.status()
     if (st.role !== StateRole.Leader) throw notLeader(node.id, st.leaderId, node.clientUrlOf(st.leaderId))
     append(rn)

@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import {status} from '@grpc/grpc-js'
 import {KvError} from '../../src/kv/errors.js'
 import {ProposalDroppedError} from '../../src/raft/errors.js'
-import {LEADER_HINT_KEY, notLeader, RETRY_SAFE_KEY, toServiceError} from '../../src/server/errors.js'
+import {LEADER_HINT_KEY, notLeader, RETRY_SAFE_KEY, toServiceError, tooManyRequests} from '../../src/server/errors.js'
 import {DeadlineError} from '../../src/server/wait.js'
 
 describe('server/errors', () => {
@@ -29,6 +29,18 @@ describe('server/errors', () => {
     const dropped = toServiceError(new ProposalDroppedError('transfer-in-progress', 'transfer'))
     expect(dropped.code).to.equal(status.UNAVAILABLE)
     expect(dropped.metadata!.get(RETRY_SAFE_KEY)).to.deep.equal(['1'])
+  })
+
+  it('answers an overloaded node RESOURCE_EXHAUSTED, safe to retry, naming the bound (issue 11 §3)', () => {
+    const dropped = toServiceError(new ProposalDroppedError('too-many-uncommitted-bytes',
+      'the uncommitted log would exceed maxUncommittedSize (1048576 bytes)'))
+    expect(dropped.code).to.equal(status.RESOURCE_EXHAUSTED)
+    expect(dropped.metadata!.get(RETRY_SAFE_KEY)).to.deep.equal(['1'])
+    expect(dropped.details).to.equal('too many requests: the uncommitted log would exceed maxUncommittedSize (1048576 bytes), ' +
+      'the limit set by --max-uncommitted-bytes; retry shortly')
+    const busy = toServiceError(tooManyRequests('1024 proposals already wait (--max-queued-proposals 1024)'))
+    expect([busy.code, busy.details, busy.metadata!.get(RETRY_SAFE_KEY)]).to.deep.equal([status.RESOURCE_EXHAUSTED,
+      'too many requests: 1024 proposals already wait (--max-queued-proposals 1024); retry shortly', ['1']])
   })
 
   it('maps deadlines and KV errors to their statuses', () => {
