@@ -9,7 +9,8 @@
  * first, a refused conf change), the message is raftctl's sentence itself.
  *
  * Two more marks in trailers: `raftctl-retry-safe: 1` on an answer to a request refused before
- * anything was proposed (no leader yet, proposal dropped, overload), so a client may repeat even
+ * anything was proposed (no leader yet, proposal dropped, overload: RESOURCE_EXHAUSTED "too many
+ * requests" from admission control), so a client may repeat even
  * a write; and, for the raftctl.v1 services still served side by side, `raftctl-leader` with the
  * leader's client endpoint on a not-leader refusal.
  */
@@ -123,6 +124,20 @@ function remoteAnswer(e: RemoteError): Partial<ServiceError> {
   return {code: e.answer.code, details: e.answer.details, message: e.answer.details, metadata}
 }
 
+/**
+ * The answer of a node too loaded to take a request now (etcd's "etcdserver: too many
+ * requests"): RESOURCE_EXHAUSTED, marked safe to retry, since it is refused before anything is
+ * proposed. `why` names the bound that was reached and the flag that sets it.
+ */
+export const tooManyRequests = (why: string): NodeError => etcdError('tooManyRequests', `${why}; retry shortly`, {retrySafe: true})
+
+/**
+ * The answer to a request larger than --max-request-bytes (etcd's "request is too large"); the
+ * detail names its size and the limit.
+ */
+export const requestTooLarge = (size: number, limit: number): NodeError =>
+  etcdError('requestTooLarge', `the request is ${size} bytes, more than the ${limit} bytes --max-request-bytes allows`)
+
 /** Maps any error from the node, the core or storage to a gRPC ServiceError. */
 export function toServiceError(err: unknown): Partial<ServiceError> {
   if (err instanceof RemoteError) return remoteAnswer(err)
@@ -156,7 +171,7 @@ function droppedError(err: ProposalDroppedError): NodeError {
     case 'conf-change-refused':
       return new NodeError(status.FAILED_PRECONDITION, confRefusalMessage(err))
     case 'too-many-uncommitted-bytes':
-      return etcdError('tooManyRequests', `${err.message}; retry shortly`, {retrySafe: true})
+      return tooManyRequests(`${err.detail}, the limit set by --max-uncommitted-bytes`)
     case 'no-leader':
       return etcdError('noLeader', `${err.message}; retry once a leader is elected`, {retrySafe: true})
     default:

@@ -77,7 +77,9 @@ export const noLeader = (node: RaftNode): NodeError =>
  * Proposes `append` inside the loop and waits for its entry, carrying `requestId`, to be applied
  * on this node; see the module comment. The waiter is registered in the same loop input as the
  * proposal, so it exists before the entry can be applied, and is forgotten when the core refuses
- * the proposal (nothing was proposed).
+ * the proposal (nothing was proposed). The input goes through the loop's admission control
+ * (NodeLoop.propose), which refuses with RESOURCE_EXHAUSTED "too many requests" when the node is
+ * overloaded — nothing was proposed then either.
  */
 async function proposeAndWait(
   node: RaftNode, what: string, requestId: number, timeoutMs: number, opts: RequestOptions, append: (rn: RawNode) => void,
@@ -86,7 +88,7 @@ async function proposeAndWait(
   for (;;) {
     const left = Math.max(1, deadline - Date.now())
     try {
-      return await node.loop.call((rn) => {
+      return await node.loop.propose((rn) => {
         const st = rn.status()
         if (opts.leaderOnly === true && st.role !== StateRole.Leader) throw notLeader(node.id, st.leaderId, node.clientUrlOf(st.leaderId))
         if (!node.isMember) throw removed(node)

@@ -31,7 +31,7 @@ import type {NodeLogger} from './logger.js'
 import {RaftNode} from './node.js'
 import {MembershipLostError} from './peer_check.js'
 import {clusterService} from './services/cluster.js'
-import {checkedDecoding, type ServiceContext} from './services/common.js'
+import {checkedDecoding, clientReceiveLimit, type ServiceContext} from './services/common.js'
 import {authService} from './services/etcd/auth.js'
 import {etcdClusterService} from './services/etcd/cluster.js'
 import {leaseService} from './services/etcd/lease.js'
@@ -57,8 +57,8 @@ export interface RunningServer {
 const SHUTDOWN_GRACE_MS = 2000
 /** How long a snapshot transfer cut by the stop gets to remove its temporary file. */
 const STAGING_SETTLE_MS = 2000
-/** Client messages are small; the limit bounds a malicious or broken request. */
-const CLIENT_MAX_MESSAGE_BYTES = 16 << 20
+/** The largest response sent to a client (a range of many keys). */
+const CLIENT_MAX_SEND_BYTES = 16 << 20
 
 /** What a failed listen means for the operator, from the system error grpc-js reports. */
 function listenProblem(message: string): string {
@@ -115,7 +115,9 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     listenClient: cfg.listenClient, listenPeer: cfg.listenPeer, advertiseClient: cfg.advertiseClient,
     advertisePeer: cfg.advertisePeer, tickMs: cfg.tickMs, electionTicks: cfg.electionTicks,
     heartbeatTicks: cfg.heartbeatTicks, snapshotCount: cfg.snapshotCount, snapshotCatchUpEntries: cfg.snapshotCatchUpEntries,
-    maxLearners: cfg.maxLearners}, 'starting raftctl node')
+    maxLearners: cfg.maxLearners, maxRequestBytes: cfg.maxRequestBytes, maxUncommittedBytes: cfg.maxUncommittedBytes,
+    maxQueuedProposals: cfg.maxQueuedProposals, maxUnappliedEntries: cfg.maxUnappliedEntries,
+    maxConcurrentStreams: cfg.maxConcurrentStreams}, 'starting raftctl node')
   routeGrpcLogs(log)
   const {storage, kv, mode} = await openNodeData(cfg, log, opts.signal)
   let accepting = false
@@ -124,8 +126,12 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
   let resolveDone!: (code: number) => void
   const done = new Promise<number>((r) => { resolveDone = r })
   const clientServer = new Server({
-    'grpc.max_receive_message_length': CLIENT_MAX_MESSAGE_BYTES,
-    'grpc.max_send_message_length': CLIENT_MAX_MESSAGE_BYTES,
+    // Above --max-request-bytes, so that a larger request gets a clear INVALID_ARGUMENT (common.ts).
+    'grpc.max_receive_message_length': clientReceiveLimit(cfg.maxRequestBytes),
+    'grpc.max_send_message_length': CLIENT_MAX_SEND_BYTES,
+    // A bound on the calls one connection has in flight bounds the work a burst from one client
+    // hands this (single-threaded) node at once; the calls beyond it wait in the client.
+    'grpc.max_concurrent_streams': cfg.maxConcurrentStreams,
   } satisfies ChannelOptions)
   const peerGrpc = new Server(serverOptions(DEFAULT_LIMITS.maxMessageBytes, DEFAULT_LIMITS.keepaliveMs))
   const node = new RaftNode({

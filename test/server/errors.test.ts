@@ -4,7 +4,8 @@ import {KvError} from '../../src/kv/errors.js'
 import {ProposalDroppedError} from '../../src/raft/errors.js'
 import {decodeDetail, encodeDetail} from '../../src/raftpb/metadata.js'
 import {
-  DETAIL_KEY, ETCD_ERRORS, etcdError, LEADER_HINT_KEY, notLeader, RETRY_SAFE_KEY, toServiceError,
+  DETAIL_KEY, ETCD_ERRORS, etcdError, LEADER_HINT_KEY, notLeader, requestTooLarge, RETRY_SAFE_KEY, toServiceError,
+  tooManyRequests,
 } from '../../src/server/errors.js'
 import {LoopStoppedError} from '../../src/server/loop.js'
 import {ETCD_ERRORS as OBSERVED} from '../compat/etcd_facts.js'
@@ -94,5 +95,24 @@ describe('server/errors', () => {
     expect(decodeDetail(String(se.metadata!.get(DETAIL_KEY)[0]))).to.equal(text)
     expect(decodeDetail(encodeDetail('x'.repeat(5000))).length, 'long details are cut').to.equal(2000)
     expect(decodeDetail('100%'), 'a malformed escape is kept').to.equal('100%')
+  })
+
+  it('answers an overloaded node etcd\'s RESOURCE_EXHAUSTED "too many requests", safe to retry, naming the bound in the detail (issue 11 §3)', () => {
+    const dropped = toServiceError(new ProposalDroppedError('too-many-uncommitted-bytes',
+      'the uncommitted log would exceed maxUncommittedSize (1048576 bytes)'))
+    expect([dropped.code, dropped.details]).to.deep.equal([status.RESOURCE_EXHAUSTED, 'etcdserver: too many requests'])
+    expect(dropped.metadata!.get(RETRY_SAFE_KEY)).to.deep.equal(['1'])
+    expect(dropped.metadata!.get(DETAIL_KEY)).to.deep.equal(['the uncommitted log would exceed maxUncommittedSize (1048576 bytes), ' +
+      'the limit set by --max-uncommitted-bytes; retry shortly'])
+    const busy = toServiceError(tooManyRequests('1024 proposals already wait (--max-queued-proposals 1024)'))
+    expect([busy.code, busy.details, busy.metadata!.get(RETRY_SAFE_KEY), busy.metadata!.get(DETAIL_KEY)]).to.deep.equal([
+      status.RESOURCE_EXHAUSTED, 'etcdserver: too many requests', ['1'],
+      ['1024 proposals already wait (--max-queued-proposals 1024); retry shortly']])
+  })
+
+  it('answers a request over --max-request-bytes with etcd\'s "request is too large", naming size and limit in the detail', () => {
+    const se = toServiceError(requestTooLarge(2_097_160, 1_572_864))
+    expect([status[se.code!], se.details]).to.deep.equal([OBSERVED.requestTooLarge.code, OBSERVED.requestTooLarge.details])
+    expect(se.metadata!.get(DETAIL_KEY)).to.deep.equal(['the request is 2097160 bytes, more than the 1572864 bytes --max-request-bytes allows'])
   })
 })

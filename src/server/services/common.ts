@@ -1,7 +1,7 @@
 /**
  * Shared plumbing of the client services: the time budget of a call (its gRPC deadline, capped),
- * the response headers, the request options etcd clients send in metadata (`hasleader`), and
- * the wrappers that turn a handler's result or error into the gRPC answer (errors.ts maps every
+ * the response headers, the request options etcd clients send in metadata (`hasleader`), the
+ * request size limit (--max-request-bytes), and the wrappers that turn a handler's result or error into the gRPC answer (errors.ts maps every
  * error to a status and message) — run here, or on the leader (forward.ts).
  */
 import {
@@ -11,7 +11,7 @@ import {
 import type {ResponseHeader as EtcdHeader} from '../../generated/etcd/etcdserverpb/header.js'
 import type {ResponseHeader} from '../../generated/raftctl/v1/kv.js'
 import {HAS_LEADER_VALUE, REQUIRE_LEADER_KEY} from '../../raftpb/metadata.js'
-import {invalidArgument, NodeError, toServiceError} from '../errors.js'
+import {invalidArgument, NodeError, requestTooLarge, toServiceError} from '../errors.js'
 import type {LeaderForwarder} from '../forward.js'
 import type {RaftNode} from '../node.js'
 import {noLeader, type RequestOptions} from '../requests.js'
@@ -66,21 +66,29 @@ export class UndecodableRequest {
   constructor(readonly method: string, readonly reason: string) {}
 }
 
+/** The encoded size of every request decoded through a definition made by checkedDecoding. */
+const requestSizes = new WeakMap<object, number>()
+
 /**
- * Returns `def` with request decoders that never throw. grpc-js answers a decoder's exception with
- * INTERNAL "Error deserializing request", which neither says what was wrong nor that the client is
- * at fault; here undecodable bytes become an UndecodableRequest, which requestOf (called by every
- * handler) refuses with INVALID_ARGUMENT naming the method and the decoder's reason.
+ * Returns `def` with request decoders that never throw and that remember each request's encoded
+ * size. grpc-js answers a decoder's exception with INTERNAL "Error deserializing request", which
+ * neither says what was wrong nor that the client is at fault; here undecodable bytes become an
+ * UndecodableRequest, which requestOf (called by every handler) refuses with INVALID_ARGUMENT
+ * naming the method and the decoder's reason. The size lets unary() refuse a request larger than
+ * --max-request-bytes (checkRequestSize).
  */
 export function checkedDecoding<S extends ServiceDefinition>(def: S): S {
   const methods = Object.entries(def).map(([name, m]) => [name, {
     ...m,
     requestDeserialize: (bytes: Buffer): unknown => {
+      let req: unknown
       try {
-        return m.requestDeserialize(bytes)
+        req = m.requestDeserialize(bytes)
       } catch (err) {
         return new UndecodableRequest(m.path, err instanceof Error ? err.message : String(err))
       }
+      if (req !== null && typeof req === 'object') requestSizes.set(req, bytes.length)
+      return req
     },
   }])
   return Object.fromEntries(methods) as S
@@ -93,10 +101,34 @@ export function requestOf<Req>(call: {readonly request: Req}): Req {
   return call.request
 }
 
+/** The framing and the other fields a request may carry beyond --max-request-bytes (etcd's grpcOverheadBytes). */
+const GRPC_OVERHEAD_BYTES = 512 * 1024
+/** The gRPC receive limit never goes below this, so a request somewhat over the limit still gets our answer. */
+const MIN_RECEIVE_LIMIT_BYTES = 16 << 20
+
+/**
+ * The gRPC receive limit of the client listener for a given --max-request-bytes: larger than it,
+ * so that a request over the limit reaches unary() and is answered INVALID_ARGUMENT naming its
+ * size and the limit (a request beyond this receive limit, at least 16 MiB, is cut by gRPC with
+ * RESOURCE_EXHAUSTED "Received message larger than max", not marked safe to retry).
+ */
+export function clientReceiveLimit(maxRequestBytes: number): number {
+  return Math.max(MIN_RECEIVE_LIMIT_BYTES, maxRequestBytes + GRPC_OVERHEAD_BYTES)
+}
+
+/** Refuses a request whose encoded size exceeds --max-request-bytes (etcd: "request is too large"). */
+export function checkRequestSize(ctx: ServiceContext, req: unknown): void {
+  const size = req !== null && typeof req === 'object' ? requestSizes.get(req) : undefined
+  const limit = ctx.node.config.maxRequestBytes
+  if (size !== undefined && size > limit) {
+    throw requestTooLarge(size, limit)
+  }
+}
+
 /**
  * Wraps an async handler: its result is the response, anything it throws the error status. A
- * request asking for a leader (`hasleader`) while this node knows none is refused at once with
- * etcd's "no leader", as etcd's interceptor does for every unary call.
+ * request that does not decode, or is larger than --max-request-bytes, is refused before the
+ * handler runs.
  */
 export function unary<Req, Res>(ctx: ServiceContext, name: string,
   fn: (req: Req, timeoutMs: number, call: ServerUnaryCall<Req, Res>) => Promise<Res>): handleUnaryCall<Req, Res> {
@@ -104,8 +136,10 @@ export function unary<Req, Res>(ctx: ServiceContext, name: string,
     let p: Promise<Res>
     try {
       checkAccepting(ctx)
+      const req = requestOf(call)
       if (requestOptions(call.metadata).requireLeader === true && ctx.node.leaderId === 0) throw noLeader(ctx.node)
-      p = fn(requestOf(call), timeLeft(call), call)
+      checkRequestSize(ctx, req)
+      p = fn(req, timeLeft(call), call)
     } catch (err) {
       p = Promise.reject(err)
     }
