@@ -1,6 +1,6 @@
 /**
  * A running raftctl node: its data dir opened (bootstrap.ts), the RaftNode, and two gRPC
- * servers — the client address (etcd's Cluster, Lease and Auth — the last two answering
+ * servers — the client address (etcd's KV, Cluster, Lease and Auth — the last two answering
  * UNIMPLEMENTED —, raftctl's extension service Raftctl, and the raftctl.v1.legacy KV, Cluster and
  * Maintenance until the client moves off them) and the peer address (Peer transport and
  * PeerInfo).
@@ -16,6 +16,7 @@ import {type ChannelOptions, Server, ServerCredentials, setLogger, type UntypedS
 import {ClusterService} from '../generated/raftctl/v1/cluster.js'
 import {AuthService} from '../generated/etcd/etcdserverpb/auth.js'
 import {ClusterService as EtcdClusterService} from '../generated/etcd/etcdserverpb/cluster.js'
+import {KVService as EtcdKVService} from '../generated/etcd/etcdserverpb/kv.js'
 import {LeaseService} from '../generated/etcd/etcdserverpb/lease.js'
 import {PeerInfoService} from '../generated/raftctl/v1/internal.js'
 import {RaftctlService} from '../generated/raftctl/v1/raftctl.js'
@@ -34,6 +35,7 @@ import {clusterService} from './services/cluster.js'
 import {checkedDecoding, clientReceiveLimit, type ServiceContext} from './services/common.js'
 import {authService} from './services/etcd/auth.js'
 import {etcdClusterService} from './services/etcd/cluster.js'
+import {etcdKvService} from './services/etcd/kv.js'
 import {leaseService} from './services/etcd/lease.js'
 import {raftctlService} from './services/etcd/raftctl.js'
 import {kvService} from './services/kv.js'
@@ -161,6 +163,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
   const forwarder = new LeaderForwarder(node)
   const ctx: ServiceContext = {node, accepting: () => accepting, forwarder}
   try {
+    clientServer.addService(checkedDecoding(EtcdKVService), etcdKvService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(EtcdClusterService), etcdClusterService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(LeaseService), leaseService())
     clientServer.addService(checkedDecoding(AuthService), authService())
