@@ -16,14 +16,16 @@
  */
 import {Metadata, type ServiceError, status} from '@grpc/grpc-js'
 import {KvError, type KvErrorCode, SnapshotFileError} from '../kv/errors.js'
-import {CodedError, ConfChangeError, ProposalDroppedError, RaftError} from '../raft/errors.js'
+import {CodedError, ConfChangeError, ProposalDroppedError, RaftError, withCode} from '../raft/errors.js'
 import {WireDecodeError} from '../raftpb/checked.js'
 import {DETAIL_KEY, encodeDetail, LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../raftpb/metadata.js'
 import {StorageError} from '../storage/errors.js'
-import {LoopStoppedError} from './loop.js'
 import {DeadlineError} from './wait.js'
 
 export {DETAIL_KEY, LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../raftpb/metadata.js'
+
+/** Raised for inputs given to a node loop (loop.ts) that has stopped. */
+export class LoopStoppedError extends withCode(CodedError, 'NODE_STOPPED') {}
 
 /** An error with a chosen gRPC status, thrown by service handlers and the node; `code` is its name. */
 export class NodeError extends CodedError {
