@@ -21,12 +21,13 @@
  * maxUnappliedEntries committed entries wait to be applied (etcd refuses past 5,000). Both are
  * answered RESOURCE_EXHAUSTED, safe to retry: nothing was proposed.
  */
-import {CodedError, withCode} from '../raft/errors.js'
 import {
   ConfChangeError, InvalidInputError, ProposalDroppedError, type RawNode, type Ready, StepLocalMsgError,
   StepPeerNotFoundError,
 } from '../raft/index.js'
-import {NodeError, tooManyRequests} from './errors.js'
+import {LoopStoppedError, NodeError, tooManyRequests} from './errors.js'
+
+export {LoopStoppedError} from './errors.js'
 
 export interface LoopHooks {
   /** Persists, sends and applies one Ready; the loop calls advance() when it resolves. */
@@ -217,7 +218,5 @@ export class NodeLoop {
   }
 }
 
-/** Raised for inputs given to a loop that has stopped. */
-export class LoopStoppedError extends withCode(CodedError, 'NODE_STOPPED') {}
 
 const MAX_PENDING_TICKS = 3

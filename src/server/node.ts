@@ -33,9 +33,10 @@ import {NodeError} from './errors.js'
 import {encodeServerRequest, SERVER_ENTRY_CONTEXT} from './internal.js'
 import type {NodeLogger} from './logger.js'
 import {isRefusal, NodeLoop} from './loop.js'
+import {confStateIds} from './member_status.js'
 import {MembershipWatch} from './membership_watch.js'
 import {type MembershipLostError, peerAddresses, removedLocally, type SelfView} from './peer_check.js'
-import {AppliedWaiters, ProposalTracker} from './proposals.js'
+import {AppliedWaiters, ProposalWaits} from './proposals.js'
 import {Snapshotter} from './snapshotter.js'
 import {transportLogger} from './transport_log.js'
 import {WaitRegistry} from './wait.js'
@@ -70,7 +71,7 @@ export class RaftNode {
   readonly loop: NodeLoop
   readonly transport: PeerTransport
   readonly peerServer: PeerServer
-  readonly proposals = new ProposalTracker<ProposalResult>()
+  readonly proposals = new ProposalWaits<ProposalResult>()
   readonly reads = new WaitRegistry<string, number>()
   readonly applied: AppliedWaiters
   readonly snapshotter: Snapshotter
@@ -188,6 +189,15 @@ export class RaftNode {
 
   get currentTerm(): number {
     return this.term
+  }
+
+  /**
+   * False once this node applied a configuration without it (it was removed); true before it
+   * received any configuration (a new learner waiting for its snapshot).
+   */
+  get isMember(): boolean {
+    const ids = confStateIds(this.storage.confState)
+    return ids.length === 0 || ids.includes(this.id)
   }
 
   /** Milliseconds since the node last knew a leader, or undefined when it knows one. */
@@ -318,6 +328,8 @@ export class RaftNode {
       this.log.info({event: 'leader-changed', leader: ss.leaderId, previous: prev.leaderId, term: this.rn.status().term},
         ss.leaderId === 0 ? 'leader lost' : `leader is node ${ss.leaderId}`)
       this.noLeaderSince = ss.leaderId === 0 ? Date.now() : undefined
+      // A node that just joined publishes its name and client URL as soon as it can.
+      if (ss.leaderId !== 0) queueMicrotask(() => this.maybePublish())
     }
     for (const l of [...this.leaderListeners]) l()
   }

@@ -1,7 +1,9 @@
 /**
  * A running raftctl node: its data dir opened (bootstrap.ts), the RaftNode, and two gRPC
- * servers — the client address (KV, Cluster, Maintenance) and the peer address (Peer transport
- * and PeerInfo).
+ * servers — the client address (etcd's KV, Cluster, Lease and Auth — the last two answering
+ * UNIMPLEMENTED —, raftctl's extension service Raftctl, and the raftctl.v1.legacy KV, Cluster and
+ * Maintenance until the client moves off them) and the peer address (Peer transport and
+ * PeerInfo).
  *
  * Stopping (SIGINT/SIGTERM, or stop()): the node stops accepting client requests (new ones get
  * UNAVAILABLE, safe to retry elsewhere) and ends watch streams; the loop finishes the Ready in
@@ -12,18 +14,30 @@
  */
 import {type ChannelOptions, Server, ServerCredentials, setLogger, type UntypedServiceImplementation} from '@grpc/grpc-js'
 import {ClusterService} from '../generated/raftctl/v1/cluster.js'
+import {AuthService} from '../generated/etcd/etcdserverpb/auth.js'
+import {ClusterService as EtcdClusterService} from '../generated/etcd/etcdserverpb/cluster.js'
+import {KVService as EtcdKVService} from '../generated/etcd/etcdserverpb/kv.js'
+import {LeaseService} from '../generated/etcd/etcdserverpb/lease.js'
 import {PeerInfoService} from '../generated/raftctl/v1/internal.js'
+import {RaftctlService} from '../generated/raftctl/v1/raftctl.js'
 import {KVService} from '../generated/raftctl/v1/kv.js'
 import {MaintenanceService} from '../generated/raftctl/v1/maintenance.js'
 import {DEFAULT_LIMITS} from '../transport/index.js'
 import {serverOptions} from '../transport/options.js'
 import {openNodeData, type StartMode} from './bootstrap.js'
+import {nodeAutoCompactor} from './compactor.js'
 import {ConfigError, type ServerConfig} from './config.js'
+import {LeaderForwarder} from './forward.js'
 import type {NodeLogger} from './logger.js'
 import {RaftNode} from './node.js'
 import {MembershipLostError} from './peer_check.js'
 import {clusterService} from './services/cluster.js'
 import {checkedDecoding, clientReceiveLimit, type ServiceContext} from './services/common.js'
+import {authService} from './services/etcd/auth.js'
+import {etcdClusterService} from './services/etcd/cluster.js'
+import {etcdKvService} from './services/etcd/kv.js'
+import {leaseService} from './services/etcd/lease.js'
+import {raftctlService} from './services/etcd/raftctl.js'
 import {kvService} from './services/kv.js'
 import {maintenanceService} from './services/maintenance.js'
 import {peerInfoService} from './services/peer_info.js'
@@ -133,8 +147,9 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     stopping ??= (async () => {
       log.info({event: 'stopping', reason}, 'stopping: no new requests; finishing the batch in flight')
       accepting = false
-      kv.close()
+      await kv.close()
       const clientsDone = shutdown(clientServer)
+      forwarder.close()
       await node.stop()
       await clientsDone
       peerGrpc.forceShutdown()
@@ -145,8 +160,14 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     })()
     return stopping
   }
-  const ctx: ServiceContext = {node, accepting: () => accepting}
+  const forwarder = new LeaderForwarder(node)
+  const ctx: ServiceContext = {node, accepting: () => accepting, forwarder}
   try {
+    clientServer.addService(checkedDecoding(EtcdKVService), etcdKvService(ctx) as unknown as UntypedServiceImplementation)
+    clientServer.addService(checkedDecoding(EtcdClusterService), etcdClusterService(ctx) as unknown as UntypedServiceImplementation)
+    clientServer.addService(checkedDecoding(LeaseService), leaseService())
+    clientServer.addService(checkedDecoding(AuthService), authService())
+    clientServer.addService(checkedDecoding(RaftctlService), raftctlService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(KVService), kvService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(ClusterService), clusterService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(MaintenanceService), maintenanceService(ctx) as unknown as UntypedServiceImplementation)
@@ -155,15 +176,20 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     const peerPort = await bind(peerGrpc, cfg.listenPeer, 'peers', '--listen-peer')
     const clientPort = await bind(clientServer, cfg.listenClient, 'clients', '--listen-client')
     node.start()
+    kv.resumeCompaction()
+    const compactor = nodeAutoCompactor(node, cfg.autoCompaction, log)
+    compactor.start()
+    void done.then(() => compactor.stop())
     accepting = true
     log.info({event: 'serving', mode, clusterId: node.clusterId, clientPort, peerPort,
       advertiseClient: cfg.advertiseClient, advertisePeer: cfg.advertisePeer}, `serving clients on ${cfg.listenClient}`)
     return {node, mode, clientPort, peerPort, stop, done}
   } catch (err) {
+    forwarder.close()
     clientServer.forceShutdown()
     peerGrpc.forceShutdown()
     await node.stop().catch(() => {})
-    kv.close()
+    await kv.close()
     await storage.close().catch(() => {})
     throw err
   }

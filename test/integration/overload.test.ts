@@ -11,7 +11,7 @@
 import {Metadata, type ServiceError, status} from '@grpc/grpc-js'
 import {expect} from 'chai'
 import {bytesToString, type RaftctlClient} from '../../src/client/index.js'
-import {RETRY_SAFE_KEY} from '../../src/client/rpc.js'
+import {DETAIL_KEY, RETRY_SAFE_KEY} from '../../src/raftpb/metadata.js'
 import {KVClient} from '../../src/generated/raftctl/v1/kv.js'
 import {ensureBuilt, NodeProc, stopAll, TestCluster} from './harness.js'
 
@@ -90,7 +90,7 @@ describe('integration: admission control under an overload burst (issue 11 §3)'
     results.forEach((err, i) => {
       if (err === null) ok.add(i)
       else if (err.code === status.RESOURCE_EXHAUSTED && err.metadata.get(RETRY_SAFE_KEY)[0] === '1' &&
-        /^too many requests: .*; retry shortly$/.test(err.details)) refused.add(i)
+        err.details === 'etcdserver: too many requests' && /^.*; retry shortly$/.test(String(err.metadata.get(DETAIL_KEY)[0]))) refused.add(i)
       else other.push(`${status[err.code]}: ${err.details}`)
     })
     expect(other, 'every put was either written or refused as too many requests').to.deep.equal([])
@@ -118,7 +118,8 @@ describe('integration: admission control under an overload burst (issue 11 §3)'
     const big = new Uint8Array(MAX_REQUEST_BYTES + 1)
     const err = await rawPut(raw, 'overload/big', big)
     expect(err?.code).to.equal(status.INVALID_ARGUMENT)
-    expect(err?.details).to.match(new RegExp(`^request is too large: ${MAX_REQUEST_BYTES + 1 + 'overload/big'.length + 6} bytes, ` +
+    expect(err?.details).to.equal('etcdserver: request is too large')
+    expect(String(err?.metadata.get(DETAIL_KEY)[0])).to.match(new RegExp(`^the request is ${MAX_REQUEST_BYTES + 1 + 'overload/big'.length + 6} bytes, ` +
       `more than the ${MAX_REQUEST_BYTES} bytes --max-request-bytes allows$`))
     expect(await client.get('overload/big')).to.equal(undefined)
     expect(await rawPut(raw, 'overload/big', new Uint8Array(MAX_REQUEST_BYTES - 100))).to.equal(null)

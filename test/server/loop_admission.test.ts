@@ -8,17 +8,18 @@
 import {status} from '@grpc/grpc-js'
 import {expect} from 'chai'
 import {MemoryStorage, MessageType, newEntry, newMessage, RawNode, type Ready, StateRole} from '../../src/raft/index.js'
-import {RETRY_SAFE_KEY, toServiceError} from '../../src/server/errors.js'
+import {DETAIL_KEY, type NodeError, RETRY_SAFE_KEY, toServiceError} from '../../src/server/errors.js'
 import {type LoopLimits, NodeLoop} from '../../src/server/loop.js'
 
 const settle = async <T>(p: Promise<T>): Promise<{value?: T, error?: unknown}> => p.then((value) => ({value}), (error) => ({error}))
 
-/** Checks that `err` is the retry-safe RESOURCE_EXHAUSTED answer naming `flag`. */
+/** Checks that `err` is etcd's retry-safe RESOURCE_EXHAUSTED answer, its detail naming `flag`. */
 function expectTooManyRequests(err: unknown, flag: string): void {
   const se = toServiceError(err)
   expect(se.code, String(err)).to.equal(status.RESOURCE_EXHAUSTED)
   expect(se.metadata!.get(RETRY_SAFE_KEY)).to.deep.equal(['1'])
-  expect(se.details).to.match(new RegExp(`^too many requests: .*\\(${flag} \\d+\\); retry shortly$`))
+  expect(se.details).to.equal('etcdserver: too many requests')
+  expect(String(se.metadata!.get(DETAIL_KEY)[0])).to.match(new RegExp(`^.*\\(${flag} \\d+\\); retry shortly$`))
 }
 
 describe('server/loop: admission control', () => {
@@ -73,7 +74,7 @@ describe('server/loop: admission control', () => {
     const first = settle(loop.propose(() => -1))
     await loop.idle()
     expectTooManyRequests((await first).error, '--max-unapplied-entries')
-    expect((((await first).error) as Error).message).to.match(/10 committed entries wait to be applied on this node/)
+    expect((((await first).error) as NodeError).detail).to.match(/10 committed entries wait to be applied on this node/)
     const seen = await Promise.all(outcomes)
     // The gap after each of the 10 Readys is 9, 8, ..., 0: refused while above 3, run from 3 on.
     expect(seen).to.have.length(10)

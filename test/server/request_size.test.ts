@@ -1,13 +1,14 @@
 /**
  * Issue 11 §3: the request size limit (--max-request-bytes, etcd's "request is too large"). A
- * request larger than the limit is answered INVALID_ARGUMENT naming its size and the limit,
+ * request larger than the limit is answered with etcd's INVALID_ARGUMENT "etcdserver: request is too
+ * large", naming its size and the limit in raftctl-detail,
  * over real gRPC with the receive limit the server derives from it; one far beyond it is cut by
  * gRPC itself, and neither is marked safe to retry.
  */
 import {credentials, Server, ServerCredentials, type ServiceError, status, type UntypedServiceImplementation} from '@grpc/grpc-js'
 import {expect} from 'chai'
 import {KVClient, KVService, type PutRequest, type PutResponse} from '../../src/generated/raftctl/v1/kv.js'
-import {RETRY_SAFE_KEY} from '../../src/server/errors.js'
+import {DETAIL_KEY, RETRY_SAFE_KEY} from '../../src/server/errors.js'
 import type {RaftNode} from '../../src/server/node.js'
 import {checkedDecoding, clientReceiveLimit, type ServiceContext, unary} from '../../src/server/services/common.js'
 
@@ -16,7 +17,7 @@ const LIMIT = 1000
 /** A KV service whose Put answers through unary(), on a free 127.0.0.1 port. */
 async function serve(): Promise<{server: Server, client: KVClient, served: () => number}> {
   const node = {id: 1, config: {maxRequestBytes: LIMIT}, log: {debug: () => {}}} as unknown as RaftNode
-  const ctx: ServiceContext = {node, accepting: () => true}
+  const ctx = {node, accepting: () => true} as unknown as ServiceContext
   let served = 0
   const server = new Server({'grpc.max_receive_message_length': clientReceiveLimit(LIMIT)})
   server.addService(checkedDecoding(KVService), {
@@ -50,7 +51,8 @@ describe('server/services: request size limit (--max-request-bytes)', () => {
     expect(s.served()).to.equal(1)
     const err = await put(s.client, {key: new Uint8Array(), value: valueFor(LIMIT + 1), prevKv: false})
     expect(err?.code).to.equal(status.INVALID_ARGUMENT)
-    expect(err?.details).to.equal(`request is too large: ${LIMIT + 1} bytes, more than the ${LIMIT} bytes --max-request-bytes allows`)
+    expect(err?.details).to.equal('etcdserver: request is too large')
+    expect(err?.metadata.get(DETAIL_KEY)).to.deep.equal([`the request is ${LIMIT + 1} bytes, more than the ${LIMIT} bytes --max-request-bytes allows`])
     expect(err?.metadata.get(RETRY_SAFE_KEY)).to.deep.equal([])
     expect(s.served(), 'the handler never ran').to.equal(1)
   })

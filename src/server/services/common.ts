@@ -1,13 +1,20 @@
 /**
  * Shared plumbing of the client services: the time budget of a call (its gRPC deadline, capped),
- * the response header, the request size limit (--max-request-bytes), and the wrapper that turns
- * a handler's result or error into the gRPC answer (errors.ts maps every error to a status and a
- * one-sentence message).
+ * the response headers, the request options etcd clients send in metadata (`hasleader`), the
+ * request size limit (--max-request-bytes), and the wrappers that turn a handler's result or error into the gRPC answer (errors.ts maps every
+ * error to a status and message) — run here, or on the leader (forward.ts).
  */
-import {type handleUnaryCall, type ServerUnaryCall, type ServiceDefinition, status} from '@grpc/grpc-js'
+import {
+  type handleUnaryCall, type Metadata, type MethodDefinition, type ServerUnaryCall, type ServiceDefinition, type ServiceError,
+  status, type UntypedHandleCall, type UntypedServiceImplementation,
+} from '@grpc/grpc-js'
+import type {ResponseHeader as EtcdHeader} from '../../generated/etcd/etcdserverpb/header.js'
 import type {ResponseHeader} from '../../generated/raftctl/v1/kv.js'
-import {invalidArgument, NodeError, toServiceError} from '../errors.js'
+import {HAS_LEADER_VALUE, REQUIRE_LEADER_KEY} from '../../raftpb/metadata.js'
+import {invalidArgument, NodeError, requestTooLarge, toServiceError} from '../errors.js'
+import type {LeaderForwarder} from '../forward.js'
 import type {RaftNode} from '../node.js'
+import {noLeader, type RequestOptions} from '../requests.js'
 
 /** The longest a request waits when the client set no deadline. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
@@ -17,6 +24,8 @@ export interface ServiceContext {
   readonly node: RaftNode
   /** False once the server stops accepting requests. */
   readonly accepting: () => boolean
+  /** Sends calls that only the leader answers to the leader (etcd's Cluster, the extension). */
+  readonly forwarder: LeaderForwarder
 }
 
 /** Milliseconds left before the call's deadline (DEFAULT_REQUEST_TIMEOUT_MS when none). */
@@ -30,6 +39,19 @@ export function timeLeft(call: {getDeadline(): Date | number}): number {
 /** The header of a response served by this node. */
 export function header(node: RaftNode, revision = node.kv.revision): ResponseHeader {
   return {clusterId: node.clusterId, memberId: node.id, revision, raftTerm: node.currentTerm}
+}
+
+/**
+ * The header of an etcd response served by this node; `revision` 0 leaves it out, as etcd does
+ * for Cluster responses.
+ */
+export function etcdHeader(node: RaftNode, revision: number): EtcdHeader {
+  return {clusterId: BigInt(node.clusterId), memberId: BigInt(node.id), revision, raftTerm: node.currentTerm}
+}
+
+/** What the call's metadata asks for: etcd's `hasleader: true` means "refuse without a leader". */
+export function requestOptions(md: Metadata): RequestOptions {
+  return {requireLeader: md.get(REQUIRE_LEADER_KEY)[0] === HAS_LEADER_VALUE}
 }
 
 /** Refuses new requests while the node is stopping (safe to retry elsewhere). */
@@ -99,7 +121,7 @@ export function checkRequestSize(ctx: ServiceContext, req: unknown): void {
   const size = req !== null && typeof req === 'object' ? requestSizes.get(req) : undefined
   const limit = ctx.node.config.maxRequestBytes
   if (size !== undefined && size > limit) {
-    throw invalidArgument(`request is too large: ${size} bytes, more than the ${limit} bytes --max-request-bytes allows`)
+    throw requestTooLarge(size, limit)
   }
 }
 
@@ -115,6 +137,7 @@ export function unary<Req, Res>(ctx: ServiceContext, name: string,
     try {
       checkAccepting(ctx)
       const req = requestOf(call)
+      if (requestOptions(call.metadata).requireLeader === true && ctx.node.leaderId === 0) throw noLeader(ctx.node)
       checkRequestSize(ctx, req)
       p = fn(req, timeLeft(call), call)
     } catch (err) {
@@ -126,4 +149,29 @@ export function unary<Req, Res>(ctx: ServiceContext, name: string,
       cb(se, null)
     })
   }
+}
+
+/**
+ * A unary handler that runs on the leader: here when this node leads, otherwise the whole call
+ * is forwarded to the leader and its answer returned (forward.ts).
+ */
+export function leaderUnary<Req, Res>(ctx: ServiceContext, method: MethodDefinition<Req, Res>, name: string,
+  fn: (req: Req, timeoutMs: number, call: ServerUnaryCall<Req, Res>) => Promise<Res>): handleUnaryCall<Req, Res> {
+  return unary<Req, Res>(ctx, name, (req, ms, call) =>
+    ctx.forwarder.onLeader(method, req, call.metadata, ms, requestOptions(call.metadata), (left) => fn(req, left, call)))
+}
+
+/**
+ * Every method of `def` answers UNIMPLEMENTED with `message` (a service raftctl does not serve
+ * yet), streaming ones included.
+ */
+export function unimplementedService(def: ServiceDefinition, message: string): UntypedServiceImplementation {
+  const out: UntypedServiceImplementation = {}
+  const error: Partial<ServiceError> = {code: status.UNIMPLEMENTED, details: message, message}
+  const streaming = (call: {emit(event: 'error', err: unknown): boolean}): void => void call.emit('error', error)
+  const single: handleUnaryCall<unknown, unknown> = (_call, cb) => cb(error, null)
+  for (const [name, method] of Object.entries(def)) {
+    out[name] = method.requestStream || method.responseStream ? streaming as UntypedHandleCall : single
+  }
+  return out
 }
