@@ -1,14 +1,17 @@
 /**
- * A fake raftctl node for client tests: the KV service answering each call with the next
- * scripted answer (then OK), and the Maintenance service's Status (reporting the leader this
- * node knows) and Snapshot, all with this node's cluster id in every header. Real gRPC on
- * 127.0.0.1 (fake_server.ts).
+ * A fake raftctl node for client tests: etcd's KV service answering each call with the next
+ * scripted answer (then OK), the extension's NodeStatus (reporting the leader this node knows;
+ * the client's probe before a write to a new endpoint and after a read that timed out), and the
+ * legacy Maintenance service's Status and Snapshot and legacy Watch, all with this node's cluster
+ * id in every header. Real gRPC on 127.0.0.1 (fake_server.ts).
  */
 import {expect} from 'chai'
 import {Metadata, type ServerWritableStream, type ServiceError, status} from '@grpc/grpc-js'
 import {ClientError} from '../../src/client/index.js'
 import {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../../src/raftpb/metadata.js'
-import {KVService, type WatchResponse} from '../../src/generated/raftctl/v1/kv.js'
+import {KVService} from '../../src/generated/etcd/etcdserverpb/kv.js'
+import {KVService as LegacyKVService, type WatchResponse} from '../../src/generated/raftctl/v1/kv.js'
+import {type NodeStatusResponse, RaftctlService} from '../../src/generated/raftctl/v1/raftctl.js'
 import {MaintenanceService, type SnapshotResponse, type StatusResponse} from '../../src/generated/raftctl/v1/maintenance.js'
 import {FakeGrpcServer} from './fake_server.js'
 
@@ -31,6 +34,7 @@ export class FakeKv extends FakeGrpcServer {
   /** The KV methods called, in order. */
   readonly calls: string[] = []
   script: Answer[] = []
+  /** Status calls: the extension's NodeStatus and the legacy Maintenance Status. */
   statusCalls = 0
   /** The leader id Status reports (0: none known). */
   leader = 1
@@ -45,7 +49,28 @@ export class FakeKv extends FakeGrpcServer {
     return {clusterId: this.clusterId, memberId: this.memberId, revision: 1, raftTerm: 1}
   }
 
+  /** etcd's header of this node, as the KV answers carry it. */
+  get etcdHeader(): {clusterId: bigint, memberId: bigint, revision: number, raftTerm: number} {
+    return {clusterId: BigInt(this.clusterId), memberId: BigInt(this.memberId), revision: 1, raftTerm: 1}
+  }
+
   async listen(): Promise<this> {
+    this.addService(RaftctlService, {
+      nodeStatus: (_call: unknown, cb: Callback) => {
+        this.statusCalls++
+        const st: NodeStatusResponse = {
+          header: this.etcdHeader, id: this.memberId, name: `node${this.memberId}`, version: '0.1.0', raftState: 0, role: 0,
+          leader: this.leader, raftTerm: 1, raftCommitIndex: 1, raftAppliedIndex: 1, raftFirstIndex: 1, raftLastIndex: 1,
+          snapshotIndex: 0, dbSize: 0, confState: undefined, peers: [], errors: [],
+        }
+        cb(null, st)
+      },
+    })
+    this.addService(LegacyKVService, {
+      watch: (call: ServerWritableStream<unknown, WatchResponse>) => {
+        for (const r of this.watchResponses) call.write({header: this.header, ...r})
+      },
+    })
     this.addService(MaintenanceService, {
       status: (_call: unknown, cb: Callback) => {
         this.statusCalls++
@@ -64,9 +89,6 @@ export class FakeKv extends FakeGrpcServer {
     })
     await this.serve(KVService, {
       range: this.answer('range'), put: this.answer('put'), deleteRange: this.answer('deleteRange'), txn: this.answer('txn'),
-      watch: (call: ServerWritableStream<unknown, WatchResponse>) => {
-        for (const r of this.watchResponses) call.write({header: this.header, ...r})
-      },
     })
     return this
   }
@@ -81,7 +103,7 @@ export class FakeKv extends FakeGrpcServer {
         return
       }
       if ('ok' in a) {
-        cb(null, method === 'range' ? {header: this.header, kvs: [], more: false, count: 0} : {header: this.header})
+        cb(null, method === 'range' ? {header: this.etcdHeader, kvs: [], more: false, count: 0} : {header: this.etcdHeader})
         return
       }
       const md = new Metadata()
