@@ -61,8 +61,8 @@ export function moduleOf(path: string): string {
 
 /**
  * Which modules each module may import (itself always allowed). Mirrors DESIGN.md §1:
- * commands → cli → client → raftpb → raft; commands/server → server → {transport, kv, storage}
- * → raftpb → raft. kv sits on storage's database wrapper; the offline snapshot and server
+ * commands → cli → client → raftpb → raft; commands/server → server → {transport, lease, kv,
+ * storage} → raftpb → raft, with lease → kv → storage. kv sits on storage's database wrapper; the offline snapshot and server
  * commands reach kv/storage/server directly, as listed in COMMAND_EXCEPTIONS.
  */
 export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
@@ -71,8 +71,9 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   raftpb: ['raft', 'generated'],
   storage: ['raftpb', 'raft', 'generated'],
   kv: ['storage', 'raftpb', 'raft', 'generated'],
+  lease: ['kv', 'storage', 'raftpb', 'raft', 'generated'],
   transport: ['raftpb', 'raft', 'generated'],
-  server: ['transport', 'kv', 'storage', 'raftpb', 'raft', 'generated'],
+  server: ['transport', 'lease', 'kv', 'storage', 'raftpb', 'raft', 'generated'],
   client: ['raftpb', 'raft', 'generated'],
   cli: ['client', 'raftpb', 'raft', 'generated'],
   commands: ['cli', 'client', 'raftpb', 'raft', 'generated'],

@@ -1,0 +1,12 @@
+/**
+ * Leases (etcd's Lease semantics): the replicated lease state (LeaseStore, applied from the log in
+ * the key/value store's batches), the leader's timers (Lessor, pure) and the proposer's grant
+ * preparation. Expiry is decided by the leader only and applied through the log.
+ */
+export * from './errors.js'
+export * from './types.js'
+export {LeaseBatch, type LeaseChanges, type GrantRequest, type Checkpoint} from './batch.js'
+export {LeaseStore} from './store.js'
+export {LeaseRestore, exportLeaseItems} from './snapshot.js'
+export {type LeaseHooks} from './hooks.js'
+export {LEASE_PREFIX, leaseKey, attachmentKey, parseLeaseKey} from './records.js'
