@@ -16,27 +16,7 @@ import {LeaseError} from './errors.js'
 import type {LeaseId} from './id.js'
 import {attachmentKey, encodeLeaseRecord, leaseKey, type LeaseFields} from './records.js'
 import {keyToken, type LeaseState} from './state.js'
-import {checkLeaseId, isInt64, MAX_LEASE_TTL, NO_LEASE} from './types.js'
-
-/** What a committed batch changed, for the Lessor (leader-side timers). */
-export interface LeaseChanges {
-  readonly granted: readonly LeaseId[]
-  readonly revoked: readonly LeaseId[]
-  /** Leases whose checkpointed remaining TTL was set (0 = cleared by a keep-alive). */
-  readonly checkpointed: readonly LeaseId[]
-}
-
-/** A grant as it is applied: the proposer already chose the id and raised the TTL to the minimum. */
-export interface GrantRequest {
-  readonly ID: bigint
-  readonly TTL: number
-}
-
-/** One checkpoint of a LeaseCheckpointRequest. */
-export interface Checkpoint {
-  readonly ID: bigint
-  readonly remainingTTL: number
-}
+import {checkLeaseId, isInt64, MAX_LEASE_TTL, NO_LEASE, type Checkpoint, type GrantRequest, type LeaseChanges} from './types.js'
 
 interface StagedAttachment {
   readonly id: LeaseId
@@ -52,7 +32,9 @@ export class LeaseBatch {
   private readonly baseVersion: number
   private committed = false
 
-  constructor(private readonly state: LeaseState) {
+  /** Stages the lease side of entry `index` (a grant records it as the lease's granted index). */
+  constructor(private readonly state: LeaseState, private readonly index: number) {
+    if (!Number.isSafeInteger(index) || index < 1) throw new RangeError(`a lease batch needs an entry index >= 1, got ${index}`)
     this.baseVersion = state.version
   }
 
@@ -84,7 +66,7 @@ export class LeaseBatch {
     if (!Number.isSafeInteger(req.TTL) || req.TTL <= 0) throw LeaseError.ttlNotPositive(req.TTL)
     if (req.TTL > MAX_LEASE_TTL) throw LeaseError.ttlTooLarge(req.TTL, MAX_LEASE_TTL)
     if (this.exists(id)) throw LeaseError.exists(id)
-    this.leases.set(id, {ttl: req.TTL, remainingTtl: 0})
+    this.leases.set(id, {ttl: req.TTL, remainingTtl: 0, grantedIndex: this.index})
     this.changes.granted.push(id)
     return {ID: id, TTL: req.TTL}
   }
@@ -92,11 +74,14 @@ export class LeaseBatch {
   /**
    * Revokes a lease and detaches its keys. Returns the keys that were attached, in byte order:
    * the state machine deletes them in the same revision and the same batch. LEASE_NOT_FOUND when
-   * the lease does not exist.
+   * the lease does not exist, or when `grantedIndex` (a revoke the leader decided because a lease
+   * expired) names another grant than the lease's: that lease is gone and this is a new one.
+   * A client's revoke passes 0 and revokes whatever lease has the id.
    */
-  revoke(id: LeaseId): Uint8Array[] {
+  revoke(id: LeaseId, grantedIndex = 0): Uint8Array[] {
     checkLeaseId(id)
     if (!this.exists(id)) throw LeaseError.notFound(id)
+    if (grantedIndex !== 0 && this.fields(id)!.grantedIndex !== grantedIndex) throw LeaseError.notFound(id)
     const keys = this.keysOf(id)
     for (const key of keys) this.stageAttachment(id, key, false)
     this.leases.set(id, null)
@@ -105,9 +90,10 @@ export class LeaseBatch {
   }
 
   /**
-   * Records the remaining TTLs a leader checkpointed. A lease that no longer exists is skipped (it
-   * was revoked after the leader took the checkpoint), as etcd does. The whole request is checked
-   * before anything is staged, so a bad one changes nothing.
+   * Records the remaining TTLs a leader checkpointed. A checkpoint of a lease that no longer exists,
+   * or of an earlier lease with the same id (another granted index), is skipped: it was revoked
+   * after the leader took the checkpoint. The whole request is checked before anything is staged,
+   * so a bad one changes nothing.
    */
   checkpoint(checkpoints: readonly Checkpoint[]): void {
     for (const cp of checkpoints) {
@@ -118,8 +104,8 @@ export class LeaseBatch {
     }
     for (const cp of checkpoints) {
       const current = this.fields(cp.ID)
-      if (current === undefined) continue
-      this.leases.set(cp.ID, {ttl: current.ttl, remainingTtl: cp.remainingTTL})
+      if (current === undefined || current.grantedIndex !== cp.grantedIndex) continue
+      this.leases.set(cp.ID, {...current, remainingTtl: cp.remainingTTL})
       this.changes.checkpointed.push(cp.ID)
     }
   }
@@ -173,7 +159,8 @@ export class LeaseBatch {
   private fields(id: LeaseId): LeaseFields | undefined {
     const staged = this.leases.get(id)
     if (staged !== undefined) return staged ?? undefined
-    return this.state.get(id)
+    const lease = this.state.get(id)
+    return lease === undefined ? undefined : {ttl: lease.ttl, remainingTtl: lease.remainingTtl, grantedIndex: lease.grantedIndex}
   }
 
   private stageAttachment(id: LeaseId, key: Uint8Array, attached: boolean): void {

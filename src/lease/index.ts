@@ -5,8 +5,14 @@
  */
 export * from './errors.js'
 export * from './types.js'
-export {LeaseBatch, type LeaseChanges, type GrantRequest, type Checkpoint} from './batch.js'
+export {LeaseBatch} from './batch.js'
 export {LeaseStore} from './store.js'
 export {LeaseRestore, exportLeaseItems} from './snapshot.js'
+export {
+  Lessor, DEFAULT_CHECKPOINT_INTERVAL_MS, type LessorOptions, type KeepAliveResult, type TimeToLiveResult,
+  type ExpiredLease,
+} from './lessor.js'
+export {revokeEntry, revokeOf, checkpointEntry, checkpointsOf} from './entries.js'
+export {minLeaseTtl, chooseLeaseId, prepareGrant, type GrantPolicy} from './grant.js'
 export {type LeaseHooks} from './hooks.js'
 export {LEASE_PREFIX, leaseKey, attachmentKey, parseLeaseKey} from './records.js'

@@ -70,13 +70,16 @@ export function describeLeaseKey(k: Uint8Array): string {
 export interface LeaseFields {
   readonly ttl: number
   readonly remainingTtl: number
+  readonly grantedIndex: number
 }
+
+export const toLeaseRecord = (f: LeaseFields): LeaseRecord => ({TTL: f.ttl, remainingTTL: f.remainingTtl, grantedIndex: f.grantedIndex})
 
 export function encodeLeaseRecord(f: LeaseFields): Uint8Array {
-  return LeaseRecord.encode({TTL: f.ttl, remainingTTL: f.remainingTtl}).finish()
+  return LeaseRecord.encode(toLeaseRecord(f)).finish()
 }
 
-/** Decodes a LeaseRecord and checks TTL in 1..MAX_LEASE_TTL and remaining TTL >= 0. */
+/** Decodes a LeaseRecord and checks its fields (checkLeaseFields). */
 export function decodeLeaseRecord(b: Uint8Array): Decoded<LeaseFields> {
   let r: LeaseRecord
   try {
@@ -84,16 +87,23 @@ export function decodeLeaseRecord(b: Uint8Array): Decoded<LeaseFields> {
   } catch (err) {
     return {ok: false, problem: `cannot decode raftctl.v1.LeaseRecord: ${(err as Error).message}`}
   }
-  return checkLeaseFields(r.TTL, r.remainingTTL)
+  return checkLeaseFields(r)
 }
 
-/** Checks the fields of a stored or snapshotted lease. */
-export function checkLeaseFields(ttl: number, remainingTtl: number): Decoded<LeaseFields> {
+/**
+ * Checks the fields of a stored or snapshotted lease: TTL in 1..MAX_LEASE_TTL, remaining TTL
+ * >= 0, granted index >= 1.
+ */
+export function checkLeaseFields(r: LeaseRecord): Decoded<LeaseFields> {
+  const {TTL: ttl, remainingTTL: remainingTtl, grantedIndex} = r
   if (!Number.isSafeInteger(ttl) || ttl < 1 || ttl > MAX_LEASE_TTL) {
     return {ok: false, problem: `lease TTL ${ttl} is outside 1..${MAX_LEASE_TTL}`}
   }
   if (!Number.isSafeInteger(remainingTtl) || remainingTtl < 0) {
     return {ok: false, problem: `remaining TTL ${remainingTtl} is negative or not an integer`}
   }
-  return {ok: true, value: {ttl, remainingTtl}}
+  if (!Number.isSafeInteger(grantedIndex) || grantedIndex < 1) {
+    return {ok: false, problem: `granted index ${grantedIndex} is not an integer >= 1`}
+  }
+  return {ok: true, value: {ttl, remainingTtl, grantedIndex}}
 }

@@ -9,7 +9,7 @@ import {SnapshotFileError} from '../kv/errors.js'
 import {StorageCorruptError, type BatchSink, type Db} from '../storage/index.js'
 import {
   attachmentKey, checkLeaseFields, decodeLeaseRecord, describeLeaseKey, encodeLeaseRecord, LEASE_ID_BYTES, LEASE_PREFIX,
-  LEASE_RANGE_END, leaseKey, parseLeaseKey, readLeaseId,
+  LEASE_RANGE_END, leaseKey, parseLeaseKey, readLeaseId, toLeaseRecord,
 } from './records.js'
 import {LeaseStateBuilder} from './state_builder.js'
 import type {LeaseState} from './state.js'
@@ -33,7 +33,7 @@ export function exportLeaseItems(db: Db, dir: string): AsyncGenerator<Uint8Array
       }
       const d = decodeLeaseRecord(v)
       if (!d.ok) throw new StorageCorruptError(dir, describeLeaseKey(k), d.problem)
-      yield LeaseSnapshotItem.encode({ID, lease: {TTL: d.value.ttl, remainingTTL: d.value.remainingTtl}}).finish()
+      yield LeaseSnapshotItem.encode({ID, lease: toLeaseRecord(d.value)}).finish()
     }
   })()
 }
@@ -72,7 +72,7 @@ export class LeaseRestore {
     if (item.ID.length !== LEASE_ID_BYTES) throw this.bad(`the lease id has ${item.ID.length} bytes, not ${LEASE_ID_BYTES}`)
     const id = readLeaseId(item.ID)
     if (item.lease !== undefined) {
-      const f = checkLeaseFields(item.lease.TTL, item.lease.remainingTTL)
+      const f = checkLeaseFields(item.lease)
       if (!f.ok) throw this.bad(f.problem)
       this.check(this.builder.lease(id, f.value))
       this.sink.put(leaseKey(id), encodeLeaseRecord(f.value))

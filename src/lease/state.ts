@@ -23,7 +23,7 @@ export class LeaseState implements LeaseSource {
 
   get(id: LeaseId): Lease | undefined {
     const e = this.leases.get(id)
-    return e === undefined ? undefined : {id: e.id, ttl: e.ttl, remainingTtl: e.remainingTtl}
+    return e === undefined ? undefined : {id: e.id, ttl: e.ttl, remainingTtl: e.remainingTtl, grantedIndex: e.grantedIndex}
   }
 
   has(id: LeaseId): boolean {
@@ -36,7 +36,7 @@ export class LeaseState implements LeaseSource {
   }
 
   *list(): IterableIterator<Lease> {
-    for (const e of this.leases.values()) yield {id: e.id, ttl: e.ttl, remainingTtl: e.remainingTtl}
+    for (const e of this.leases.values()) yield {id: e.id, ttl: e.ttl, remainingTtl: e.remainingTtl, grantedIndex: e.grantedIndex}
   }
 
   get count(): number {
@@ -57,7 +57,7 @@ export class LeaseState implements LeaseSource {
   /** Sets a lease's fields, keeping its keys (a new lease starts with none). */
   setLease(id: LeaseId, f: LeaseFields): void {
     const keys = this.leases.get(id)?.keys ?? new Map<string, Uint8Array>()
-    this.leases.set(id, {id, ttl: f.ttl, remainingTtl: f.remainingTtl, keys})
+    this.leases.set(id, {id, ttl: f.ttl, remainingTtl: f.remainingTtl, grantedIndex: f.grantedIndex, keys})
     this.version += 1
   }
 

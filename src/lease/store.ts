@@ -64,11 +64,11 @@ export class LeaseStore implements LeaseSource {
   }
 
   /**
-   * Begins the lease side of applying one entry (see LeaseBatch). The state machine applies one
-   * entry at a time under the storage's state lock, so at most one batch is open.
+   * Begins the lease side of applying entry `index` (see LeaseBatch). The state machine applies
+   * one entry at a time under the storage's state lock, so at most one batch is open.
    */
-  begin(): LeaseBatch {
-    return new LeaseBatch(this.state)
+  begin(index: number): LeaseBatch {
+    return new LeaseBatch(this.state, index)
   }
 
   /**

@@ -21,6 +21,11 @@ export interface Lease {
    * recorded since the lease was granted or last kept alive (a new leader then uses `ttl`).
    */
   readonly remainingTtl: number
+  /**
+   * The Raft index of the entry that granted it: tells this lease from an earlier or later one
+   * with the same id, so a revoke or checkpoint decided for one never applies to another.
+   */
+  readonly grantedIndex: number
 }
 
 /**
@@ -34,6 +39,28 @@ export interface LeaseSource {
   list(): Iterable<Lease>
   /** The number of leases. */
   readonly count: number
+}
+
+/** What a committed LeaseBatch changed, for the Lessor (leader-side timers). */
+export interface LeaseChanges {
+  readonly granted: readonly LeaseId[]
+  readonly revoked: readonly LeaseId[]
+  /** Leases whose checkpointed remaining TTL was set (0 = cleared by a keep-alive). */
+  readonly checkpointed: readonly LeaseId[]
+}
+
+/** A grant as it is applied: the proposer already chose the id and raised the TTL to the minimum. */
+export interface GrantRequest {
+  readonly ID: bigint
+  readonly TTL: number
+}
+
+/** One checkpoint of a LeaseCheckpointEntry: etcd's LeaseCheckpoint and the grant it is for. */
+export interface Checkpoint {
+  readonly ID: bigint
+  readonly remainingTTL: number
+  /** The Raft index of the grant of the lease the leader took it for. */
+  readonly grantedIndex: number
 }
 
 /** The TTL a new leader starts a lease with: the checkpointed remaining TTL, else the full TTL. */

@@ -16,7 +16,8 @@ export const s = (u: Uint8Array): string => new TextDecoder().decode(u)
 /** One lease operation of a test entry. */
 export type LeaseOp =
   | {readonly grant: {readonly ID: bigint, readonly TTL: number}}
-  | {readonly revoke: bigint}
+  /** A client's revoke, or with `grantedIndex` the leader's revoke of that expired grant. */
+  | {readonly revoke: bigint, readonly grantedIndex?: number}
   | {readonly checkpoint: readonly Checkpoint[]}
   | {readonly attach: readonly [bigint, string]}
   | {readonly detach: readonly [bigint, string]}
@@ -40,7 +41,7 @@ export interface Outcome {
 
 function run(batch: LeaseBatch, op: LeaseOp): unknown {
   if ('grant' in op) return batch.grant(op.grant)
-  if ('revoke' in op) return batch.revoke(op.revoke).map(s)
+  if ('revoke' in op) return batch.revoke(op.revoke, op.grantedIndex).map(s)
   if ('checkpoint' in op) return batch.checkpoint(op.checkpoint)
   if ('attach' in op) return batch.attach(op.attach[0], b(op.attach[1]))
   if ('detach' in op) return batch.detach(op.detach[0], b(op.detach[1]))
@@ -73,7 +74,7 @@ export class LeaseNode {
     return this.rs.exclusive(async () => {
       const {index, term} = entry
       if (index <= this.rs.applied.index) return {index, applied: false}
-      const batch = this.leases.begin()
+      const batch = this.leases.begin(index)
       let result: unknown
       try {
         result = run(batch, decodeOp(entry.data))

@@ -31,9 +31,9 @@ describe('lease/LeaseStore (real RocksDB)', () => {
       const o = await n.apply({grant: {ID: 77n, TTL: 30}})
       expect(o.result).to.deep.equal({ID: 77n, TTL: 30})
       expect(o.changes).to.deep.equal({granted: [77n], revoked: [], checkpointed: []})
-      expect(n.leases.get(77n)).to.deep.equal({id: 77n, ttl: 30, remainingTtl: 0})
+      expect(n.leases.get(77n)).to.deep.equal({id: 77n, ttl: 30, remainingTtl: 0, grantedIndex: o.index})
       await n.reopen()
-      expect(n.leases.get(77n)).to.deep.equal({id: 77n, ttl: 30, remainingTtl: 0})
+      expect(n.leases.get(77n)).to.deep.equal({id: 77n, ttl: 30, remainingTtl: 0, grantedIndex: o.index})
       expect(n.leases.count).to.equal(1)
       expect(n.rs.applied.index).to.equal(o.index)
     })
@@ -88,11 +88,11 @@ describe('lease/LeaseStore (real RocksDB)', () => {
 
     it('writes only the net change of one entry: attaching and detaching a key in it writes nothing', async () => {
       await n.apply({grant: {ID: 1n, TTL: 10}})
-      const batch = n.leases.begin()
+      const batch = n.leases.begin(n.rs.applied.index + 1)
       batch.attach(1n, b('k'))
       batch.detach(1n, b('k'))
       expect(batch.ops()).to.deep.equal([])
-      const moved = n.leases.begin()
+      const moved = n.leases.begin(n.rs.applied.index + 1)
       moved.attach(1n, b('k'))
       expect(moved.ops()).to.deep.equal([{type: 'put', key: attachmentKey(1n, b('k')), value: new Uint8Array(0)}])
     })
@@ -114,6 +114,18 @@ describe('lease/LeaseStore (real RocksDB)', () => {
       expect(n.leases.ids()).to.deep.equal([2n])
     })
 
+    it('revokes an expired lease only if it is the grant the leader found expired', async () => {
+      const first = (await n.apply({grant: {ID: 1n, TTL: 10}})).index
+      await n.apply({revoke: 1n})
+      await n.apply({grant: {ID: 1n, TTL: 10}})
+      await n.apply({attach: [1n, 'k']})
+      const stale = await n.apply({revoke: 1n, grantedIndex: first})
+      expect(codeOf(stale)).to.equal('LEASE_NOT_FOUND')
+      expect(n.leases.keysOf(1n).map(s)).to.deep.equal(['k'])
+      const current = n.leases.get(1n)!.grantedIndex
+      expect((await n.apply({revoke: 1n, grantedIndex: current})).result).to.deep.equal(['k'])
+    })
+
     it('refuses an unknown lease and id 0 with LEASE_NOT_FOUND', async () => {
       expect(codeOf(await n.apply({revoke: 5n}))).to.equal('LEASE_NOT_FOUND')
       expect(codeOf(await n.apply({revoke: 0n}))).to.equal('LEASE_NOT_FOUND')
@@ -125,19 +137,28 @@ describe('lease/LeaseStore (real RocksDB)', () => {
 
   describe('checkpoint', () => {
     it('records remaining TTLs, skips leases that are gone, and 0 clears a checkpoint', async () => {
-      await n.apply({grant: {ID: 1n, TTL: 600}})
-      const o = await n.apply({checkpoint: [{ID: 1n, remainingTTL: 280}, {ID: 404n, remainingTTL: 5}]})
+      const g = (await n.apply({grant: {ID: 1n, TTL: 600}})).index
+      const o = await n.apply({checkpoint: [{ID: 1n, remainingTTL: 280, grantedIndex: g}, {ID: 404n, remainingTTL: 5, grantedIndex: g}]})
       expect(o.changes!.checkpointed).to.deep.equal([1n])
       await n.reopen()
-      expect(n.leases.get(1n)).to.deep.equal({id: 1n, ttl: 600, remainingTtl: 280})
-      await n.apply({checkpoint: [{ID: 1n, remainingTTL: 0}]})
+      expect(n.leases.get(1n)).to.deep.equal({id: 1n, ttl: 600, remainingTtl: 280, grantedIndex: g})
+      await n.apply({checkpoint: [{ID: 1n, remainingTTL: 0, grantedIndex: g}]})
       expect(n.leases.get(1n)!.remainingTtl).to.equal(0)
     })
 
+    it('skips a checkpoint taken for an earlier lease with the same id', async () => {
+      const first = (await n.apply({grant: {ID: 1n, TTL: 600}})).index
+      await n.apply({revoke: 1n})
+      const second = (await n.apply({grant: {ID: 1n, TTL: 600}})).index
+      const o = await n.apply({checkpoint: [{ID: 1n, remainingTTL: 3, grantedIndex: first}]})
+      expect(o.changes!.checkpointed).to.deep.equal([])
+      expect(n.leases.get(1n)).to.deep.equal({id: 1n, ttl: 600, remainingTtl: 0, grantedIndex: second})
+    })
+
     it('refuses a negative remaining TTL and applies none of the entry\'s checkpoints', async () => {
-      await n.apply({grant: {ID: 1n, TTL: 600}})
-      await n.apply({grant: {ID: 2n, TTL: 600}})
-      const o = await n.apply({checkpoint: [{ID: 1n, remainingTTL: 100}, {ID: 2n, remainingTTL: -1}]})
+      const g1 = (await n.apply({grant: {ID: 1n, TTL: 600}})).index
+      const g2 = (await n.apply({grant: {ID: 2n, TTL: 600}})).index
+      const o = await n.apply({checkpoint: [{ID: 1n, remainingTTL: 100, grantedIndex: g1}, {ID: 2n, remainingTTL: -1, grantedIndex: g2}]})
       expect(codeOf(o)).to.equal('LEASE_INVALID_REQUEST')
       expect(n.leases.get(1n)!.remainingTtl).to.equal(0)
     })
@@ -146,7 +167,7 @@ describe('lease/LeaseStore (real RocksDB)', () => {
   describe('replay and determinism', () => {
     const ops: LeaseOp[] = [
       {grant: {ID: 1n, TTL: 10}}, {grant: {ID: -2n, TTL: 700}}, {attach: [1n, 'a']}, {attach: [-2n, 'b']},
-      {checkpoint: [{ID: -2n, remainingTTL: 300}]}, {grant: {ID: 1n, TTL: 5}}, {move: {key: 'a', from: 1n, to: -2n}},
+      {checkpoint: [{ID: -2n, remainingTTL: 300, grantedIndex: 2}]}, {grant: {ID: 1n, TTL: 5}}, {move: {key: 'a', from: 1n, to: -2n}},
       {attach: [1n, 'c']}, {revoke: 1n}, {revoke: 1n}, {grant: {ID: 3n, TTL: 20}},
     ]
 
@@ -180,7 +201,7 @@ describe('lease/LeaseStore (real RocksDB)', () => {
 
     it('changes nothing when a batch is dropped before its write (a crash or a refused entry)', async () => {
       await n.apply({grant: {ID: 1n, TTL: 10}})
-      const dropped = n.leases.begin()
+      const dropped = n.leases.begin(n.rs.applied.index + 1)
       dropped.grant({ID: 2n, TTL: 10})
       dropped.attach(1n, b('k'))
       expect(dropped.revoke(1n).map(s)).to.deep.equal(['k'])
@@ -192,11 +213,11 @@ describe('lease/LeaseStore (real RocksDB)', () => {
 
     it('commits a batch once, and only on the state it began on', async () => {
       await n.apply({grant: {ID: 1n, TTL: 10}})
-      const stale = n.leases.begin()
+      const stale = n.leases.begin(n.rs.applied.index + 1)
       stale.grant({ID: 2n, TTL: 10})
       await n.apply({grant: {ID: 3n, TTL: 10}})
       expect(() => stale.commit()).to.throw('changed after it began')
-      const once = n.leases.begin()
+      const once = n.leases.begin(n.rs.applied.index + 1)
       once.commit()
       expect(() => once.commit()).to.throw('committed twice')
     })
@@ -239,7 +260,7 @@ describe('lease/LeaseStore (real RocksDB)', () => {
     const fill = async (node: LeaseNode): Promise<void> => {
       for (const op of [
         {grant: {ID: 1n, TTL: 10}}, {grant: {ID: -7n, TTL: 900}}, {attach: [1n, 'x']}, {attach: [1n, 'a']},
-        {attach: [-7n, 'k']}, {checkpoint: [{ID: -7n, remainingTTL: 450}]},
+        {attach: [-7n, 'k']}, {checkpoint: [{ID: -7n, remainingTTL: 450, grantedIndex: 2}]},
       ] as LeaseOp[]) await node.apply(op)
     }
     const collect = async (items: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> => {
@@ -251,8 +272,8 @@ describe('lease/LeaseStore (real RocksDB)', () => {
     it('exports every lease with its keys and restores them into another node, replacing its leases', async () => {
       await fill(n)
       const items = await collect(n.leases.exportItems())
-      expect(items.map((i) => LeaseSnapshotItem.decode(i)).map((i) => i.lease !== undefined ? `lease ${i.lease.TTL}/${i.lease.remainingTTL}` : s(i.key!)))
-        .to.deep.equal(['lease 10/0', 'a', 'x', 'lease 900/450', 'k'])
+      expect(items.map((i) => LeaseSnapshotItem.decode(i)).map((i) => i.lease !== undefined ? `lease ${i.lease.TTL}/${i.lease.remainingTTL}@${i.lease.grantedIndex}` : s(i.key!)))
+        .to.deep.equal(['lease 10/0@1', 'a', 'x', 'lease 900/450@2', 'k'])
       const other = await LeaseNode.create(tmp.make('raftctl-lease-'))
       try {
         await other.apply({grant: {ID: 99n, TTL: 5}})
@@ -264,7 +285,7 @@ describe('lease/LeaseStore (real RocksDB)', () => {
         await other.rs.db.write(list.ops)
         restore.commit()
         expect(other.leases.ids()).to.deep.equal([-7n, 1n])
-        expect(other.leases.get(-7n)).to.deep.equal({id: -7n, ttl: 900, remainingTtl: 450})
+        expect(other.leases.get(-7n)).to.deep.equal({id: -7n, ttl: 900, remainingTtl: 450, grantedIndex: 2})
         expect(other.leases.keysOf(1n).map(s)).to.deep.equal(['a', 'x'])
         expect(await other.dump()).to.deep.equal(await n.dump())
         await other.reopen()
@@ -284,16 +305,18 @@ describe('lease/LeaseStore (real RocksDB)', () => {
 
     it('refuses malformed or out-of-order items with a SnapshotFileError and changes nothing', async () => {
       await n.apply({grant: {ID: 5n, TTL: 10}})
-      const item = (ID: bigint, x: {lease?: {TTL: number, remainingTTL: number}, key?: Uint8Array}): Uint8Array => {
+      const item = (ID: bigint, x: {lease?: {TTL: number, remainingTTL: number, grantedIndex?: number}, key?: Uint8Array}): Uint8Array => {
         const id = new Uint8Array(8)
         new DataView(id.buffer).setBigInt64(0, ID)
-        return LeaseSnapshotItem.encode({ID: id, ...x}).finish()
+        const lease = x.lease === undefined ? undefined : {grantedIndex: 1, ...x.lease}
+        return LeaseSnapshotItem.encode({ID: id, ...x, lease}).finish()
       }
       const cases: Array<[Uint8Array[], string]> = [
         [[item(1n, {key: b('k')})], 'lease item 1 of the snapshot: a key is attached to lease 1, which has no lease record before it'],
         [[item(2n, {lease: {TTL: 5, remainingTTL: 0}}), item(1n, {lease: {TTL: 5, remainingTTL: 0}})],
           'lease item 2 of the snapshot: lease 1 comes after lease 2; leases must be in ascending id order'],
         [[item(1n, {lease: {TTL: 0, remainingTTL: 0}})], `lease item 1 of the snapshot: lease TTL 0 is outside 1..${MAX_LEASE_TTL}`],
+        [[item(1n, {lease: {TTL: 5, remainingTTL: 0, grantedIndex: 0}})], 'lease item 1 of the snapshot: granted index 0 is not an integer >= 1'],
         [[item(1n, {lease: {TTL: 5, remainingTTL: 0}}), item(1n, {key: b('b')}), item(1n, {key: b('a')})],
           'lease item 3 of the snapshot: the keys of lease 1 are not in ascending order'],
         [[LeaseSnapshotItem.encode({ID: Uint8Array.of(1)}).finish()], 'lease item 1 of the snapshot: the lease id has 1 bytes, not 8'],
