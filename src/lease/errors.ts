@@ -9,17 +9,13 @@
  *   LEASE_TTL_NOT_POSITIVE  INVALID_ARGUMENT     raftctl's own (etcd raises such a TTL to its minimum)
  *   LEASE_INVALID_REQUEST   INVALID_ARGUMENT     a lease request no raftctl member proposes
  */
+import {CodedError} from '../raft/errors.js'
 import {formatLeaseId as hex} from './id.js'
 
 export type LeaseErrorCode =
   | 'LEASE_NOT_FOUND' | 'LEASE_EXISTS' | 'LEASE_TTL_TOO_LARGE' | 'LEASE_TTL_NOT_POSITIVE' | 'LEASE_INVALID_REQUEST'
 
-export class LeaseError extends Error {
-  constructor(readonly code: LeaseErrorCode, message: string) {
-    super(message)
-    this.name = 'LeaseError'
-  }
-
+export class LeaseError extends CodedError<LeaseErrorCode> {
   static notFound(id: bigint): LeaseError {
     return new LeaseError('LEASE_NOT_FOUND', `lease ${hex(id)} does not exist (it was never granted, was revoked or expired)`)
   }

@@ -1,5 +1,6 @@
 import {expect} from 'chai'
 import {chooseLeaseId, LeaseError, MAX_LEASE_TTL, minLeaseTtl, prepareGrant} from '../../src/lease/index.js'
+import {CodedError} from '../../src/raft/errors.js'
 
 describe('lease/grant (the proposer\'s side)', () => {
   it('derives the minimum TTL from the election timeout as etcd: ceil(floor(3 * ticks / 2) * tick)', () => {
@@ -27,7 +28,8 @@ describe('lease/grant (the proposer\'s side)', () => {
       }
       throw new Error(`TTL ${TTL} was accepted`)
     }
-    expect(refused(0)).to.include({code: 'LEASE_TTL_NOT_POSITIVE', message: 'lease TTL must be a positive number of seconds, got 0'})
+    expect(refused(0)).to.include({code: 'LEASE_TTL_NOT_POSITIVE', message: 'lease TTL must be a positive number of seconds, got 0', name: 'LeaseError'})
+    expect(refused(0)).to.be.instanceOf(CodedError)
     expect(refused(-5).code).to.equal('LEASE_TTL_NOT_POSITIVE')
     expect(refused(MAX_LEASE_TTL + 1)).to.include({code: 'LEASE_TTL_TOO_LARGE', message: 'lease TTL 9000000001 s is above the maximum of 9000000000 s'})
   })
