@@ -93,7 +93,7 @@ class TokenBucket {
   }
 }
 
-function positiveInt(name: string, v: number | undefined, dflt: number, min = 1): number {
+function intOption(name: string, v: number | undefined, dflt: number, min = 1): number {
   const x = v ?? dflt
   if (!Number.isSafeInteger(x) || x < min) throw new RangeError(`lessor option ${name} must be an integer >= ${min}, got ${x}`)
   return x
@@ -116,13 +116,13 @@ export class Lessor {
   private readonly checkpointBucket: TokenBucket
 
   constructor(private readonly leases: LeaseSource, private readonly clock: () => number, options: LessorOptions = {}) {
-    this.checkpointIntervalMs = positiveInt('checkpointIntervalMs', options.checkpointIntervalMs, DEFAULT_CHECKPOINT_INTERVAL_MS, 0)
-    this.revokesPerSecond = positiveInt('revokesPerSecond', options.revokesPerSecond, 1000)
-    this.maxCheckpointBatch = positiveInt('maxCheckpointBatch', options.maxCheckpointBatch, 1000)
-    this.expiredRetryMs = positiveInt('expiredRetryMs', options.expiredRetryMs, 3000)
+    this.checkpointIntervalMs = intOption('checkpointIntervalMs', options.checkpointIntervalMs, DEFAULT_CHECKPOINT_INTERVAL_MS, 0)
+    this.revokesPerSecond = intOption('revokesPerSecond', options.revokesPerSecond, 1000)
+    this.maxCheckpointBatch = intOption('maxCheckpointBatch', options.maxCheckpointBatch, 1000)
+    this.expiredRetryMs = intOption('expiredRetryMs', options.expiredRetryMs, 3000)
     const now = clock()
     this.revokeBucket = new TokenBucket(this.revokesPerSecond, now)
-    this.checkpointBucket = new TokenBucket(positiveInt('checkpointsPerSecond', options.checkpointsPerSecond, 1000), now)
+    this.checkpointBucket = new TokenBucket(intOption('checkpointsPerSecond', options.checkpointsPerSecond, 1000), now)
   }
 
   /** Whether this member is the promoted leader (keeps leases alive and decides expiry). */
@@ -163,11 +163,7 @@ export class Lessor {
     if (!this.leader) return
     const now = this.clock()
     for (const id of changes.revoked) this.forget(id)
-    for (const id of changes.checkpointed) {
-      const n = (this.inFlight.get(id) ?? 0) - 1
-      if (n > 0) this.inFlight.set(id, n)
-      else this.inFlight.delete(id)
-    }
+    for (const id of changes.checkpointed) this.checkpointSettled(id)
     for (const id of changes.granted) {
       const lease = this.leases.get(id)
       if (lease === undefined) continue
@@ -263,13 +259,18 @@ export class Lessor {
    * for a reset on every keep-alive of that lease until the next leader change.
    */
   checkpointDropped(id: LeaseId): void {
-    const n = (this.inFlight.get(id) ?? 0) - 1
-    if (n > 0) this.inFlight.set(id, n)
-    else this.inFlight.delete(id)
+    this.checkpointSettled(id)
   }
 
   private checkpointProposed(id: LeaseId): void {
     this.inFlight.set(id, (this.inFlight.get(id) ?? 0) + 1)
+  }
+
+  /** One checkpoint handed out for `id` was applied or dropped. */
+  private checkpointSettled(id: LeaseId): void {
+    const n = (this.inFlight.get(id) ?? 0) - 1
+    if (n > 0) this.inFlight.set(id, n)
+    else this.inFlight.delete(id)
   }
 
   private setExpiry(id: LeaseId, time: number): void {
