@@ -135,7 +135,7 @@ describe('raftctl snapshot (save, inspect, restore)', function () {
       expect(r.code, r.stderr).to.equal(0)
       expect(r.stdout).to.equal(`${json.checksum}, ${revision}, 20, ${json.size}\ncfg/k00\ncfg/k01\n`)
       const f = await runCli(['snapshot', 'inspect', backup, '-w', 'fields'])
-      expect(f.stdout).to.contain(`"KeyCount" : 20\n"Revision" : ${revision}\n"Checksum" : "${json.checksum}"\n"ChecksumOK" : true\n`)
+      expect(f.stdout).to.contain(`"KeyCount" : 20\n"Revision" : ${revision}\n"CompactRevision" : 0\n"Records" : 20\n"Checksum" : "${json.checksum}"\n"ChecksumOK" : true\n`)
     })
 
     it('reports a missing, truncated, non-snapshot or altered file in one line with exit 1', async () => {
