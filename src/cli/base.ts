@@ -7,25 +7,23 @@
  */
 import {Command, Flags, Interfaces} from '@oclif/core'
 import {EndpointError, parseEndpoint} from '../raftpb/address.js'
+import {durationMs, MAX_DURATION_MS} from '../raftpb/duration.js'
 import {type CommandFailure, failCommand} from './errors.js'
 import {UsageError} from './member_args.js'
 import {chooseFormat, type WriteOut} from './output.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 
-/** The longest duration a flag takes: Node.js timers fire at once for anything above 2^31-1 ms. */
-export const MAX_DURATION_MS = 2 ** 31 - 1
+export {MAX_DURATION_MS}
 
 /**
- * Parses a duration such as "500ms", "5s", "2m" or a bare number of seconds into milliseconds.
- * Invariant: the result is an integer from 1 to MAX_DURATION_MS (about 24.8 days), so every
- * timer and deadline built from it waits as long as asked.
+ * Parses a duration such as "500ms", "5s", "2m" (src/raftpb/duration.ts) or a bare number of
+ * seconds into milliseconds. Invariant: the result is an integer from 1 to MAX_DURATION_MS (about
+ * 24.8 days), so every timer and deadline built from it waits as long as asked.
  */
 export function parseDuration(text: string, flag = '--timeout'): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim())
-  if (m === null) throw new UsageError(`${flag} "${text}" is not a duration such as 500ms, 5s or 2m`)
-  const n = Number(m[1])
-  const ms = Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000)
+  const ms = durationMs(text, 's')
+  if (ms === undefined) throw new UsageError(`${flag} "${text}" is not a duration such as 500ms, 5s or 2m`)
   if (!Number.isFinite(ms) || ms < 1) throw new UsageError(`${flag} "${text}" must be at least 1ms`)
   if (ms > MAX_DURATION_MS) {
     throw new UsageError(`${flag} "${text}" is too long; the longest is ${MAX_DURATION_MS}ms (about 24.8 days)`)

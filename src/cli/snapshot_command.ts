@@ -40,16 +40,20 @@ export interface InspectResult {
   readonly members: ReadonlyArray<{id: number, name: string, peerUrls: readonly string[], clientUrls: readonly string[]}>
   readonly keyCount: number
   readonly revision: number
+  /** The file holds the history of revisions compactRevision..revision (reads below it are compacted). */
+  readonly compactRevision: number
+  /** The number of history records in the file. */
+  readonly records: number
   /** The SHA-256 the file carries. */
   readonly checksum: string
   /** True when the content hashes to that checksum. */
   readonly checksumOk: boolean
-  /** The first --keys keys (present only with --keys). */
+  /** The keys of the first --keys history records, oldest first (present only with --keys). */
   readonly keys?: readonly string[]
 }
 
 
-/** What `snapshot inspect` shows: the result, and the first keys as bytes (with --keys). */
+/** What `snapshot inspect` shows: the result, and the keys of the first records as bytes (with --keys). */
 export interface InspectData {
   readonly result: InspectResult
   readonly keys: readonly Uint8Array[] | undefined
@@ -69,17 +73,19 @@ export const inspectView: View<InspectData> = {
       ['voters', ids(r.voters)], ['learners', ids(r.learners)], ['learners_next', ids(r.learnersNext)],
       ['voters_outgoing', ids(r.votersOutgoing)], ['auto_leave', String(r.autoLeave)],
       ['key count', r.keyCount], ['revision', r.revision],
+      ['history', `revisions ${r.compactRevision}..${r.revision} (${r.records} records)`],
       ['checksum', `${r.checksumOk ? 'ok' : 'MISMATCH'} (sha256 ${r.checksum})`],
     ]
     const out = [renderTable(['FIELD', 'VALUE'], rows), renderTable(['MEMBER ID', 'NAME', 'PEER URLS', 'CLIENT URLS'],
       r.members.map((m) => [m.id, m.name, m.peerUrls.join(','), m.clientUrls.join(',')]))]
-    if (keys !== undefined) out.push(renderTable([`FIRST ${keys.length} OF ${r.keyCount} KEYS`], keys.map((k) => [k])))
+    if (keys !== undefined) out.push(renderTable([`KEYS OF THE FIRST ${keys.length} OF ${r.records} RECORDS`], keys.map((k) => [k])))
     return out.join('\n')
   },
   fields: ({result: r, keys}) => [
     ['File', r.path], ['Size', r.size], ['FormatVersion', r.formatVersion], ['ClusterID', r.clusterId], ['Index', r.index], ['Term', r.term],
     ['Voters', r.voters], ['Learners', r.learners], ['LearnersNext', r.learnersNext], ['VotersOutgoing', r.votersOutgoing],
-    ['AutoLeave', r.autoLeave], ['KeyCount', r.keyCount], ['Revision', r.revision], ['Checksum', r.checksum], ['ChecksumOK', r.checksumOk],
+    ['AutoLeave', r.autoLeave], ['KeyCount', r.keyCount], ['Revision', r.revision], ['CompactRevision', r.compactRevision],
+    ['Records', r.records], ['Checksum', r.checksum], ['ChecksumOK', r.checksumOk],
     ...r.members.flatMap((m) => [['MemberID', m.id], ['Name', m.name], ['PeerURLs', m.peerUrls], ['ClientURLs', m.clientUrls]] as const),
     ...(keys ?? []).map((k) => ['Key', k] as const),
   ],

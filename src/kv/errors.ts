@@ -1,17 +1,37 @@
 /**
- * Errors of the key/value state machine, each with a stable `code` that the server maps to a
- * gRPC status: INVALID_REQUEST (INVALID_ARGUMENT), COMPACTED and FUTURE_REVISION (OUT_OF_RANGE),
- * WATCH_CANCELED (CANCELLED / the watch's cancel_reason), SNAPSHOT_CORRUPT (DATA_LOSS).
+ * Errors of the key/value state machine, each with a stable `code` that the server maps to
+ * etcd's gRPC status and message (src/server/errors.ts). The message here is raftctl's own
+ * explanation (what was wrong, what to do); etcd's text for each code:
+ *
+ * | code             | gRPC status         | etcd's message                                            |
+ * | ---------------- | ------------------- | --------------------------------------------------------- |
+ * | INVALID_REQUEST  | INVALID_ARGUMENT    | (raftctl only: a malformed request, e.g. an empty txn op) |
+ * | EMPTY_KEY        | INVALID_ARGUMENT    | etcdserver: key is not provided                           |
+ * | KEY_NOT_FOUND    | INVALID_ARGUMENT    | etcdserver: key not found                                 |
+ * | VALUE_PROVIDED   | INVALID_ARGUMENT    | etcdserver: value is provided                             |
+ * | LEASE_PROVIDED   | INVALID_ARGUMENT    | etcdserver: lease is provided                             |
+ * | TOO_MANY_OPS     | INVALID_ARGUMENT    | etcdserver: too many operations in txn request            |
+ * | DUPLICATE_KEY    | INVALID_ARGUMENT    | etcdserver: duplicate key given in txn request            |
+ * | LEASE_NOT_FOUND  | NOT_FOUND           | etcdserver: requested lease not found                     |
+ * | COMPACTED        | OUT_OF_RANGE        | etcdserver: mvcc: required revision has been compacted    |
+ * | FUTURE_REVISION  | OUT_OF_RANGE        | etcdserver: mvcc: required revision is a future revision  |
+ * | WATCH_CANCELED   | CANCELLED           | (the watch's cancel_reason)                               |
+ *
+ * etcd answers an empty txn op (no request set) with KEY_NOT_FOUND's text; raftctl uses
+ * INVALID_REQUEST for it only where etcd has no rule (see validate.ts).
  */
 import {CodedError, withCode} from '../raft/errors.js'
 
-export type KvErrorCode = 'INVALID_REQUEST' | 'COMPACTED' | 'FUTURE_REVISION' | 'WATCH_CANCELED'
+export type KvErrorCode =
+  | 'INVALID_REQUEST' | 'EMPTY_KEY' | 'KEY_NOT_FOUND' | 'VALUE_PROVIDED' | 'LEASE_PROVIDED'
+  | 'TOO_MANY_OPS' | 'DUPLICATE_KEY' | 'LEASE_NOT_FOUND' | 'COMPACTED' | 'FUTURE_REVISION'
+  | 'WATCH_CANCELED'
 
 export class KvError extends CodedError<KvErrorCode> {
   constructor(
     code: KvErrorCode,
     message: string,
-    /** For COMPACTED and WATCH_CANCELED: the oldest revision a watch can start at now. */
+    /** For COMPACTED and WATCH_CANCELED: the store's compact revision (reads below it fail). */
     readonly compactRevision = 0,
   ) {
     super(code, message)
@@ -19,6 +39,14 @@ export class KvError extends CodedError<KvErrorCode> {
 }
 
 export const invalid = (message: string): KvError => new KvError('INVALID_REQUEST', message)
+
+/** The error of a read or watch below the compact revision. */
+export const compacted = (revision: number, compactRevision: number): KvError =>
+  new KvError('COMPACTED', `revision ${revision} has been compacted (the oldest revision kept is ${compactRevision})`, compactRevision)
+
+/** The error of a read at a revision the store has not reached. */
+export const futureRevision = (revision: number, current: number): KvError =>
+  new KvError('FUTURE_REVISION', `revision ${revision} is in the future (the store is at revision ${current})`)
 
 /** A snapshot file or stream that is truncated, altered or not a raftctl snapshot. */
 export class SnapshotFileError extends withCode(CodedError, 'SNAPSHOT_CORRUPT') {}

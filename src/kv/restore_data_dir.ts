@@ -2,7 +2,7 @@
  * Offline restore of a backup into a new data dir (`raftctl snapshot restore`): the way to start
  * a NEW cluster from a snapshot file, as etcd's `snapshot restore` does.
  *
- * The backup's keys, revision, index and term are kept; its ConfState and member list are
+ * The backup's history (keys, revisions, compact revision), index and term are kept; its ConfState and member list are
  * replaced by the --initial-cluster (every listed node a voter, named node<id>, no learners, no
  * joint config), and the cluster id is derived from the --initial-cluster as for any new cluster
  * (storage/cluster_id.ts). The snapshot written is a pure function of the backup file and the
@@ -19,7 +19,6 @@
 import {existsSync, readdirSync, statSync} from 'node:fs'
 import {mkdir, open, rename, rm} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
-import type {KeyValue} from '../generated/raftctl/v1/kv.js'
 import {CodedError, withCode} from '../raft/errors.js'
 import {EMPTY_CONF_STATE, type SnapshotMetadata} from '../raft/types.js'
 import {parseEndpoint} from '../raftpb/address.js'
@@ -27,7 +26,7 @@ import {clusterIdFor} from '../storage/cluster_id.js'
 import type {MemberInfo} from '../storage/records.js'
 import {RaftStorage} from '../storage/raft_storage.js'
 import {SnapshotFileError} from './errors.js'
-import {encodeSnapshotFile, type SnapshotHeaderInfo} from './snapshot_format.js'
+import {encodeSnapshotFile, type SnapshotHeaderInfo, type SnapshotRecord} from './snapshot_format.js'
 import {fileChunks, parseSnapshot, verifySnapshot} from './snapshot_reader.js'
 import {writeFileAtomic} from './snapshots.js'
 import {KvStore} from './store.js'
@@ -118,7 +117,7 @@ function restoredHeader(src: SnapshotHeaderInfo, clusterId: number, members: rea
     index: Math.max(1, src.metadata.index), term: Math.max(1, src.metadata.term),
     confState: {...EMPTY_CONF_STATE, voters: members.map((m) => m.id)},
   }
-  return {metadata, members, keyCount: src.keyCount, revision: src.revision, clusterId}
+  return {metadata, members, keyCount: src.keyCount, revision: src.revision, compactRevision: src.compactRevision, clusterId}
 }
 
 /** Builds the data dir in `staging`; returns what it holds. */
@@ -129,13 +128,13 @@ async function build(o: RestoreOptions, staging: string, src: SnapshotHeaderInfo
   const storage = await RaftStorage.open(staging, {clusterId, nodeId: o.nodeId, create: true})
   try {
     const kv = await KvStore.open(storage)
-    async function* records(): AsyncGenerator<KeyValue> {
-      for await (const item of parseSnapshot(fileChunks(o.snapshotPath), o.snapshotPath)) if (item.kind === 'kv') yield item.kv
+    async function* records(): AsyncGenerator<SnapshotRecord> {
+      for await (const item of parseSnapshot(fileChunks(o.snapshotPath), o.snapshotPath)) if (item.kind === 'record') yield item.raw
     }
     const path = storage.snapshotPath(header.metadata)
     await writeFileAtomic(path, encodeSnapshotFile(header, records()))
     await kv.restoreFromFile(path)
-    kv.close()
+    await kv.close()
   } finally {
     await storage.close()
   }

@@ -3,42 +3,57 @@
  * sent to followers, for backups and by `raftctl snapshot inspect`:
  *
  *   offset 0   magic "RAFTCTL-SNAP" (12 ASCII bytes)
- *   12         format version, u32 big-endian (currently 1)
+ *   12         format version, u32 big-endian (currently 2; version 1 held no history)
  *   16         header length H, u32 big-endian
  *   20         H bytes: raftctl.v1.SnapshotFileHeader (SnapshotMetadata, members, key count,
- *              revision, cluster id)
- *   then       key_count records, each: length L (u32 big-endian) + L bytes raftctl.v1.KeyValue,
- *              in strictly ascending key order
+ *              revision, compact revision, cluster id)
+ *   then       the retained history records in ascending revision order, each: length L (u32
+ *              big-endian, >= 17) + L bytes: main (u64 BE) | sub (u64 BE) | the R/ value
+ *              (kind byte + mvccpb.KeyValue, see codec.ts encodeRecord)
+ *   then       u32 0 (end of records)
  *   then       32 bytes: SHA-256 of every byte before it
  *
  * The writer streams: it never holds more than one chunk (~64 KiB) plus one record in memory.
  */
 import {createHash} from 'node:crypto'
-import {KeyValue, SnapshotFileHeader} from '../generated/raftctl/v1/kv.js'
+import {SnapshotFileHeader} from '../generated/raftctl/v1/internal.js'
 import type {SnapshotMetadata} from '../raft/types.js'
 import {snapshotMetadataToWire} from '../raftpb/convert.js'
 import {memberToWire, type MemberInfo} from '../storage/records.js'
 
 export const SNAPSHOT_MAGIC = new TextEncoder().encode('RAFTCTL-SNAP')
-export const SNAPSHOT_FORMAT_VERSION = 1
+export const SNAPSHOT_FORMAT_VERSION = 2
 export const CHECKSUM_BYTES = 32
 /** Upper bound of the header and of one record, so a corrupt length cannot ask for gigabytes. */
 export const MAX_HEADER_BYTES = 64 << 20
 export const MAX_RECORD_BYTES = 256 << 20
 /** Size of the chunks the writer yields. */
 export const CHUNK_BYTES = 64 << 10
+/** Bytes of a record before its R/ value: main and sub revision. */
+export const RECORD_REVISION_BYTES = 16
 
 /** What a snapshot file says about itself. */
 export interface SnapshotHeaderInfo {
   readonly formatVersion: number
   readonly metadata: SnapshotMetadata
   readonly members: readonly MemberInfo[]
+  /** Live keys at `revision`. */
   readonly keyCount: number
+  /** The store revision. */
   readonly revision: number
+  /** Reads below it fail as compacted; the file holds no record the compaction dropped. */
+  readonly compactRevision: number
   readonly clusterId: number
 }
 
-function u32(n: number): Uint8Array {
+/** One history record as the file carries it: the R/ key's 16 revision bytes and the R/ value. */
+export interface SnapshotRecord {
+  /** main (u64 BE) | sub (u64 BE): the R/ key without its prefix. */
+  readonly revision: Uint8Array
+  readonly value: Uint8Array
+}
+
+export function u32(n: number): Uint8Array {
   const b = new Uint8Array(4)
   new DataView(b.buffer).setUint32(0, n)
   return b
@@ -68,54 +83,25 @@ class ChunkBuilder {
   }
 }
 
-/**
- * The record of user key `key` whose stored value is `stored` (a KeyValue encoded without its
- * key, see encodeStoredKv): the key field written in front of the stored fields. The bytes equal
- * KeyValue.encode of the whole KeyValue, because the encoder writes fields in field-number order
- * (key is field 1) and omits an empty key; so a snapshot is built without decoding and
- * re-encoding every value.
- */
-export function recordFromStored(key: Uint8Array, stored: Uint8Array): Uint8Array {
-  let lenBytes = 1
-  for (let n = key.length; n >= 0x80; n = Math.floor(n / 0x80)) lenBytes++
-  const out = Buffer.allocUnsafe(1 + lenBytes + key.length + stored.length)
-  out[0] = 0x0a // field 1 (key), wire type 2 (length-delimited)
-  let at = 1
-  let n = key.length
-  while (n >= 0x80) {
-    out[at++] = (n % 0x80) | 0x80
-    n = Math.floor(n / 0x80)
-  }
-  out[at++] = n
-  out.set(key, at)
-  out.set(stored, at + key.length)
-  return out
+/** The header bytes of a snapshot file. */
+export function encodeHeader(header: Omit<SnapshotHeaderInfo, 'formatVersion'>): Uint8Array {
+  return SnapshotFileHeader.encode({
+    metadata: snapshotMetadataToWire(header.metadata),
+    members: {members: [...header.members].sort((x, y) => x.id - y.id).map(memberToWire)},
+    keyCount: header.keyCount, revision: header.revision, clusterId: header.clusterId,
+    compactRevision: header.compactRevision,
+  }).finish()
 }
 
 /**
  * Streams a snapshot file: header, then every record of `records` (which must be in ascending
- * key order and number exactly header.keyCount), then the checksum. Throws if the record count
- * differs from the header (the file would be rejected by every reader).
+ * revision order), the end mark, then the checksum. Returns the size, checksum and record count.
  */
-export function encodeSnapshotFile(
-  header: Omit<SnapshotHeaderInfo, 'formatVersion'>, records: AsyncIterable<KeyValue>,
-): AsyncGenerator<Uint8Array, {size: number, checksum: string}> {
-  async function* encoded(): AsyncGenerator<Uint8Array> {
-    for await (const kv of records) yield KeyValue.encode(kv).finish()
-  }
-  return encodeSnapshotRecords(header, encoded())
-}
-
-/** encodeSnapshotFile for records already encoded as raftctl.v1.KeyValue (recordFromStored). */
-export async function* encodeSnapshotRecords(
-  header: Omit<SnapshotHeaderInfo, 'formatVersion'>, records: AsyncIterable<Uint8Array>,
-): AsyncGenerator<Uint8Array, {size: number, checksum: string}> {
+export async function* encodeSnapshotFile(
+  header: Omit<SnapshotHeaderInfo, 'formatVersion'>, records: AsyncIterable<SnapshotRecord>,
+): AsyncGenerator<Uint8Array, {size: number, checksum: string, records: number}> {
   const b = new ChunkBuilder()
-  const headerBytes = SnapshotFileHeader.encode({
-    metadata: snapshotMetadataToWire(header.metadata),
-    members: {members: [...header.members].sort((x, y) => x.id - y.id).map(memberToWire)},
-    keyCount: header.keyCount, revision: header.revision, clusterId: header.clusterId,
-  }).finish()
+  const headerBytes = encodeHeader(header)
   for (const part of [SNAPSHOT_MAGIC, u32(SNAPSHOT_FORMAT_VERSION), u32(headerBytes.length), headerBytes]) {
     const c = b.add(part)
     if (c) yield c
@@ -123,17 +109,16 @@ export async function* encodeSnapshotRecords(
   let count = 0
   for await (const rec of records) {
     count += 1
-    const c1 = b.add(u32(rec.length))
-    if (c1) yield c1
-    const c2 = b.add(rec)
-    if (c2) yield c2
+    for (const part of [u32(RECORD_REVISION_BYTES + rec.value.length), rec.revision, rec.value]) {
+      const c = b.add(part)
+      if (c) yield c
+    }
   }
-  if (count !== header.keyCount) {
-    throw new Error(`snapshot writer: the store holds ${count} keys but its meta says ${header.keyCount}`)
-  }
+  const end = b.add(u32(0))
+  if (end) yield end
   const digest = b.hash.digest()
   const last = b.flush()
   if (last) yield last
   yield new Uint8Array(digest)
-  return {size: b.total + CHECKSUM_BYTES, checksum: digest.toString('hex')}
+  return {size: b.total + CHECKSUM_BYTES, checksum: digest.toString('hex'), records: count}
 }

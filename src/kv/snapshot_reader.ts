@@ -1,28 +1,28 @@
 /**
  * Incremental reader of the snapshot file format (snapshot_format.ts). It reads a stream of
- * chunks of any size, yields the header and then each record as soon as it is complete, and
+ * chunks of any size, yields the header and then each history record as soon as it is complete, and
  * verifies the SHA-256 at the end. Records yielded before the end are NOT yet verified: a caller
  * must not commit anything before the generator finished (restore builds one batch and writes it
  * only afterwards). Every failure is a SnapshotFileError naming the file and the byte offset.
  */
 import {createHash, type Hash} from 'node:crypto'
 import {createReadStream, statSync} from 'node:fs'
-import {KeyValue, SnapshotFileHeader} from '../generated/raftctl/v1/kv.js'
+import {SnapshotFileHeader} from '../generated/raftctl/v1/internal.js'
 import {decodeWith} from '../raftpb/checked.js'
 import {snapshotMetadataFromWire} from '../raftpb/convert.js'
-import {compareBytes} from '../storage/keys.js'
+import {compareBytes, concat, REV_PREFIX, type Revision, revOfKey} from '../storage/keys.js'
 import {memberFromWire} from '../storage/records.js'
-import {kvProblem} from './codec.js'
+import {decodeRecord, type HistoryRecord} from './codec.js'
 import {SnapshotFileError} from './errors.js'
 import {
-  CHECKSUM_BYTES, MAX_HEADER_BYTES, MAX_RECORD_BYTES, SNAPSHOT_FORMAT_VERSION, SNAPSHOT_MAGIC,
-  type SnapshotHeaderInfo,
+  CHECKSUM_BYTES, MAX_HEADER_BYTES, MAX_RECORD_BYTES, RECORD_REVISION_BYTES, SNAPSHOT_FORMAT_VERSION,
+  SNAPSHOT_MAGIC, type SnapshotHeaderInfo, type SnapshotRecord,
 } from './snapshot_format.js'
 
 export type SnapshotItem =
   | {readonly kind: 'header', readonly header: SnapshotHeaderInfo}
-  | {readonly kind: 'kv', readonly kv: KeyValue}
-  | {readonly kind: 'end', readonly size: number, readonly checksum: string, readonly checksumOk: boolean}
+  | {readonly kind: 'record', readonly rev: Revision, readonly record: HistoryRecord, readonly raw: SnapshotRecord}
+  | {readonly kind: 'end', readonly size: number, readonly checksum: string, readonly checksumOk: boolean, readonly records: number}
 
 /** Pulls exact byte counts from an async stream of chunks, hashing what it hands out. */
 class ByteSource {
@@ -82,6 +82,11 @@ async function readHeader(src: ByteSource, name: string): Promise<SnapshotHeader
     throw new SnapshotFileError(`snapshot file ${name} is not a raftctl snapshot (bad magic ${JSON.stringify(magic.toString('latin1'))})`)
   }
   const version = (await src.read(4, 'the format version')).readUInt32BE(0)
+  if (version === 1) {
+    throw new SnapshotFileError(`snapshot file ${name} has format version 1 (written by a raftctl without MVCC history); ` +
+      `this raftctl reads only version ${SNAPSHOT_FORMAT_VERSION}: restore it with the raftctl that wrote it, or take a new ` +
+      'snapshot from a cluster running this raftctl (raftctl snapshot save)')
+  }
   if (version !== SNAPSHOT_FORMAT_VERSION) {
     throw new SnapshotFileError(`snapshot file ${name} has format version ${version}; this raftctl reads version ${SNAPSHOT_FORMAT_VERSION}`)
   }
@@ -93,11 +98,50 @@ async function readHeader(src: ByteSource, name: string): Promise<SnapshotHeader
     const h = decodeWith('raftctl.v1.SnapshotFileHeader', () => SnapshotFileHeader.decode(bytes))
     const metadata = snapshotMetadataFromWire(h.metadata)
     const members = (h.members?.members ?? []).map(memberFromWire)
-    if (h.revision < 0) throw new Error(`revision ${h.revision} is negative`)
-    return {formatVersion: version, metadata, members, keyCount: h.keyCount, revision: h.revision, clusterId: h.clusterId}
+    if (h.revision < 1) throw new Error(`revision ${h.revision} is below 1`)
+    if (h.compactRevision < 0 || h.compactRevision > h.revision) throw new Error(`compact revision ${h.compactRevision} is outside 0..${h.revision}`)
+    return {
+      formatVersion: version, metadata, members, keyCount: h.keyCount, revision: h.revision,
+      compactRevision: h.compactRevision, clusterId: h.clusterId,
+    }
   } catch (err) {
     return fail(name, at, `the header does not decode: ${(err as Error).message}`)
   }
+}
+
+/**
+ * Checks one record: a revision of safe integers above the previous record's and at most the
+ * header's revision, a value that decodes to a put or delete of that revision, and no
+ * tombstone at or below the compact revision (compaction drops those).
+ */
+function checkRecord(bytes: Buffer, h: SnapshotHeaderInfo, prev: Revision | undefined, bad: (problem: string) => never): Extract<SnapshotItem, {kind: 'record'}> {
+  const revBytes = new Uint8Array(bytes.subarray(0, RECORD_REVISION_BYTES))
+  const rev = revOfKey(concat(REV_PREFIX, revBytes))
+  if (rev === undefined || rev.main < 1) return bad('its revision is not an integer in 1..2^53-1')
+  if (prev !== undefined && (rev.main < prev.main || (rev.main === prev.main && rev.sub <= prev.sub))) {
+    return bad(`revision ${rev.main}.${rev.sub} does not follow ${prev.main}.${prev.sub}`)
+  }
+  if (rev.main > h.revision) bad(`revision ${rev.main} is above the snapshot's revision ${h.revision}`)
+  const value = new Uint8Array(bytes.subarray(RECORD_REVISION_BYTES))
+  const d = decodeRecord(value, rev.main)
+  if (!d.ok) return bad(d.problem)
+  if (d.value.kind === 'delete' && rev.main <= h.compactRevision) bad(`a delete at revision ${rev.main} is at or below the compact revision ${h.compactRevision}`)
+  const kv = d.value.kv
+  if (d.value.kind === 'put' && (kv.version === 1) !== (kv.createRevision === rev.main)) {
+    bad(`a put of version ${kv.version} with create_revision ${kv.createRevision} at revision ${rev.main} (version 1 exactly when created there)`)
+  }
+  return {kind: 'record', rev, record: d.value, raw: {revision: revBytes, value}}
+}
+
+/**
+ * How a record changes the number of live keys: a put creates a key when its version is 1, and
+ * the first retained record of a key (at or below the compact revision, always its only one
+ * there) brings a live key along; a delete removes one. This checks the header's key count in
+ * constant memory.
+ */
+function liveDelta(item: Extract<SnapshotItem, {kind: 'record'}>, compactRevision: number): number {
+  if (item.record.kind === 'delete') return -1
+  return item.rev.main <= compactRevision || item.record.kv.version === 1 ? 1 : 0
 }
 
 /**
@@ -113,23 +157,23 @@ export async function* parseSnapshot(
   try {
     const header = await readHeader(src, name)
     yield {kind: 'header', header}
-    let prev: Uint8Array | undefined
-    for (let i = 1; i <= header.keyCount; i++) {
+    let prev: Revision | undefined
+    let count = 0
+    let live = 0
+    for (;;) {
       const at = src.offset
-      const len = (await src.read(4, `the length of record ${i}`)).readUInt32BE(0)
-      if (len > MAX_RECORD_BYTES) fail(name, at, `record ${i} claims ${len} bytes`)
-      const bytes = await src.read(len, `record ${i}`)
-      let kv: KeyValue
-      try {
-        kv = decodeWith('raftctl.v1.KeyValue', () => KeyValue.decode(bytes))
-      } catch (err) {
-        return fail(name, at, `record ${i} does not decode: ${(err as Error).message}`)
+      const len = (await src.read(4, `the length of record ${count + 1}`)).readUInt32BE(0)
+      if (len === 0) {
+        if (live !== header.keyCount) fail(name, at, `the records leave ${live} live keys, but the header says ${header.keyCount}`)
+        break
       }
-      const problem = kv.key.length === 0 ? 'the key is empty' : kvProblem(kv, header.revision)
-      if (problem !== undefined) fail(name, at, `record ${i} is invalid: ${problem}`)
-      if (prev !== undefined && compareBytes(prev, kv.key) >= 0) fail(name, at, `record ${i} is not in ascending key order`)
-      prev = kv.key
-      yield {kind: 'kv', kv}
+      count += 1
+      if (len > MAX_RECORD_BYTES || len <= RECORD_REVISION_BYTES) fail(name, at, `record ${count} claims ${len} bytes`)
+      const bytes = await src.read(len, `record ${count}`)
+      const item = checkRecord(bytes, header, prev, (problem) => fail(name, at, `record ${count} is invalid: ${problem}`))
+      live += liveDelta(item, header.compactRevision)
+      prev = item.rev
+      yield item
     }
     const digest = src.hash.digest()
     const stored = await src.read(CHECKSUM_BYTES, 'the checksum', false)
@@ -140,7 +184,7 @@ export async function* parseSnapshot(
     }
     const extra = await src.rest()
     if (extra > 0) throw new SnapshotFileError(`snapshot file ${name} has ${extra} unexpected bytes after the checksum (at byte ${src.offset})`)
-    yield {kind: 'end', size: src.offset, checksum: stored.toString('hex'), checksumOk}
+    yield {kind: 'end', size: src.offset, checksum: stored.toString('hex'), checksumOk, records: count}
   } finally {
     await src.close()
   }
@@ -172,10 +216,14 @@ export interface SnapshotInspection {
   readonly members: SnapshotHeaderInfo['members']
   readonly keyCount: number
   readonly revision: number
+  /** The file holds the history of revisions compactRevision..revision. */
+  readonly compactRevision: number
+  /** The number of history records. */
+  readonly records: number
   readonly clusterId: number
   readonly checksum: string
   readonly checksumOk: boolean
-  /** The first `keys` keys of the file, in order. */
+  /** The keys of the first `keys` records, oldest first. */
   readonly firstKeys: readonly Uint8Array[]
 }
 
@@ -191,15 +239,15 @@ export async function inspectSnapshotFile(path: string, options: {keys?: number}
   const firstKeys: Uint8Array[] = []
   for await (const item of parseSnapshot(fileChunks(path), path, {verify: false})) {
     if (item.kind === 'header') header = item.header
-    else if (item.kind === 'kv') {
-      if (firstKeys.length < want) firstKeys.push(item.kv.key)
+    else if (item.kind === 'record') {
+      if (firstKeys.length < want) firstKeys.push(item.record.kv.key)
     } else {
       const h = header!
       return {
         path, size: item.size, formatVersion: h.formatVersion, index: h.metadata.index,
         term: h.metadata.term, confState: h.metadata.confState, members: h.members,
-        keyCount: h.keyCount, revision: h.revision, clusterId: h.clusterId,
-        checksum: item.checksum, checksumOk: item.checksumOk, firstKeys,
+        keyCount: h.keyCount, revision: h.revision, compactRevision: h.compactRevision, records: item.records,
+        clusterId: h.clusterId, checksum: item.checksum, checksumOk: item.checksumOk, firstKeys,
       }
     }
   }

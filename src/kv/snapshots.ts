@@ -1,22 +1,26 @@
 /**
- * Snapshots of the state machine: a consistent image of the user keys and KV meta at an applied
+ * Snapshots of the state machine: a consistent image of the retained MVCC history (every R/
+ * record not logically compacted, see hash.ts retainedRecords) and the KV meta at an applied
  * index, written as a snapshot file (snapshot_format.ts), and the atomic restore of one.
  *
- * Consistency: the RocksDB iterator holds an implicit RocksDB snapshot, taken synchronously
- * when the iterator is created (the binding's iterator_init calls GetSnapshot; leveldown's
- * contract: "It operates on a snapshot of the store, created at the time db.iterator() was
- * called"). It is created under the state lock together with the applied index, revision, key
- * count, ConfState and members, so the file describes exactly the state at that applied index
- * while later entries apply: the lock is released before a single record is read.
+ * Consistency: the RocksDB iterators hold implicit RocksDB snapshots, taken synchronously when
+ * each iterator is created (the binding's iterator_init calls GetSnapshot; leveldown's contract:
+ * "It operates on a snapshot of the store, created at the time db.iterator() was called"). They
+ * are created under the state lock together with the applied index, revisions, key count,
+ * ConfState and members, so the file describes exactly the state at that applied index while
+ * later entries apply and physical compaction runs: the lock is released before a single record
+ * is read.
  *
  * Background: createSnapshot then reads and writes in slices paced by the store's
- * SnapshotPacer (snapshot_pace.ts), copies each stored value into its record without decoding
- * and re-encoding it (recordFromStored; every value is still checked), and fsyncs the file
- * every SYNC_EVERY_BYTES (writeFileAtomic), so neither the event loop nor the disk is held by a
- * build for long.
+ * SnapshotPacer (snapshot_pace.ts), copies each stored R/ value into its record without
+ * re-encoding it (every record is still checked), and fsyncs the file every SYNC_EVERY_BYTES
+ * (writeFileAtomic), so neither the event loop nor the disk is held by a build for long.
  *
  * Restore: the file is verified completely first; then, under both storage locks, one native
- * batch deletes every old user key, writes every record, the KV meta, (RaftStorage.
+ * batch deletes every old k/, R/ and h/ record and the compaction cursor, writes every history
+ * record with its h/ entry and rebuilds k/ from them (records come in revision order, so the
+ * batch's last write of each key is its latest state), the KV meta (physical revision = compact
+ * revision: the file holds nothing compacted), (RaftStorage.
  * addSnapshotReset) the log reset, snapshot record, ConfState, members, applied index and hard
  * state, and (RaftStorage.addReadyWrites) the entries after the snapshot and the hard state of
  * the Ready that carried the snapshot; it is written with sync: true. A crash leaves either the
@@ -28,13 +32,16 @@ import {basename, dirname, join} from 'node:path'
 import {SnapshotOutOfDateError} from '../raft/errors.js'
 import {EMPTY_BYTES, type SnapshotMetadata} from '../raft/types.js'
 import type {Db} from '../storage/db.js'
-import {asDiskFault} from '../storage/errors.js'
-import {KV_META_KEY, prefixRangeEnd, USER_PREFIX, userKey} from '../storage/keys.js'
+import {asDiskFault, StorageCorruptError} from '../storage/errors.js'
+import {
+  describeKey, HISTORY_PREFIX, historyKey, KV_META_KEY, prefixRangeEnd, REV_PREFIX, revKey, revOfKey, USER_PREFIX, userKey,
+} from '../storage/keys.js'
 import {logBoundsAfterSnapshot, type RaftStorage, type ReadyWrites} from '../storage/raft_storage.js'
-import {encodeMeta, encodeStoredKv} from './codec.js'
+import {decodeRecord, encodeKind, encodeMeta, encodeStoredKv, type KvMeta} from './codec.js'
+import {COMPACT_CURSOR_KEY} from './compaction.js'
 import {SnapshotFileError} from './errors.js'
-import {readStored} from './exec.js'
-import {CHECKSUM_BYTES, encodeSnapshotRecords, recordFromStored, type SnapshotHeaderInfo} from './snapshot_format.js'
+import {openRetained, retainedRecords} from './hash.js'
+import {CHECKSUM_BYTES, encodeSnapshotFile, type SnapshotHeaderInfo, type SnapshotRecord} from './snapshot_format.js'
 import {SLICE_BYTES, type SnapshotPacer} from './snapshot_pace.js'
 import {fileChunks, parseSnapshot, verifySnapshot} from './snapshot_reader.js'
 
@@ -42,18 +49,17 @@ import {fileChunks, parseSnapshot, verifySnapshot} from './snapshot_reader.js'
 export interface SnapshotHost {
   readonly storage: RaftStorage
   readonly db: Db
-  readonly revision: number
-  readonly keyCount: number
+  readonly currentMeta: KvMeta
   readonly options: {readonly keepSnapshots?: number}
   /** Paces createSnapshot (KvStoreOptions.snapshotPacer, by default restingPacer()). */
   readonly snapshotPacer: SnapshotPacer
-  replaced(revision: number, keyCount: number): void
+  replaced(meta: KvMeta): void
 }
 
 /** A consistent image being streamed. Consume `chunks` to the end (or call its return()). */
 export interface SnapshotExport {
   readonly header: Omit<SnapshotHeaderInfo, 'formatVersion'>
-  readonly chunks: AsyncGenerator<Uint8Array, {size: number, checksum: string}>
+  readonly chunks: AsyncGenerator<Uint8Array, {size: number, checksum: string, records: number}>
 }
 
 export interface SnapshotInfo {
@@ -76,21 +82,23 @@ async function capture(host: SnapshotHost, onlyIfNewer: boolean, pace?: Snapshot
   return rs.exclusive(() => {
     const applied = rs.applied
     if (onlyIfNewer && applied.index <= rs.snapshot(0, 0).metadata.index) return undefined
+    const meta = host.currentMeta
     const header = {
       metadata: {index: applied.index, term: applied.term, confState: rs.confState},
-      members: rs.members(), keyCount: host.keyCount, revision: host.revision, clusterId: rs.clusterId,
+      members: rs.members(), keyCount: meta.keyCount, revision: meta.revision,
+      compactRevision: meta.compactRevision, clusterId: rs.clusterId,
     }
-    const iter = host.db.iterate({gte: USER_PREFIX, lt: prefixRangeEnd(USER_PREFIX), highWaterMark: SLICE_BYTES})
-    return {header, chunks: encodeSnapshotRecords(header, records(iter, rs.dir, pace))}
+    const {index, records: iter} = openRetained(host.db, meta.compactRevision, meta.revision, SLICE_BYTES)
+    return {header, chunks: encodeSnapshotFile(header, records(retainedRecords(rs.dir, index, iter, meta.compactRevision), rs.dir, pace))}
   })
 }
 
 /**
- * The snapshot records of the stored user keys `iter` yields, each checked first (a corrupt
- * value throws StorageCorruptError naming its key, so a bad record is never shipped); with a
- * pacer, awaited before every slice of about SLICE_BYTES of stored bytes.
+ * The snapshot records of the retained R/ records `iter` yields, each checked first (a corrupt
+ * record throws StorageCorruptError naming it, so a bad record is never shipped); with a pacer,
+ * awaited before every slice of about SLICE_BYTES of stored bytes.
  */
-async function* records(iter: AsyncIterable<[Buffer, Buffer]>, dir: string, pace?: SnapshotPacer): AsyncGenerator<Uint8Array> {
+async function* records(iter: AsyncIterable<[Buffer, Buffer]>, dir: string, pace?: SnapshotPacer): AsyncGenerator<SnapshotRecord> {
   let slice = 0
   let sliceStart = performance.now()
   if (pace !== undefined) await pace(0)
@@ -100,9 +108,11 @@ async function* records(iter: AsyncIterable<[Buffer, Buffer]>, dir: string, pace
       slice = 0
       sliceStart = performance.now()
     }
-    readStored(dir, k, v)
+    const rev = revOfKey(k)
+    const d = rev === undefined ? {ok: false as const, problem: 'the key is not R/ + two 8-byte revisions'} : decodeRecord(v, rev.main)
+    if (!d.ok) throw new StorageCorruptError(dir, `history record ${describeKey(k)}`, d.problem)
     slice += k.length + v.length
-    yield recordFromStored(k.subarray(USER_PREFIX.length), v)
+    yield {revision: k.subarray(REV_PREFIX.length), value: v}
   }
 }
 
@@ -320,17 +330,29 @@ async function restoreFile(
   await rs.exclusiveAll(async () => {
     checkNewer(rs, header.metadata.index)
     const batch = host.db.chainedBatch()
-    for await (const [k] of host.db.iterate({gte: USER_PREFIX, lt: prefixRangeEnd(USER_PREFIX), values: false})) batch.del(k)
-    for await (const item of parseSnapshot(fileChunks(path), path)) {
-      if (item.kind === 'kv') batch.put(userKey(item.kv.key), encodeStoredKv(item.kv))
+    for (const prefix of [USER_PREFIX, REV_PREFIX, HISTORY_PREFIX]) {
+      for await (const [k] of host.db.iterate({gte: prefix, lt: prefixRangeEnd(prefix), values: false})) batch.del(k)
     }
-    batch.put(KV_META_KEY, encodeMeta({revision: header.revision, keyCount: header.keyCount}))
+    batch.del(COMPACT_CURSOR_KEY)
+    for await (const item of parseSnapshot(fileChunks(path), path)) {
+      if (item.kind !== 'record') continue
+      const {kind, kv} = item.record
+      batch.put(revKey(item.rev), item.raw.value)
+      batch.put(historyKey(kv.key, item.rev), encodeKind(kind))
+      if (kind === 'put') batch.put(userKey(kv.key), encodeStoredKv(kv))
+      else batch.del(userKey(kv.key))
+    }
+    const meta: KvMeta = {
+      revision: header.revision, compactRevision: header.compactRevision,
+      physicalRevision: header.compactRevision, keyCount: header.keyCount,
+    }
+    batch.put(KV_META_KEY, encodeMeta(meta))
     const after = rs.addSnapshotReset(batch, {data: EMPTY_BYTES, metadata: header.metadata}, header.members)
     const afterReady = ready === undefined ? () => {} : rs.addReadyWrites(batch, ready, logBoundsAfterSnapshot(header.metadata.index))
     await batch.write({sync: true})
     after()
     afterReady()
-    host.replaced(header.revision, header.keyCount)
+    host.replaced(meta)
   })
   await pruneSnapshots(rs, host.options.keepSnapshots ?? 2)
   return header

@@ -7,7 +7,7 @@
  * Each watcher has a bounded queue: a consumer that falls more than `maxPending` events behind
  * is canceled (WATCH_CANCELED, with the revision to resume from) instead of growing memory.
  */
-import type {Event, KeyValue} from '../generated/raftctl/v1/kv.js'
+import type {Event, KeyValue} from '../generated/etcd/mvccpb/kv.js'
 import {KvError} from './errors.js'
 import {inRange, type KeyRange} from './range.js'
 

@@ -28,8 +28,7 @@
  * START_CHECK_TIMEOUT_MS — all belong to another cluster or removed it, stops the start with one
  * line (MembershipLostError), and a new data dir is then not created.
  */
-import type {KeyValue} from '../generated/raftctl/v1/kv.js'
-import {encodeSnapshotFile, KvStore, writeFileAtomic} from '../kv/index.js'
+import {encodeSnapshotFile, KvStore, type SnapshotRecord, writeFileAtomic} from '../kv/index.js'
 import {EMPTY_CONF_STATE, type SnapshotMetadata} from '../raft/index.js'
 import {clusterIdFor, dataDirCreated, type MemberInfo, RaftStorage} from '../storage/index.js'
 import type {ServerConfig} from './config.js'
@@ -127,7 +126,7 @@ async function writeInitialSnapshot(storage: RaftStorage, kv: KvStore, cfg: Serv
     confState: {...EMPTY_CONF_STATE, voters: members.map((m) => m.id)},
   }
   const path = storage.snapshotPath(metadata)
-  async function* none(): AsyncGenerator<KeyValue> {}
-  await writeFileAtomic(path, encodeSnapshotFile({metadata, members, keyCount: 0, revision: 0, clusterId: storage.clusterId}, none()))
+  async function* none(): AsyncGenerator<SnapshotRecord> {}
+  await writeFileAtomic(path, encodeSnapshotFile({metadata, members, keyCount: 0, revision: 1, compactRevision: 0, clusterId: storage.clusterId}, none()))
   await kv.restoreFromFile(path)
 }

@@ -11,6 +11,16 @@ import {CodedError, withCode} from '../raft/errors.js'
 export class ConfigError extends withCode(CodedError, 'CONFIG_INVALID') {}
 
 export type ClusterState = 'new' | 'existing'
+export type AutoCompactionMode = 'periodic' | 'revision'
+
+/** Auto-compaction settings (src/server/compactor.ts): etcd's --auto-compaction-mode and -retention. */
+export interface AutoCompactionConfig {
+  readonly mode: AutoCompactionMode
+  /** periodic: milliseconds; revision: a number of revisions. 0 disables auto-compaction. */
+  readonly retention: number
+  /** revision mode: milliseconds between checks (etcd: 5 minutes). */
+  readonly checkIntervalMs: number
+}
 export type LogFormat = 'text' | 'json'
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 
@@ -38,6 +48,8 @@ export interface ServerConfig {
   readonly snapshotCount: number
   readonly snapshotCatchUpEntries: number
   readonly maxLearners: number
+  /** Auto-compaction (etcd's flags): mode, retention (ms or revisions; 0 = off), revision-mode check interval (ms). */
+  readonly autoCompaction: AutoCompactionConfig
   readonly logLevel: LogLevel
   readonly logFormat: LogFormat
 }
@@ -46,7 +58,8 @@ export interface ServerConfig {
 export const SETTINGS = [
   'id', 'name', 'data-dir', 'listen-client', 'listen-peer', 'advertise-client', 'advertise-peer',
   'initial-cluster', 'initial-cluster-state', 'join', 'tick-ms', 'election-ticks',
-  'heartbeat-ticks', 'snapshot-count', 'snapshot-catch-up-entries', 'max-learners', 'log-level',
+  'heartbeat-ticks', 'snapshot-count', 'snapshot-catch-up-entries', 'max-learners',
+  'auto-compaction-mode', 'auto-compaction-retention', 'auto-compaction-check-interval', 'log-level',
   'log-format',
 ] as const
 export type SettingName = (typeof SETTINGS)[number]
@@ -68,6 +81,9 @@ export const DEFAULTS: Readonly<Record<SettingName, string | undefined>> = {
   'snapshot-count': '10000',
   'snapshot-catch-up-entries': '10000',
   'max-learners': '1',
+  'auto-compaction-mode': 'periodic',
+  'auto-compaction-retention': '0',
+  'auto-compaction-check-interval': '5m',
   'log-level': 'info',
   'log-format': 'text',
 }

@@ -4,8 +4,9 @@
  */
 import {resolve} from 'node:path'
 import {EndpointError, parseEndpoint} from '../raftpb/address.js'
+import {durationMs, MAX_DURATION_MS} from '../raftpb/duration.js'
 import {
-  type ClusterState, ConfigError, type InitialMember, type LogFormat, type LogLevel,
+  type AutoCompactionConfig, type AutoCompactionMode, type ClusterState, ConfigError, type InitialMember, type LogFormat, type LogLevel,
   mergeSources, readConfigFile, type ServerConfig, type SettingName,
 } from './config.js'
 
@@ -96,6 +97,31 @@ export function parseInitialCluster(source: string, text: string): InitialMember
   return members
 }
 
+/**
+ * etcd's --auto-compaction-mode and --auto-compaction-retention: periodic retention is a duration
+ * ("5m", "1h") or a whole number of hours; revision retention a whole number of revisions; "0"
+ * disables auto-compaction.
+ */
+function autoCompaction(raw: Raw): AutoCompactionConfig {
+  const mode = choice<AutoCompactionMode>(raw, 'auto-compaction-mode', ['periodic', 'revision'])
+  const r = get(raw, 'auto-compaction-retention')!
+  const text = r.value.trim()
+  let retention: number | undefined
+  if (mode === 'revision') retention = /^\d+$/.test(text) ? Number(text) : undefined
+  else retention = /^\d+$/.test(text) ? Number(text) * 3_600_000 : durationMs(text)
+  if (retention === undefined || !Number.isSafeInteger(retention)) {
+    throw new ConfigError(mode === 'periodic'
+      ? `${r.source}: "${r.value}" is not a duration such as 30m or 1h, or a whole number of hours (0 disables auto-compaction)`
+      : `${r.source}: "${r.value}" is not a whole number of revisions to keep (0 disables auto-compaction)`)
+  }
+  const c = get(raw, 'auto-compaction-check-interval')!
+  const check = durationMs(c.value)
+  if (check === undefined || check < 1 || check > MAX_DURATION_MS) {
+    throw new ConfigError(`${c.source}: "${c.value}" is not a duration from 1ms to ${MAX_DURATION_MS}ms such as 5m or 500ms`)
+  }
+  return {mode, retention, checkIntervalMs: check}
+}
+
 /** Resolves and validates the node configuration from flags, environment, file and defaults. */
 export function resolveServerConfig(
   flags: Partial<Record<SettingName, string>>,
@@ -140,6 +166,7 @@ export function resolveServerConfig(
     snapshotCount: intSetting(raw, 'snapshot-count', 1),
     snapshotCatchUpEntries: intSetting(raw, 'snapshot-catch-up-entries', 0),
     maxLearners: intSetting(raw, 'max-learners', 0),
+    autoCompaction: autoCompaction(raw),
     logLevel: choice<LogLevel>(raw, 'log-level', ['debug', 'info', 'warn', 'error']),
     logFormat: choice<LogFormat>(raw, 'log-format', ['text', 'json']),
   }

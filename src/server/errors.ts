@@ -86,8 +86,16 @@ export function confRefusalMessage(err: ProposalDroppedError): string {
     `${err.pending.index} may hold another membership change still in progress; retry in a moment`
 }
 
+/** etcd's gRPC code of each KvError (src/kv/errors.ts lists etcd's message of each). */
 const KV_CODES: Record<KvError['code'], status> = {
   INVALID_REQUEST: status.INVALID_ARGUMENT,
+  EMPTY_KEY: status.INVALID_ARGUMENT,
+  KEY_NOT_FOUND: status.INVALID_ARGUMENT,
+  VALUE_PROVIDED: status.INVALID_ARGUMENT,
+  LEASE_PROVIDED: status.INVALID_ARGUMENT,
+  TOO_MANY_OPS: status.INVALID_ARGUMENT,
+  DUPLICATE_KEY: status.INVALID_ARGUMENT,
+  LEASE_NOT_FOUND: status.NOT_FOUND,
   COMPACTED: status.OUT_OF_RANGE,
   FUTURE_REVISION: status.OUT_OF_RANGE,
   WATCH_CANCELED: status.CANCELLED,

@@ -14,7 +14,7 @@
  */
 import {status} from '@grpc/grpc-js'
 import type {ApplyResult} from '../kv/index.js'
-import type {InternalRequest} from '../generated/raftctl/v1/kv.js'
+import type {InternalRaftRequest} from '../generated/raftctl/v1/internal.js'
 import {encodeInternalRequest, validateRequest} from '../kv/index.js'
 import {type ConfChangeV2, type ConfState, type RawNode, StateRole} from '../raft/index.js'
 import type {ProposalResult} from './applier.js'
@@ -45,9 +45,9 @@ async function proposeAndWait(
 }
 
 /** Proposes a KV write and returns its apply result (previous value, revision, txn outcome). */
-export async function proposeKv(node: RaftNode, req: Omit<InternalRequest, 'id'>, timeoutMs: number): Promise<ApplyResult> {
+export async function proposeKv(node: RaftNode, req: Omit<InternalRaftRequest, 'id'>, timeoutMs: number): Promise<ApplyResult> {
   requireLeader(node)
-  const full: InternalRequest = {id: node.nextRequestId(), ...req}
+  const full: InternalRaftRequest = {id: node.nextRequestId(), ...req}
   validateRequest(full)
   const data = encodeInternalRequest(full)
   const r = await proposeAndWait(node, 'the write', full.id, timeoutMs, (rn) => rn.propose(data))

@@ -18,6 +18,7 @@ import {MaintenanceService} from '../generated/raftctl/v1/maintenance.js'
 import {DEFAULT_LIMITS} from '../transport/index.js'
 import {serverOptions} from '../transport/options.js'
 import {openNodeData, type StartMode} from './bootstrap.js'
+import {nodeAutoCompactor} from './compactor.js'
 import {ConfigError, type ServerConfig} from './config.js'
 import type {NodeLogger} from './logger.js'
 import {RaftNode} from './node.js'
@@ -127,7 +128,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     stopping ??= (async () => {
       log.info({event: 'stopping', reason}, 'stopping: no new requests; finishing the batch in flight')
       accepting = false
-      kv.close()
+      await kv.close()
       const clientsDone = shutdown(clientServer)
       await node.stop()
       await clientsDone
@@ -149,6 +150,10 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     const peerPort = await bind(peerGrpc, cfg.listenPeer, 'peers', '--listen-peer')
     const clientPort = await bind(clientServer, cfg.listenClient, 'clients', '--listen-client')
     node.start()
+    kv.resumeCompaction()
+    const compactor = nodeAutoCompactor(node, cfg.autoCompaction, log)
+    compactor.start()
+    void done.then(() => compactor.stop())
     accepting = true
     log.info({event: 'serving', mode, clusterId: node.clusterId, clientPort, peerPort,
       advertiseClient: cfg.advertiseClient, advertisePeer: cfg.advertisePeer}, `serving clients on ${cfg.listenClient}`)
@@ -157,7 +162,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     clientServer.forceShutdown()
     peerGrpc.forceShutdown()
     await node.stop().catch(() => {})
-    kv.close()
+    await kv.close()
     await storage.close().catch(() => {})
     throw err
   }

@@ -26,6 +26,18 @@ export class ForeignDataDirError extends StorageError {
 /** The data dir is missing, not initialized, or otherwise unusable. */
 export class DataDirError extends withCode(StorageError, 'DATA_DIR') {}
 
+/**
+ * The data dir was written by an older raftctl in a storage format this one does not read
+ * (format 1: keys without MVCC history). Nothing is migrated or reset.
+ */
+export class OldFormatError extends StorageError {
+  constructor(dataDir: string, version: number) {
+    super('OLD_FORMAT', `data dir ${dataDir} has storage format ${version} (written by a raftctl without MVCC history); ` +
+      'this raftctl needs format 2 and does not convert it: start this node with a new --data-dir so that it joins ' +
+      'the cluster and receives the data, or restore a snapshot taken by this raftctl (raftctl snapshot restore)')
+  }
+}
+
 /** A write was refused because its input breaks an invariant (a gap in the log, ...). */
 export class StorageMisuseError extends withCode(StorageError, 'STORAGE_MISUSE') {}
 

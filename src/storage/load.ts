@@ -12,14 +12,14 @@ import {
   type Snapshot,
 } from '../raft/types.js'
 import type {Db} from './db.js'
-import {StorageCorruptError} from './errors.js'
+import {OldFormatError, StorageCorruptError} from './errors.js'
 import {
   APPLIED_KEY, CONF_STATE_KEY, HARD_STATE_KEY, IDENT_KEY, LOG_PREFIX, LOG_START_KEY,
   MEMBER_PREFIX, SNAPSHOT_KEY, describeKey, logIndexOf, prefixRangeEnd, readU64be,
 } from './keys.js'
 import {
   type Decoded, decodeIdentity, decodeIndexTerm, decodeMember, type Identity, type IndexTerm,
-  type MemberInfo, tryDecode,
+  type MemberInfo, STORAGE_FORMAT_VERSION, tryDecode,
 } from './records.js'
 
 /** Everything RaftStorage keeps in memory, as read from disk. */
@@ -55,6 +55,7 @@ async function readRecord<T>(
 export async function readIdentity(db: Db, dir: string): Promise<Identity | undefined> {
   const raw = await db.get(IDENT_KEY)
   if (raw === undefined) return undefined
+  if (raw.length > 0 && raw[0] < STORAGE_FORMAT_VERSION) throw new OldFormatError(dir, raw[0])
   const d = decodeIdentity(raw)
   if (!d.ok) throw new StorageCorruptError(dir, describeKey(IDENT_KEY), d.problem)
   return d.value

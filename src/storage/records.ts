@@ -9,8 +9,11 @@ import * as memberpb from '../generated/raftctl/v1/member.js'
 import {checkedUint, decodeWith, WireDecodeError} from '../raftpb/checked.js'
 import {concat, readU64be, u64be} from './keys.js'
 
-/** The on-disk format version written into the identity record. */
-export const STORAGE_FORMAT_VERSION = 1
+/**
+ * The on-disk format version written into the identity record. Version 2 holds the MVCC
+ * history (R/ and h/ records, v/meta version 2); version 1 kept only each key's latest value.
+ */
+export const STORAGE_FORMAT_VERSION = 2
 
 /** Which cluster and node a data dir belongs to; written once when it is created. */
 export interface Identity {

@@ -55,6 +55,8 @@ describe('duration flags: ranges Node.js timers can honour', function () {
     'tick-ms': {args: ['server', 'start', '--tick-ms', '2147483648'], error: /^Error: flag --tick-ms: "2147483648" is not an integer 1\.\.60000$/},
     'election-ticks': {args: ['server', 'start', '--election-ticks', '100000'], error: /^Error: --election-ticks \(100000\) × --tick-ms \(100\) is an election timeout/},
     'heartbeat-ticks': {args: ['server', 'start', '--heartbeat-ticks', '100000'], error: /^Error: --heartbeat-ticks \(100000\) must be less than --election-ticks/},
+    'auto-compaction-check-interval': {args: ['server', 'start', '--auto-compaction-check-interval', '3000000s'],
+      error: /^Error: flag --auto-compaction-check-interval: "3000000s" is not a duration from 1ms to 2147483647ms such as 5m or 500ms$/},
   }
 
   it('every command refuses an out-of-range duration in one line, before contacting anything', async () => {

@@ -13,7 +13,7 @@ interface Inspect {
   path: string, size: number, formatVersion: number, clusterId: number, index: number, term: number,
   voters: number[], learners: number[], learnersNext: number[], votersOutgoing: number[], autoLeave: boolean,
   members: Array<{id: number, name: string, peerUrls: string[], clientUrls: string[]}>,
-  keyCount: number, revision: number, checksum: string, checksumOk: boolean, keys?: string[]
+  keyCount: number, revision: number, compactRevision: number, records: number, checksum: string, checksumOk: boolean, keys?: string[]
 }
 
 describe('raftctl snapshot (save, inspect, restore)', function () {
@@ -102,7 +102,7 @@ describe('raftctl snapshot (save, inspect, restore)', function () {
     it('describes the file field by field with --json and lists keys with --keys', async () => {
       const {result, json} = await runCliJson<Inspect>(['snapshot', 'inspect', backup, '--keys', '3'])
       expect(result.code, result.stderr).to.equal(0)
-      expect(json).to.deep.include({path: backup, formatVersion: 1, keyCount: 20, revision, checksumOk: true, autoLeave: false})
+      expect(json).to.deep.include({path: backup, formatVersion: 2, keyCount: 20, revision, compactRevision: 0, records: 20, checksumOk: true, autoLeave: false})
       expect(json.size).to.equal(readFileSync(backup).length)
       expect(json.voters).to.deep.equal([1, 2, 3])
       expect(json.learners).to.deep.equal([])
@@ -123,7 +123,8 @@ describe('raftctl snapshot (save, inspect, restore)', function () {
       expect(r.code, r.stderr).to.equal(0)
       for (const re of [/voters\s*│\s*\(1 2 3\)/, /learners\s*│\s*\(\)/, /learners_next\s*│\s*\(\)/, /voters_outgoing\s*│\s*\(\)/,
         /auto_leave\s*│\s*false/, /key count\s*│\s*20/, new RegExp(`revision\\s*│\\s*${revision}`), /checksum\s*│\s*ok \(sha256 [0-9a-f]{64}\)/,
-        /MEMBER ID/, /node2/, /FIRST 2 OF 20 KEYS/, /│ cfg\/k00\s*│[^│]*│ cfg\/k01\s*│/]) {
+        new RegExp(`history\\s*│\\s*revisions 0\\.\\.${revision} \\(20 records\\)`),
+        /MEMBER ID/, /node2/, /KEYS OF THE FIRST 2 OF 20 RECORDS/, /│ cfg\/k00\s*│[^│]*│ cfg\/k01\s*│/]) {
         expect(r.stdout).to.match(re)
       }
     })
@@ -134,7 +135,7 @@ describe('raftctl snapshot (save, inspect, restore)', function () {
       expect(r.code, r.stderr).to.equal(0)
       expect(r.stdout).to.equal(`${json.checksum}, ${revision}, 20, ${json.size}\ncfg/k00\ncfg/k01\n`)
       const f = await runCli(['snapshot', 'inspect', backup, '-w', 'fields'])
-      expect(f.stdout).to.contain(`"KeyCount" : 20\n"Revision" : ${revision}\n"Checksum" : "${json.checksum}"\n"ChecksumOK" : true\n`)
+      expect(f.stdout).to.contain(`"KeyCount" : 20\n"Revision" : ${revision}\n"CompactRevision" : 0\n"Records" : 20\n"Checksum" : "${json.checksum}"\n"ChecksumOK" : true\n`)
     })
 
     it('reports a missing, truncated, non-snapshot or altered file in one line with exit 1', async () => {

@@ -8,9 +8,9 @@ import {
   type SnapshotMetadata,
 } from '../../src/raft/types.js'
 import {
-  type Compare, Compare_CompareResult as Result, Compare_CompareTarget as Target, type InternalRequest,
-  type RequestOp, type TxnRequest,
-} from '../../src/generated/raftctl/v1/kv.js'
+  type Compare, Compare_CompareResult as Result, Compare_CompareTarget as Target, type RequestOp, type TxnRequest,
+} from '../../src/generated/etcd/etcdserverpb/kv.js'
+import type {InternalRaftRequest} from '../../src/generated/raftctl/v1/internal.js'
 import type {MemberInfo} from '../../src/storage/records.js'
 
 /** Small numbers most of the time, any safe integer sometimes. */
@@ -106,19 +106,25 @@ const small = fc.integer({min: -1, max: 6})
 
 const compare: fc.Arbitrary<Compare> = fc.record({
   result: fc.constantFrom(Result.EQUAL, Result.GREATER, Result.LESS, Result.NOT_EQUAL, 7 as Result),
-  target: fc.constantFrom(Target.VERSION, Target.CREATE, Target.MOD, Target.VALUE, Target.EXISTS, 9 as Target),
+  target: fc.constantFrom(Target.VERSION, Target.CREATE, Target.MOD, Target.VALUE, Target.LEASE, 9 as Target),
   key: userKey, rangeEnd,
-  n: small, value: fc.uint8Array({maxLength: 3}), exists: fc.boolean(), extra: fc.boolean(),
-}).map(({result, target, key, rangeEnd: end, n, value, exists, extra}) => {
-  const union = [{version: n}, {createRevision: n}, {modRevision: n}, {value}, {exists}][target] ?? {}
+  n: small.map(BigInt), value: fc.uint8Array({maxLength: 3}), extra: fc.boolean(),
+}).map(({result, target, key, rangeEnd: end, n, value, extra}) => {
+  const union = [{version: n}, {createRevision: n}, {modRevision: n}, {value}, {lease: n}][target] ?? {}
   return {result, target, key, rangeEnd: end, ...union, ...(extra ? {version: n} : {})}
 })
 
 const requestOp: fc.Arbitrary<RequestOp> = fc.letrec<{op: RequestOp, txn: TxnRequest}>((tie) => ({
   op: fc.oneof({depthSize: 'small'},
-    fc.record({key: userKey, rangeEnd, limit: small, revision: small, serializable: fc.boolean(), keysOnly: fc.boolean(), countOnly: fc.boolean()})
-      .map((requestRange) => ({requestRange})),
-    fc.record({key: userKey, value: fc.uint8Array({maxLength: 4}), prevKv: fc.boolean()}).map((requestPut) => ({requestPut})),
+    fc.record({
+      key: userKey, rangeEnd, limit: small, revision: small, sortOrder: fc.integer({min: 0, max: 3}), sortTarget: fc.integer({min: 0, max: 5}),
+      serializable: fc.boolean(), keysOnly: fc.boolean(), countOnly: fc.boolean(),
+      minModRevision: small, maxModRevision: small, minCreateRevision: small, maxCreateRevision: small,
+    }).map((requestRange) => ({requestRange})),
+    fc.record({
+      key: userKey, value: fc.uint8Array({maxLength: 4}), lease: fc.constantFrom(0n, 0n, 3n), prevKv: fc.boolean(),
+      ignoreValue: fc.boolean(), ignoreLease: fc.boolean(),
+    }).map((requestPut) => ({requestPut})),
     fc.record({key: userKey, rangeEnd, prevKv: fc.boolean()}).map((requestDeleteRange) => ({requestDeleteRange})),
     tie('txn').map((requestTxn) => ({requestTxn: requestTxn as TxnRequest}))),
   txn: fc.record({
@@ -128,10 +134,12 @@ const requestOp: fc.Arbitrary<RequestOp> = fc.letrec<{op: RequestOp, txn: TxnReq
   }),
 })).op
 
-/** A KV request as a client could send it: put, delete range, or txn (nested, with compares). */
-export const internalRequest: fc.Arbitrary<InternalRequest> = fc.tuple(fc.nat(), requestOp, fc.array(requestOp, {maxLength: 3}), fc.array(compare, {maxLength: 2}))
-  .map(([id, op, ops, compares]) => {
-    if (op.requestPut !== undefined) return {id, put: op.requestPut}
-    if (op.requestDeleteRange !== undefined) return {id, deleteRange: op.requestDeleteRange}
-    return {id, txn: op.requestTxn ?? {compare: compares, success: ops, failure: []}}
-  })
+/** A KV request as a client could send it: put, delete range, txn (nested, with compares) or compaction. */
+export const internalRequest: fc.Arbitrary<InternalRaftRequest> = fc.tuple(
+  fc.nat(), requestOp, fc.array(requestOp, {maxLength: 3}), fc.array(compare, {maxLength: 2}), fc.option(small, {nil: undefined}),
+).map(([id, op, ops, compares, compact]) => {
+  if (compact !== undefined) return {id, compaction: {revision: compact, physical: false}}
+  if (op.requestPut !== undefined) return {id, put: op.requestPut}
+  if (op.requestDeleteRange !== undefined) return {id, deleteRange: op.requestDeleteRange}
+  return {id, txn: op.requestTxn ?? {compare: compares, success: ops, failure: []}}
+})

@@ -9,11 +9,12 @@ import {existsSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {expect} from 'chai'
 import fc from 'fast-check'
-import type {KeyValue} from '../../src/generated/raftctl/v1/kv.js'
+import type {KeyValue} from '../../src/generated/etcd/mvccpb/kv.js'
+import {encodeRecord} from '../../src/kv/codec.js'
 import {inspectSnapshotFile, parseSnapshot, SnapshotFileError} from '../../src/kv/index.js'
 import {RestoreError, restoreDataDir} from '../../src/kv/restore_data_dir.js'
-import {encodeSnapshotFile} from '../../src/kv/snapshot_format.js'
-import {compareBytes} from '../../src/storage/keys.js'
+import {encodeSnapshotFile, type SnapshotRecord} from '../../src/kv/snapshot_format.js'
+import {compareBytes, u64be} from '../../src/storage/keys.js'
 import {SnapshotOutOfDateError} from '../../src/raft/errors.js'
 import {StorageError} from '../../src/storage/errors.js'
 import {TempDirs} from '../storage/helpers.js'
@@ -40,18 +41,32 @@ const fileDesc = fc.record({
   members: fc.uniqueArray(arb.member, {selector: (m) => m.id, maxLength: 3}),
   records: fc.uniqueArray(record, {selector: (r) => hex(r.key), maxLength: 6}),
   extraRevision: fc.integer({min: 0, max: 3}),
+  compact: fc.integer({min: 0, max: 30}),
   clusterId: fc.constantFrom(CLUSTER, CLUSTER, CLUSTER + 1),
 })
 type FileDesc = typeof fileDesc extends fc.Arbitrary<infer T> ? T : never
 
+/**
+ * A valid file: each record is the one put of its key, at main revision create + dmod (version 1
+ * exactly when dmod is 0, as the reader requires), in revision order; a later version's creation
+ * is compacted away, so the compact revision is at least its revision (and at most the revision).
+ */
 async function encodeFile(d: FileDesc): Promise<Uint8Array> {
-  const kvs: KeyValue[] = [...d.records].sort((x, y) => compareBytes(x.key, y.key)).map((r) => ({
-    key: r.key, value: r.value, createRevision: r.create, modRevision: r.create + r.dmod, version: r.version, lease: 0,
-  }))
-  const revision = Math.max(0, ...kvs.map((k) => k.modRevision)) + d.extraRevision
-  async function* records(): AsyncGenerator<KeyValue> { yield* kvs }
+  const kvs: KeyValue[] = [...d.records].map((r) => ({
+    key: r.key, value: r.value, createRevision: r.create, modRevision: r.create + r.dmod, version: r.dmod === 0 ? 1 : Math.max(2, r.version), lease: 0n,
+  })).sort((x, y) => x.modRevision - y.modRevision || compareBytes(x.key, y.key))
+  const revision = Math.max(1, ...kvs.map((k) => k.modRevision)) + d.extraRevision
+  let sub = 0
+  const recs: SnapshotRecord[] = kvs.map((kv, i) => {
+    sub = i > 0 && kvs[i - 1].modRevision === kv.modRevision ? sub + 1 : 0
+    return {revision: Buffer.concat([u64be(kv.modRevision), u64be(sub)]), value: encodeRecord({kind: 'put', kv})}
+  })
+  async function* records(): AsyncGenerator<SnapshotRecord> { yield* recs }
   const parts: Uint8Array[] = []
-  const header = {metadata: {index: d.index, term: d.term, confState: d.confState}, members: d.members, keyCount: kvs.length, revision, clusterId: d.clusterId}
+  const header = {
+    metadata: {index: d.index, term: d.term, confState: d.confState}, members: d.members, keyCount: kvs.length, revision,
+    compactRevision: Math.min(Math.max(d.compact, ...kvs.filter((kv) => kv.version > 1).map((kv) => kv.modRevision)), revision), clusterId: d.clusterId,
+  }
   for await (const c of encodeSnapshotFile(header, records())) parts.push(c)
   return Buffer.concat(parts)
 }
@@ -95,17 +110,21 @@ async function* stream(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array
   yield* chunks
 }
 
-/** Parses a whole stream with verification; returns the header's key count and the records. */
-async function parseAll(chunks: Uint8Array[]): Promise<{keyCount: number, revision: number, kvs: KeyValue[]}> {
+/** Parses a whole stream with verification; returns the header's key count and revision, the records, and the live keys they leave. */
+async function parseAll(chunks: Uint8Array[]): Promise<{keyCount: number, revision: number, recs: Array<{main: number, sub: number, kind: string, kv: KeyValue}>, live: number}> {
   let keyCount = -1
   let revision = -1
-  const kvs: KeyValue[] = []
+  const recs: Array<{main: number, sub: number, kind: string, kv: KeyValue}> = []
+  const live = new Set<string>()
   for await (const item of parseSnapshot(stream(chunks), 'fuzzed.snap')) {
     if (item.kind === 'header') ({keyCount, revision} = item.header)
-    else if (item.kind === 'kv') kvs.push(item.kv)
-    else expect(item.checksumOk).to.equal(true)
+    else if (item.kind === 'record') {
+      recs.push({main: item.rev.main, sub: item.rev.sub, kind: item.record.kind, kv: item.record.kv})
+      if (item.record.kind === 'put') live.add(hex(item.record.kv.key))
+      else live.delete(hex(item.record.kv.key))
+    } else expect(item.checksumOk).to.equal(true)
   }
-  return {keyCount, revision, kvs}
+  return {keyCount, revision, recs, live: live.size}
 }
 
 describe(`fuzz: snapshot files ${FUZZ_TITLE}`, function () {
@@ -118,12 +137,17 @@ describe(`fuzz: snapshot files ${FUZZ_TITLE}`, function () {
       const file = await materialize(h)
       const r = await typedOutcomeAsync(() => parseAll(chunked(file, h.chunking)), [SnapshotFileError], 'parsing a snapshot file')
       if (r === undefined) return
-      expect(r.kvs.length).to.equal(r.keyCount)
-      for (const [i, kv] of r.kvs.entries()) {
+      for (const [i, {main, sub, kind, kv}] of r.recs.entries()) {
         expect(kv.key.length).to.be.greaterThan(0)
-        expect(kv.createRevision).to.be.within(1, kv.modRevision)
-        expect(kv.modRevision).to.be.at.most(r.revision)
-        if (i > 0) expect(compareBytes(r.kvs[i - 1].key, kv.key)).to.equal(-1)
+        expect(kv.modRevision).to.equal(main)
+        if (kind === 'put') expect(kv.createRevision).to.be.within(1, kv.modRevision)
+        expect(main).to.be.at.most(r.revision)
+        const p = r.recs[i - 1]
+        if (i > 0) expect(p.main < main || (p.main === main && p.sub < sub), 'records in revision order').to.equal(true)
+      }
+      // Every key a file of this fuzzer holds is put once, so the header's key count is checkable here.
+      if (r.recs.every((x) => x.kind === 'put') && new Set(r.recs.map((x) => hex(x.kv.key))).size === r.recs.length) {
+        expect(r.live).to.equal(r.keyCount)
       }
     }), fuzzParams(RUNS))
   })
@@ -134,7 +158,7 @@ describe(`fuzz: snapshot files ${FUZZ_TITLE}`, function () {
       const path = join(dir, 'f.snap')
       writeFileSync(path, await materialize(h))
       const r = await typedOutcomeAsync(() => inspectSnapshotFile(path, {keys: 3}), [SnapshotFileError], 'inspecting a snapshot file')
-      if (r !== undefined) expect(r.firstKeys.length).to.be.at.most(Math.min(3, r.keyCount))
+      if (r !== undefined) expect(r.firstKeys.length).to.be.at.most(Math.min(3, r.records))
     }), fuzzParams(DISK_RUNS))
   })
 
@@ -227,7 +251,7 @@ describe('fuzz regressions: snapshot restore into a live node', function () {
   })
   const desc = (index: number, value: string): FileDesc => ({index, term: 1, members: [],
     confState: {voters: [1], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false},
-    records: [{key: new Uint8Array(b('a')), value: new Uint8Array(b(value)), create: 1, dmod: 0, version: 1}], extraRevision: 0, clusterId: CLUSTER})
+    records: [{key: new Uint8Array(b('a')), value: new Uint8Array(b(value)), create: 1, dmod: 0, version: 1}], extraRevision: 0, compact: 0, clusterId: CLUSTER})
   const fileOf = async (d: FileDesc, name: string): Promise<string> => {
     const path = join(tmp.make('raftctl-fuzz-reg-file-'), name)
     writeFileSync(path, await encodeFile(d))

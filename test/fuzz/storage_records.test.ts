@@ -9,7 +9,8 @@ import {join} from 'node:path'
 import {expect} from 'chai'
 import fc from 'fast-check'
 import {ConfState} from '../../src/generated/eraftpb.js'
-import {InternalRequest, KeyValue} from '../../src/generated/raftctl/v1/kv.js'
+import type {KeyValue} from '../../src/generated/etcd/mvccpb/kv.js'
+import {InternalRaftRequest} from '../../src/generated/raftctl/v1/internal.js'
 import {decodeInternalRequest, decodeMeta, decodeStoredKv, encodeInternalRequest, encodeMeta, encodeStoredKv} from '../../src/kv/codec.js'
 import {KvError, KvStore} from '../../src/kv/index.js'
 import {RawNode} from '../../src/raft/raw_node.js'
@@ -23,11 +24,11 @@ import {
 } from '../../src/storage/keys.js'
 import {
   decodeIdentity, decodeIndexTerm, decodeMember, decodeMemberList, encodeIdentity, encodeIndexTerm,
-  encodeMember, encodeMemberList, memberFromWire,
+  encodeMember, encodeMemberList, memberFromWire, STORAGE_FORMAT_VERSION,
 } from '../../src/storage/records.js'
 import {RaftStorage} from '../../src/storage/raft_storage.js'
 import {TempDirs} from '../storage/helpers.js'
-import {b, TestNode} from '../kv/helpers.js'
+import {b, putReq, rangeReq, TestNode} from '../kv/helpers.js'
 import * as arb from './arbitraries.js'
 import {difference, type Fingerprint, fingerprintClosed} from './datadir.js'
 import {FUZZ_TITLE, fuzzParams, fuzzTimeout, hostile, hex, typedOutcome, typedOutcomeAsync} from './fuzz.js'
@@ -38,14 +39,16 @@ const DIR_RUNS = 15
 const u = fc.maxSafeNat()
 const kv = fc.record({
   key: fc.constant(new Uint8Array()), value: fc.uint8Array({maxLength: 12}), createRevision: fc.integer({min: 1, max: 9}),
-  modRevision: fc.integer({min: 1, max: 20}), version: fc.integer({min: 1, max: 5}), lease: fc.constant(0),
+  modRevision: fc.integer({min: 1, max: 20}), version: fc.integer({min: 1, max: 5}), lease: fc.constant(0n),
 }) as fc.Arbitrary<KeyValue>
+const meta = (max: fc.Arbitrary<number>) => fc.record({revision: max, compactRevision: max, physicalRevision: max, keyCount: max})
+  .map((m) => ({...m, revision: Math.max(1, m.revision), compactRevision: Math.min(m.compactRevision, m.revision), physicalRevision: Math.min(m.physicalRevision, m.compactRevision, m.revision)}))
 
 /** Decoders that return {ok, value} or {ok: false, problem} and must never throw. */
 const DECODED: Array<[string, fc.Arbitrary<Uint8Array>, (b: Uint8Array) => {ok: boolean}]> = [
-  ['identity (r/ident)', fc.record({formatVersion: fc.constant(1), clusterId: u, nodeId: u}).map(encodeIdentity), decodeIdentity],
+  ['identity (r/ident)', fc.record({formatVersion: fc.constant(STORAGE_FORMAT_VERSION), clusterId: u, nodeId: u}).map(encodeIdentity), decodeIdentity],
   ['index and term (r/logstart, r/applied)', fc.record({index: u, term: u}).map(encodeIndexTerm), decodeIndexTerm],
-  ['KV meta (v/meta)', fc.record({revision: u, keyCount: u}).map(encodeMeta), decodeMeta],
+  ['KV meta (v/meta)', meta(u).map(encodeMeta), decodeMeta],
   ['stored KeyValue (k/...)', kv.map(encodeStoredKv), (x) => decodeStoredKv(b('key'), x)],
 ]
 
@@ -53,8 +56,8 @@ const DECODED: Array<[string, fc.Arbitrary<Uint8Array>, (b: Uint8Array) => {ok: 
 const THROWING: Array<[string, fc.Arbitrary<Uint8Array>, (b: Uint8Array) => unknown]> = [
   ['raftctl.v1.Member (m/...)', arb.member.map(encodeMember), decodeMember],
   ['raftctl.v1.MemberList', fc.array(arb.member, {maxLength: 3}).map(encodeMemberList), decodeMemberList],
-  ['raftctl.v1.InternalRequest (log entry data)', fc.record({id: u, key: fc.uint8Array({maxLength: 6}), value: fc.uint8Array({maxLength: 6})})
-    .map((r) => encodeInternalRequest({id: r.id, put: {key: r.key, value: r.value, prevKv: false}})), decodeInternalRequest],
+  ['raftctl.v1.InternalRaftRequest (log entry data)', fc.record({id: u, key: fc.uint8Array({maxLength: 6}), value: fc.uint8Array({maxLength: 6})})
+    .map((r) => encodeInternalRequest({id: r.id, put: {...putReq('', ''), key: r.key, value: r.value}})), decodeInternalRequest],
 ]
 
 describe(`fuzz: storage records ${FUZZ_TITLE}`, function () {
@@ -118,7 +121,7 @@ describe(`fuzz: storage records ${FUZZ_TITLE}`, function () {
     })
 
     it('applies it as a no-op that reports a typed error, or as the valid request it happens to be', async () => {
-      const request = arb.internalRequest.map((r) => InternalRequest.encode(r).finish())
+      const request = arb.internalRequest.map((r) => InternalRaftRequest.encode(r).finish())
       await fc.assert(fc.asyncProperty(hostile(request), async (data) => {
         const revision = node.kv.revision
         const r = await typedOutcomeAsync(() => node.applyData(data), [], 'applying a hostile entry')
@@ -173,10 +176,10 @@ const RECORD_KEYS = [IDENT_KEY, HARD_STATE_KEY, CONF_STATE_KEY, SNAPSHOT_KEY, LO
 
 /** Valid encodings for each kind of record, to mutate. */
 const validValue = fc.oneof(
-  fc.record({formatVersion: fc.constant(1), clusterId: fc.constantFrom(42, 43), nodeId: fc.constantFrom(1, 2)}).map(encodeIdentity),
+  fc.record({formatVersion: fc.constant(STORAGE_FORMAT_VERSION), clusterId: fc.constantFrom(42, 43), nodeId: fc.constantFrom(1, 2)}).map(encodeIdentity),
   arb.hardState.map(encodeHardState), arb.confState.map(encodeConfState), arb.snapshot.map(encodeSnapshot),
   fc.record({index: fc.nat(12), term: fc.nat(3)}).map(encodeIndexTerm), arb.entry.map(encodeEntry), arb.member.map(encodeMember),
-  fc.record({revision: fc.nat(12), keyCount: fc.nat(9)}).map(encodeMeta), kv.map(encodeStoredKv),
+  meta(fc.nat(12)).map(encodeMeta), kv.map(encodeStoredKv),
 )
 
 /**
@@ -218,9 +221,9 @@ async function openAndRead(dir: string): Promise<{logStart: number}> {
     const kv = await KvStore.open(rs)
     try {
       new RawNode({id: rs.nodeId, electionTick: 10, heartbeatTick: 1, applied: rs.applied.index}, rs)
-      await kv.range({key: b('\0'), rangeEnd: b('\0'), limit: 0, revision: 0, serializable: true, keysOnly: false, countOnly: false})
+      await kv.range(rangeReq('\0', '\0'))
     } finally {
-      kv.close()
+      await kv.close()
     }
     return {logStart: rs.firstIndex() - 1}
   } finally {

@@ -69,7 +69,7 @@ describe('integration: one node', function () {
 
   it('serves put and get end to end', async () => {
     const put = await client.put('greeting', 'hello')
-    expect(put.header?.revision).to.equal(1)
+    expect(put.header?.revision, 'a new store is at revision 1, as etcd').to.equal(2)
     const kv = await client.get('greeting')
     expect(bytesToString(kv!.value)).to.equal('hello')
     expect(kv!.version).to.equal(1)
@@ -185,10 +185,13 @@ describe('integration: one node', function () {
     for await (const c of dl.chunks) parts.push(c)
     const file = join(cwd, 'backup.snap')
     writeFileSync(file, Buffer.concat(parts))
-    const info = await inspectSnapshotFile(file, {keys: 10})
+    const info = await inspectSnapshotFile(file, {keys: 100})
     expect(info.checksumOk).to.equal(true)
     expect(info.index).to.equal(dl.metadata.index)
-    expect(info.firstKeys.map((k) => bytesToString(k))).to.deep.equal(['greeting', 'txn'])
+    expect(info).to.deep.include({compactRevision: 0, keyCount: 2})
+    expect(info.records, 'one history record per write since revision 1').to.equal(info.firstKeys.length)
+    expect(info.firstKeys[0] && bytesToString(info.firstKeys[0]), 'the history starts with the first put').to.equal('greeting')
+    expect([...new Set(info.firstKeys.map((k) => bytesToString(k)))]).to.include.members(['greeting', 'txn'])
     expect(info.confState.voters).to.deep.equal([1])
   })
 

@@ -1,7 +1,6 @@
 import {expect} from 'chai'
-import {hashKv} from '../../src/kv/index.js'
 import {TempDirs} from '../storage/helpers.js'
-import {b, TestNode} from './helpers.js'
+import {putOp, TestNode} from './helpers.js'
 
 describe('kv/hash (state hash of the key/value data)', function () {
   this.timeout(30_000)
@@ -20,7 +19,7 @@ describe('kv/hash (state hash of the key/value data)', function () {
   async function script(n: TestNode, last = 'c'): Promise<void> {
     await n.put('a', '1')
     await n.put('b', '2')
-    await n.txn({success: [{requestPut: {key: b('a'), value: b('3'), prevKv: false}}]})
+    await n.txn({success: [putOp('a', '3')]})
     await n.del('b')
     await n.put(last, '4')
   }
@@ -29,8 +28,8 @@ describe('kv/hash (state hash of the key/value data)', function () {
     const [x, y] = [await node(1), await node(2)]
     await script(x)
     await script(y)
-    const [hx, hy] = [await hashKv(x.kv), await hashKv(y.kv)]
-    expect(hx.hash).to.match(/^[0-9a-f]{64}$/)
+    const [hx, hy] = [await x.kv.hashKV(), await y.kv.hashKV()]
+    expect(hx.digest).to.match(/^[0-9a-f]{64}$/)
     expect(hx).to.deep.equal({...hy})
     expect(hx.revision).to.equal(x.kv.revision)
     expect(hx.appliedIndex).to.equal(x.kv.appliedIndex)
@@ -45,9 +44,9 @@ describe('kv/hash (state hash of the key/value data)', function () {
     await script(otherValue)
     await otherValue.put('a', '9')
     await otherValue.put('a', '3') // same value again, but a newer mod revision and version
-    const h = (await hashKv(base.kv)).hash
-    expect((await hashKv(otherKey.kv)).hash).to.not.equal(h)
-    expect((await hashKv(otherValue.kv)).hash).to.not.equal(h)
+    const h = (await base.kv.hashKV()).hash
+    expect((await otherKey.kv.hashKV()).hash).to.not.equal(h)
+    expect((await otherValue.kv.hashKV()).hash).to.not.equal(h)
   })
 
   it('does not mistake a key boundary for part of a value (lengths are hashed)', async () => {
@@ -55,30 +54,30 @@ describe('kv/hash (state hash of the key/value data)', function () {
     await x.put('ab', 'c')
     const y = await node(2)
     await y.put('a', 'bc')
-    expect((await hashKv(x.kv)).hash).to.not.equal((await hashKv(y.kv)).hash)
+    expect((await x.kv.hashKV()).hash).to.not.equal((await y.kv.hashKV()).hash)
   })
 
   it('survives a reopen and a restore from a snapshot file unchanged', async () => {
     const x = await node(1)
     await script(x)
-    const before = await hashKv(x.kv)
+    const before = await x.kv.hashKV()
     await x.reopen()
-    expect(await hashKv(x.kv)).to.deep.equal(before)
+    expect(await x.kv.hashKV()).to.deep.equal(before)
     const info = await x.kv.createSnapshot()
     const fresh = await node(5, false)
     await fresh.kv.restoreFromFile(info.path)
-    expect((await hashKv(fresh.kv)).hash).to.equal(before.hash)
+    expect((await fresh.kv.hashKV()).hash).to.equal(before.hash)
   })
 
   it('describes one consistent state while writes apply', async () => {
     const x = await node(1)
     await x.put('a', '0')
-    const pending = hashKv(x.kv)
+    const pending = x.kv.hashKV()
     const write = x.put('a', '1')
     const [h] = await Promise.all([pending, write])
     const y = await node(2)
     await y.put('a', '0')
-    expect(h.hash).to.equal((await hashKv(y.kv)).hash)
-    expect(h.revision).to.equal(1)
+    expect(h.hash).to.equal((await y.kv.hashKV()).hash)
+    expect(h.revision).to.equal(2)
   })
 })

@@ -1,8 +1,13 @@
 /** A one-node state machine over real RocksDB in a temp dir, fed with log entries by hand. */
-import type {
-  DeleteRangeRequest, InternalRequest, KeyValue, PutRequest, RangeRequest, TxnRequest,
-} from '../../src/generated/raftctl/v1/kv.js'
-import {type ApplyResult, encodeInternalRequest, KvStore, type KvStoreOptions} from '../../src/kv/index.js'
+import {
+  type DeleteRangeRequest, type PutRequest, type RangeRequest, RangeRequest_SortOrder, RangeRequest_SortTarget,
+  type TxnRequest,
+} from '../../src/generated/etcd/etcdserverpb/kv.js'
+import type {KeyValue} from '../../src/generated/etcd/mvccpb/kv.js'
+import type {InternalRaftRequest} from '../../src/generated/raftctl/v1/internal.js'
+import {type ApplyResult, encodeInternalRequest, KvStore, type KvStoreOptions, type SnapshotRecord} from '../../src/kv/index.js'
+import {encodeRecord} from '../../src/kv/codec.js'
+import {u64be} from '../../src/storage/keys.js'
 import {EMPTY_CONF_STATE, EntryType, type Entry} from '../../src/raft/types.js'
 import {RaftStorage, type OpenOptions} from '../../src/storage/index.js'
 
@@ -32,12 +37,16 @@ export class TestNode {
     return {entryType: EntryType.EntryNormal, index, term, data, context: new Uint8Array(0)}
   }
 
-  request(r: Omit<InternalRequest, 'id'>): Promise<ApplyResult> {
+  request(r: Omit<InternalRaftRequest, 'id'>): Promise<ApplyResult> {
     return this.applyData(encodeInternalRequest({id: this.nextId++, ...r}))
   }
 
-  put(key: string, value: string, prevKv = false): Promise<ApplyResult> {
-    return this.request({put: {key: b(key), value: b(value), prevKv}})
+  put(key: string, value: string, prevKv = false, extra: Partial<PutRequest> = {}): Promise<ApplyResult> {
+    return this.request({put: putReq(key, value, prevKv, extra)})
+  }
+
+  compact(revision: number, physical = false): Promise<ApplyResult> {
+    return this.request({compaction: {revision, physical}})
   }
 
   del(key: string, rangeEnd = '', prevKv = false): Promise<ApplyResult> {
@@ -50,7 +59,7 @@ export class TestNode {
   }
 
   range(key: string, rangeEnd = '', extra: Partial<RangeRequest> = {}) {
-    return this.kv.range({key: b(key), rangeEnd: b(rangeEnd), limit: 0, revision: 0, serializable: true, keysOnly: false, countOnly: false, ...extra})
+    return this.kv.range(rangeReq(key, rangeEnd, extra))
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
@@ -58,21 +67,35 @@ export class TestNode {
   }
 
   async reopen(): Promise<void> {
-    this.kv.close()
+    await this.kv.close()
     await this.rs.close()
     this.rs = await RaftStorage.open(this.dir)
     this.kv = await KvStore.open(this.rs, this.kvOpts)
   }
 
   async close(): Promise<void> {
-    this.kv.close()
+    await this.kv.close()
     await this.rs.close()
   }
 }
 
+export const putReq = (key: string, value: string, prevKv = false, extra: Partial<PutRequest> = {}): PutRequest =>
+  ({key: b(key), value: b(value), lease: 0n, prevKv, ignoreValue: false, ignoreLease: false, ...extra})
+export const rangeReq = (key: string, rangeEnd = '', extra: Partial<RangeRequest> = {}): RangeRequest => ({
+  key: b(key), rangeEnd: b(rangeEnd), limit: 0, revision: 0, sortOrder: RangeRequest_SortOrder.NONE,
+  sortTarget: RangeRequest_SortTarget.KEY, serializable: false, keysOnly: false, countOnly: false,
+  minModRevision: 0, maxModRevision: 0, minCreateRevision: 0, maxCreateRevision: 0, ...extra,
+})
 export const putOp = (key: string, value: string, prevKv = false): {requestPut: PutRequest} =>
-  ({requestPut: {key: b(key), value: b(value), prevKv}})
-export const rangeOp = (key: string, rangeEnd = ''): {requestRange: RangeRequest} =>
-  ({requestRange: {key: b(key), rangeEnd: b(rangeEnd), limit: 0, revision: 0, serializable: false, keysOnly: false, countOnly: false}})
+  ({requestPut: putReq(key, value, prevKv)})
+export const rangeOp = (key: string, rangeEnd = '', extra: Partial<RangeRequest> = {}): {requestRange: RangeRequest} =>
+  ({requestRange: rangeReq(key, rangeEnd, extra)})
 export const delOp = (key: string, rangeEnd = ''): {requestDeleteRange: DeleteRangeRequest} =>
   ({requestDeleteRange: {key: b(key), rangeEnd: b(rangeEnd), prevKv: false}})
+
+/** Snapshot-file records of puts (each KeyValue at main revision mod_revision, sub 0), in revision order. */
+export function putRecords(kvs: readonly KeyValue[]): SnapshotRecord[] {
+  return [...kvs].sort((x, y) => x.modRevision - y.modRevision).map((kv) => ({
+    revision: Buffer.concat([u64be(kv.modRevision), u64be(0)]), value: encodeRecord({kind: 'put', kv}),
+  }))
+}

@@ -7,7 +7,7 @@ import {expect} from 'chai'
 import type {WatchBatch, Watcher} from '../../src/kv/index.js'
 import {KvError, prefixEnd} from '../../src/kv/index.js'
 import {TempDirs} from '../storage/helpers.js'
-import {TestNode} from './helpers.js'
+import {putReq, rangeReq, TestNode} from './helpers.js'
 
 const u = (...bytes: number[]): Uint8Array => Uint8Array.of(...bytes)
 const t = (text: string): Uint8Array => new TextEncoder().encode(text)
@@ -23,7 +23,7 @@ describe('kv: the whole key space and from-key ranges (etcd\'s "\\0" idioms)', (
 
   beforeEach(async () => {
     n = await TestNode.create(tmp.make('raftctl-keyspace-'))
-    for (const key of [...KEYS].reverse()) await n.request({put: {key, value: t('v'), prevKv: false}})
+    for (const key of [...KEYS].reverse()) await n.request({put: {...putReq('', 'v'), key}})
   })
   afterEach(async () => {
     await n.close()
@@ -31,7 +31,7 @@ describe('kv: the whole key space and from-key ranges (etcd\'s "\\0" idioms)', (
   })
 
   const range = (key: Uint8Array, rangeEnd: Uint8Array) =>
-    n.kv.range({key, rangeEnd, limit: 0, revision: 0, serializable: true, keysOnly: true, countOnly: false})
+    n.kv.range({...rangeReq(''), key, rangeEnd, keysOnly: true})
 
   it('reads every key, the 0x00 key included, with key "\\0" and range_end "\\0"', async () => {
     const r = await range(ZERO, ZERO)
@@ -58,7 +58,7 @@ describe('kv: the whole key space and from-key ranges (etcd\'s "\\0" idioms)', (
   })
 
   it('watches every key with key "\\0" and range_end "\\0"', async () => {
-    const w: Watcher = n.kv.watch({key: ZERO, rangeEnd: ZERO, startRevision: 1, prevKv: false})
+    const w: Watcher = n.kv.watch({key: ZERO, rangeEnd: ZERO, startRevision: 2, prevKv: false})
     const seen: string[] = []
     for (let i = 0; i < KEYS.length; i++) {
       const r = await w.next()
@@ -83,11 +83,11 @@ describe('kv: the whole key space and from-key ranges (etcd\'s "\\0" idioms)', (
       ['watch', () => n.kv.watch({key: NONE, rangeEnd: ZERO, startRevision: 0, prevKv: false})],
     ] as const) {
       const err = await refused(f)
-      expect(err, what).to.be.instanceOf(KvError).and.include({code: 'INVALID_REQUEST'})
-      expect(err.message).to.equal(`${what}: key is empty; to name every key, send key "\\0" with range_end "\\0"`)
+      expect(err, what).to.be.instanceOf(KvError).and.include({code: 'EMPTY_KEY'})
+      expect(err.message).to.equal(`${what}: the key is empty; to name every key, send key "\\0" with range_end "\\0"`)
     }
     const del = await n.request({deleteRange: {key: NONE, rangeEnd: ZERO, prevKv: false}})
-    expect(del.error?.message).to.equal('delete: key is empty; to name every key, send key "\\0" with range_end "\\0"')
+    expect(del.error?.message).to.equal('delete: the key is empty; to name every key, send key "\\0" with range_end "\\0"')
     expect((await range(ZERO, ZERO)).count, 'nothing was deleted').to.equal(KEYS.length)
   })
 })

@@ -6,25 +6,25 @@
 import {expect} from 'chai'
 import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import type {KeyValue} from '../../src/generated/raftctl/v1/kv.js'
-import {encodeSnapshotFile, KvStore} from '../../src/kv/index.js'
+import type {KeyValue} from '../../src/generated/etcd/mvccpb/kv.js'
+import {encodeSnapshotFile, KvStore, type SnapshotRecord} from '../../src/kv/index.js'
 import {parseInitialCluster, restoreDataDir, RestoreError} from '../../src/kv/restore_data_dir.js'
 import {EMPTY_CONF_STATE} from '../../src/raft/types.js'
 import {clusterIdFor, RaftStorage} from '../../src/storage/index.js'
 import {TempDirs} from '../storage/helpers.js'
-import {b, s} from './helpers.js'
+import {b, putRecords, rangeReq, s} from './helpers.js'
 
-const KEYS: KeyValue[] = ['a', 'b/1', 'b/2'].map((k, i) => ({key: b(k), value: b(`v${i}`), createRevision: i + 1, modRevision: i + 4, version: 2}))
+const KEYS: KeyValue[] = ['a', 'b/1', 'b/2'].map((k, i) => ({key: b(k), value: b(`v${i}`), createRevision: i + 1, modRevision: i + 4, version: 2, lease: 0n}))
 const INITIAL = parseInitialCluster('3=127.0.0.1:3003,1=127.0.0.1:3001,2=127.0.0.1:3002')
 
-/** A backup of cluster 77 at index 40, term 5, revision 9, taken in a joint config with a learner. */
+/** A backup of cluster 77 at index 40, term 5, revision 9 compacted at 7, taken in a joint config with a learner. */
 async function writeBackup(path: string): Promise<void> {
-  async function* records(): AsyncGenerator<KeyValue> { yield* KEYS }
+  async function* records(): AsyncGenerator<SnapshotRecord> { yield* putRecords(KEYS) }
   const parts: Uint8Array[] = []
   for await (const c of encodeSnapshotFile({
     metadata: {index: 40, term: 5, confState: {...EMPTY_CONF_STATE, voters: [7, 8], votersOutgoing: [7, 8, 9], learners: [10], autoLeave: true}},
     members: [7, 8, 9, 10].map((id) => ({id, name: `old${id}`, peerUrls: [`10.0.0.${id}:2380`], clientUrls: [`10.0.0.${id}:2379`]})),
-    keyCount: KEYS.length, revision: 9, clusterId: 77,
+    keyCount: KEYS.length, revision: 9, compactRevision: 7, clusterId: 77,
   }, records())) parts.push(c)
   writeFileSync(path, Buffer.concat(parts))
 }
@@ -56,10 +56,11 @@ describe('restoreDataDir (offline snapshot restore)', () => {
       const kv = await KvStore.open(rs)
       expect(kv.revision).to.equal(9)
       expect(kv.keyCount).to.equal(3)
-      const got = await kv.range({key: b('\0'), rangeEnd: b('\0'), limit: 0, revision: 0, serializable: true, keysOnly: false, countOnly: false})
+      expect(kv.compactRevision, 'the history keeps its compact revision').to.equal(7)
+      const got = await kv.range(rangeReq('\0', '\0'))
       expect(got.kvs.map((k) => [s(k.key), s(k.value), k.createRevision, k.modRevision, k.version]))
         .to.deep.equal(KEYS.map((k) => [s(k.key), s(k.value), k.createRevision, k.modRevision, k.version]))
-      kv.close()
+      await kv.close()
     } finally {
       await rs.close()
     }

@@ -1,7 +1,8 @@
 import {expect} from 'chai'
 import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import type {KeyValue, RequestOp} from '../../src/generated/raftctl/v1/kv.js'
+import type {RequestOp} from '../../src/generated/etcd/etcdserverpb/kv.js'
+import type {KeyValue} from '../../src/generated/etcd/mvccpb/kv.js'
 import {
   fileChunks, inspectSnapshotFile, parseSnapshot, prefixEnd, SnapshotFileError, verifySnapshot,
   writeFileAtomic,
@@ -10,7 +11,7 @@ import {CHUNK_BYTES} from '../../src/kv/snapshot_format.js'
 import {SnapshotOutOfDateError} from '../../src/raft/errors.js'
 import {EMPTY_CONF_STATE} from '../../src/raft/types.js'
 import {TempDirs, rejects} from '../storage/helpers.js'
-import {b, CS, MEMBERS, putOp, s, TestNode} from './helpers.js'
+import {b, CS, MEMBERS, putOp, putReq, s, TestNode} from './helpers.js'
 
 /** Deterministic pseudo-random bytes (xorshift), so failures are reproducible. */
 function rng(seed: number): () => number {
@@ -29,7 +30,7 @@ async function fill(n: TestNode, keys: number, seed: number): Promise<void> {
     const ops: RequestOp[] = []
     for (let j = i; j < Math.min(keys, i + 100); j++) {
       const value = new Uint8Array(Math.floor(r() * 64)).map(() => Math.floor(r() * 256))
-      ops.push({requestPut: {key: b(`key/${String(j).padStart(5, '0')}`), value, prevKv: false}})
+      ops.push({requestPut: {...putReq(`key/${String(j).padStart(5, '0')}`, ''), value}})
     }
     await n.txn({success: ops})
   }
@@ -91,6 +92,12 @@ describe('kv/snapshots', function () {
     expect(bn.rs.hardState.commit).to.equal(cc.index)
     expect(bn.rs.snapshot(0, 1).metadata).to.deep.equal(info.metadata)
 
+    // The history came along: every revision reads the same, and the hashes agree.
+    for (const rev of [2, 5, 10, a.kv.revision - 1]) {
+      expect((await bn.range('\0', '\0', {revision: rev})).kvs, `revision ${rev}`).to.deep.equal((await a.range('\0', '\0', {revision: rev})).kvs)
+    }
+    expect((await bn.kv.hashKV()).hash).to.equal((await a.kv.hashKV()).hash)
+
     // The restored node continues with the next entry, and survives a restart.
     await bn.put('after', '1')
     expect(bn.kv.revision).to.equal(a.kv.revision + 1)
@@ -110,9 +117,16 @@ describe('kv/snapshots', function () {
     await a.del('\0', '\0')
     const path = join(a.dir, 'backup.snap')
     await writeFileAtomic(path, exp.chunks)
-    const kvs: KeyValue[] = []
-    for await (const item of parseSnapshot(fileChunks(path), path)) if (item.kind === 'kv') kvs.push(item.kv)
-    expect(kvs).to.deep.equal(before)
+    const live = new Map<string, KeyValue>()
+    let last = 0
+    for await (const item of parseSnapshot(fileChunks(path), path)) {
+      if (item.kind !== 'record') continue
+      last = item.rev.main
+      if (item.record.kind === 'put') live.set(s(item.record.kv.key), item.record.kv)
+      else live.delete(s(item.record.kv.key))
+    }
+    expect([...live.keys()].sort().map((k) => live.get(k))).to.deep.equal(before)
+    expect(last, 'no record of the later entries').to.equal(rev)
     expect((await inspectSnapshotFile(path)).revision).to.equal(rev)
   })
 
@@ -170,6 +184,30 @@ describe('kv/snapshots', function () {
     expect(existsSync(fresh.rs.snapshotPath(info.metadata))).to.equal(true)
   })
 
+  it('carries only the history a compaction kept, and the restored store compacts nothing more', async () => {
+    const a = await node()
+    await a.put('k', '1')      // 2
+    await a.put('gone', '1')   // 3
+    await a.put('k', '2')      // 4
+    await a.del('gone')        // 5
+    await a.put('k', '3')      // 6
+    await a.compact(5)
+    const info = await a.kv.createSnapshot()
+    const revs: string[] = []
+    for await (const item of parseSnapshot(fileChunks(info.path), info.path)) {
+      if (item.kind === 'record') revs.push(`${item.rev.main}:${item.record.kind}:${s(item.record.kv.key)}`)
+    }
+    expect(revs, 'k\'s value at 5 (its put at 4) and everything after 5').to.deep.equal(['4:put:k', '6:put:k'])
+    expect(await inspectSnapshotFile(info.path)).to.deep.include({compactRevision: 5, revision: 6, records: 2, keyCount: 1})
+    const fresh = await node(5, false)
+    await fresh.kv.restoreFromFile(info.path)
+    expect(fresh.kv.compactRevision).to.equal(5)
+    expect(fresh.kv.physicalRevision).to.equal(5)
+    expect((await fresh.range('k', '', {revision: 5})).kvs.map((kv) => s(kv.value))).to.deep.equal(['2'])
+    expect(await rejects(fresh.range('k', '', {revision: 4}))).to.have.property('code', 'COMPACTED')
+    expect((await fresh.kv.hashKV()).hash).to.equal((await a.kv.hashKV()).hash)
+  })
+
   describe('corruption', () => {
     let file: string
     let bytes: Buffer
@@ -225,17 +263,22 @@ describe('kv/snapshots', function () {
       m.write('NOTASNAP', 0)
       expect((await verifyErr(m)).message).to.match(/not a raftctl snapshot \(bad magic/)
       const v = Buffer.from(bytes)
-      v.writeUInt32BE(2, 12)
-      expect((await verifyErr(v)).message).to.match(/format version 2; this raftctl reads version 1/)
+      v.writeUInt32BE(3, 12)
+      expect((await verifyErr(v)).message).to.match(/format version 3; this raftctl reads version 2/)
+      v.writeUInt32BE(1, 12)
+      expect((await verifyErr(v)).message).to.match(/has format version 1 \(written by a raftctl without MVCC history\); this raftctl reads only version 2: restore it with the raftctl that wrote it, or take a new snapshot/)
       expect((await verifyErr(Buffer.concat([bytes, Buffer.from([0])]))).message).to.match(/1 unexpected bytes after the checksum/)
     })
 
     it('inspects a file: metadata, members, counts, first keys and checksum state', async () => {
       const i = await inspectSnapshotFile(file, {keys: 3})
-      expect(i).to.deep.include({index: 20, term: 1, keyCount: 20, revision: 20, clusterId: 42, size: bytes.length, checksumOk: true, formatVersion: 1})
+      expect(i).to.deep.include({
+        index: 20, term: 1, keyCount: 20, revision: 21, compactRevision: 0, records: 20, clusterId: 42,
+        size: bytes.length, checksumOk: true, formatVersion: 2,
+      })
       expect(i.confState).to.deep.equal(CS)
       expect(i.members).to.deep.equal(MEMBERS)
-      expect(i.firstKeys.map(s)).to.deep.equal(['k0', 'k1', 'k10'])
+      expect(i.firstKeys.map(s), 'the keys of the first records, oldest first').to.deep.equal(['k0', 'k1', 'k2'])
       const c = Buffer.from(bytes)
       c[bytes.indexOf('value-7') + 2] ^= 0x20
       expect((await inspectSnapshotFile(write(c))).checksumOk).to.equal(false)

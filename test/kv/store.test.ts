@@ -4,7 +4,7 @@ import {Db} from '../../src/storage/db.js'
 import {KvError, KvStore, prefixEnd} from '../../src/kv/index.js'
 import {RaftStorage} from '../../src/storage/index.js'
 import {TempDirs, rejects} from '../storage/helpers.js'
-import {b, s, TestNode} from './helpers.js'
+import {b, putReq, rangeReq, rangeOp, s, TestNode} from './helpers.js'
 
 describe('kv/KvStore', () => {
   const tmp = new TempDirs()
@@ -18,20 +18,20 @@ describe('kv/KvStore', () => {
   })
 
   describe('revisions', () => {
-    it('bumps the global revision per write and keeps create/mod revision and version per key', async () => {
-      expect(n.kv.revision).to.equal(0)
+    it('starts at revision 1 as etcd, bumps the revision per write and keeps create/mod revision and version per key', async () => {
+      expect(n.kv.revision).to.equal(1)
       const r1 = await n.put('a', '1')
-      expect(r1.revision).to.equal(1)
-      expect(r1.put!.header!.revision).to.equal(1)
+      expect(r1.revision).to.equal(2)
+      expect(r1.put!.header!.revision).to.equal(2)
       await n.put('b', '1')
       const r3 = await n.put('a', '2', true)
-      expect(r3.put!.prevKv).to.deep.include({createRevision: 1, modRevision: 1, version: 1})
+      expect(r3.put!.prevKv).to.deep.include({createRevision: 2, modRevision: 2, version: 1})
       expect(s(r3.put!.prevKv!.value)).to.equal('1')
-      expect(await n.get('a')).to.deep.include({createRevision: 1, modRevision: 3, version: 2})
+      expect(await n.get('a')).to.deep.include({createRevision: 2, modRevision: 4, version: 2})
       await n.del('a')
       await n.put('a', '3')
-      expect(await n.get('a')).to.deep.include({createRevision: 5, modRevision: 5, version: 1})
-      expect(n.kv.revision).to.equal(5)
+      expect(await n.get('a')).to.deep.include({createRevision: 6, modRevision: 6, version: 1})
+      expect(n.kv.revision).to.equal(6)
       expect(n.kv.keyCount).to.equal(2)
     })
 
@@ -39,10 +39,11 @@ describe('kv/KvStore', () => {
       await n.put('a', '1')
       const d = await n.del('zzz')
       expect(d.deleteRange!.deleted).to.equal(0)
-      expect(d.revision).to.equal(1)
-      const t = await n.txn({success: [{requestRange: {key: b('a'), rangeEnd: new Uint8Array(0), limit: 0, revision: 0, serializable: false, keysOnly: false, countOnly: false}}]})
-      expect(t.revision).to.equal(1)
-      expect(n.kv.revision).to.equal(1)
+      expect(d.revision).to.equal(2)
+      expect(d.deleteRange!.header!.revision).to.equal(2)
+      const t = await n.txn({success: [rangeOp('a')]})
+      expect(t.revision).to.equal(2)
+      expect(n.kv.revision).to.equal(2)
       expect(n.kv.appliedIndex).to.equal(3)
     })
 
@@ -51,7 +52,7 @@ describe('kv/KvStore', () => {
       await n.put('b', '2')
       await n.del('a')
       await n.reopen()
-      expect(n.kv.revision).to.equal(3)
+      expect(n.kv.revision).to.equal(4)
       expect(n.kv.keyCount).to.equal(1)
       expect(n.kv.appliedIndex).to.equal(3)
       expect(s((await n.get('b'))!.value)).to.equal('2')
@@ -88,18 +89,19 @@ describe('kv/KvStore', () => {
       const co = await n.range('foo', 'fop', {countOnly: true})
       expect(co.kvs).to.deep.equal([])
       expect(co.count).to.equal(4)
-      expect(co.header!.revision).to.equal(7)
-      expect(co.header).to.deep.include({clusterId: 42, memberId: 1})
+      expect(co.header!.revision).to.equal(8)
+      expect(co.header).to.deep.include({clusterId: 0n, memberId: 0n, raftTerm: 0})
     })
 
-    it('serves only the current revision and names the problem otherwise', async () => {
-      expect((await n.range('a', '', {revision: 7})).kvs).to.have.length(1)
-      const past = await rejects(n.range('a', '', {revision: 3}))
-      expect(past).to.be.instanceOf(KvError).and.have.property('code', 'COMPACTED')
-      const future = await rejects(n.range('a', '', {revision: 8}))
-      expect(future).to.have.property('code', 'FUTURE_REVISION')
-      expect((await rejects(n.range('')))).to.have.property('code', 'INVALID_REQUEST')
-      expect((await rejects(n.range('a', '', {limit: -1})))).to.have.property('code', 'INVALID_REQUEST')
+    it('reads at any revision not compacted, refuses a future one and an empty key', async () => {
+      expect((await n.range('a', '', {revision: 8})).kvs).to.have.length(1)
+      expect(keys(await n.range('\0', '\0', {revision: 3}))).to.deep.equal(['a', 'foo'])
+      expect((await n.range('\0', '\0', {revision: 3})).header!.revision, 'the header says the store revision').to.equal(8)
+      expect(keys(await n.range('\0', '\0', {revision: 1}))).to.deep.equal([])
+      const future = await rejects(n.range('a', '', {revision: 9}))
+      expect(future).to.be.instanceOf(KvError).and.have.property('code', 'FUTURE_REVISION')
+      expect((await rejects(n.range('')))).to.have.property('code', 'EMPTY_KEY')
+      expect(keys(await n.range('foo', 'fop', {limit: -1})), 'a negative limit is no limit, as etcd').to.have.length(4)
     })
 
     it('deletes single keys and ranges, returning counts and previous values', async () => {
@@ -108,7 +110,7 @@ describe('kv/KvStore', () => {
       expect(s(one.deleteRange!.prevKvs[0].value)).to.equal('v-a')
       const pre = await n.del('foo/', s(prefixEnd(b('foo/'))!))
       expect(pre.deleteRange).to.deep.include({deleted: 3, prevKvs: []})
-      expect(pre.revision).to.equal(9) // one revision for the whole range
+      expect(pre.revision).to.equal(10) // one revision for the whole range
       const rest = await n.del('\0', '\0')
       expect(rest.deleteRange!.deleted).to.equal(3)
       expect((await n.range('\0', '\0', {countOnly: true})).count).to.equal(0)
@@ -120,12 +122,12 @@ describe('kv/KvStore', () => {
     it('is idempotent per index: re-applying an index is a no-op, also after reopen', async () => {
       const r = await n.put('a', '1')
       const again = await n.kv.apply(n.entry(r.index, n.rs.entries(r.index, r.index + 1)[0].data))
-      expect(again).to.deep.equal({index: 1, applied: false, revision: 1})
+      expect(again).to.deep.equal({index: 1, applied: false, revision: 2})
       await n.reopen()
       const e = n.rs.entries(1, 2)[0]
       expect((await n.kv.apply(e)).applied).to.equal(false)
       expect((await n.get('a'))!.version).to.equal(1)
-      expect(n.kv.revision).to.equal(1)
+      expect(n.kv.revision).to.equal(2)
     })
 
     it('recovers from a crash between persisting and applying by applying the entry once', async () => {
@@ -162,11 +164,12 @@ describe('kv/KvStore', () => {
       expect(n.kv.appliedIndex).to.equal(1)
       const bad = await n.applyData(new Uint8Array([0xff, 0xff]))
       expect(bad.error).to.be.instanceOf(KvError).and.have.property('code', 'INVALID_REQUEST')
-      const empty = await n.request({put: {key: new Uint8Array(0), value: b('x'), prevKv: false}})
+      const empty = await n.request({put: putReq('', 'x')})
+      expect(empty.error).to.have.property('code', 'EMPTY_KEY')
       expect(empty.error!.message).to.match(/key is empty/)
       expect(empty.requestId).to.be.a('number')
       expect(n.kv.appliedIndex).to.equal(3)
-      expect(n.kv.revision).to.equal(0)
+      expect(n.kv.revision).to.equal(1)
     })
 
     it('refuses a corrupt stored value or KV meta record, naming the data dir and key', async () => {
@@ -177,14 +180,14 @@ describe('kv/KvStore', () => {
       await db.close()
       const rs = await RaftStorage.open(n.dir)
       const kv = await KvStore.open(rs)
-      const e = await rejects(kv.range({key: b('a'), rangeEnd: new Uint8Array(0), limit: 0, revision: 0, serializable: true, keysOnly: false, countOnly: false}))
+      const e = await rejects(kv.range(rangeReq('a')))
       expect(e).to.have.property('code', 'STORAGE_CORRUPT')
       expect(e.message).to.contain(n.dir).and.contain('"k/a"').and.match(/create_revision 0/)
       await rs.db.write([{type: 'put', key: KV_META_KEY, value: new Uint8Array([1, 2, 3])}])
       await rs.close()
       const rs2 = await RaftStorage.open(n.dir)
       const e2 = await rejects(KvStore.open(rs2))
-      expect(e2.message).to.contain(n.dir).and.contain('"v/meta"').and.contain('expected 17 bytes')
+      expect(e2.message).to.contain(n.dir).and.contain('"v/meta"').and.contain('unknown KV meta version 1')
       await rs2.close()
       n = await TestNode.create(tmp.make('raftctl-kv-')) // afterEach closes it
     })

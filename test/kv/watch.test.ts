@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {Event_EventType} from '../../src/generated/raftctl/v1/kv.js'
+import {Event_EventType} from '../../src/generated/etcd/mvccpb/kv.js'
 import {KvError, prefixEnd, type WatchBatch, type Watcher} from '../../src/kv/index.js'
 import {TempDirs} from '../storage/helpers.js'
 import {b, putOp, s, TestNode} from './helpers.js'
@@ -41,15 +41,15 @@ describe('kv/watch', () => {
     await n.txn({success: [putOp('app/y', '1'), putOp('app/x', '2')]})
     await n.del('app/', s(prefixEnd(b('app/'))!))
     expect(summary(await take(all, 4))).to.deep.equal([
-      '1:PUT:app/x', '2:PUT:other', '3:PUT:app/y', '3:PUT:app/x', '4:DELETE:app/x', '4:DELETE:app/y',
+      '2:PUT:app/x', '3:PUT:other', '4:PUT:app/y', '4:PUT:app/x', '5:DELETE:app/x', '5:DELETE:app/y',
     ])
     expect(summary(await take(pre, 3))).to.deep.equal([
-      '1:PUT:app/x', '3:PUT:app/y', '3:PUT:app/x', '4:DELETE:app/x', '4:DELETE:app/y',
+      '2:PUT:app/x', '4:PUT:app/y', '4:PUT:app/x', '5:DELETE:app/x', '5:DELETE:app/y',
     ])
     const ones = await take(one, 3)
-    expect(summary(ones)).to.deep.equal(['1:PUT:app/x', '3:PUT:app/x', '4:DELETE:app/x'])
-    expect(ones[1].events[0].kv).to.deep.include({version: 2, createRevision: 1, modRevision: 3})
-    expect(ones[2].events[0].kv).to.deep.include({modRevision: 4, version: 0})
+    expect(summary(ones)).to.deep.equal(['2:PUT:app/x', '4:PUT:app/x', '5:DELETE:app/x'])
+    expect(ones[1].events[0].kv).to.deep.include({version: 2, createRevision: 2, modRevision: 4})
+    expect(ones[2].events[0].kv).to.deep.include({modRevision: 5, version: 0})
     expect(ones[1].events[0].prevKv).to.equal(undefined)
   })
 
@@ -67,40 +67,40 @@ describe('kv/watch', () => {
     await new Promise((r) => setTimeout(r, 0))
     expect(got).to.equal(true)
     w.cancel()
-    const w2 = watch('a', '', 2, true)
+    const w2 = watch('a', '', 3, true)
     const [batch] = await take(w2, 1)
     expect(s(batch.events[0].prevKv!.value)).to.equal('1')
-    expect(batch.events[0].prevKv!.modRevision).to.equal(1)
+    expect(batch.events[0].prevKv!.modRevision).to.equal(2)
   })
 
   it('starts at a retained past revision and refuses a compacted one', async () => {
-    for (let i = 1; i <= 7; i++) await n.put(`k${i}`, 'v') // history holds the last 5 revisions
-    expect(n.kv.watchStartRevision).to.equal(3)
-    const w = watch('\0', '\0', 4)
-    expect(summary(await take(w, 4))).to.deep.equal(['4:PUT:k4', '5:PUT:k5', '6:PUT:k6', '7:PUT:k7'])
+    for (let i = 2; i <= 8; i++) await n.put(`k${i}`, 'v') // history holds the last 5 revisions
+    expect(n.kv.watchStartRevision).to.equal(4)
+    const w = watch('\0', '\0', 5)
+    expect(summary(await take(w, 4))).to.deep.equal(['5:PUT:k5', '6:PUT:k6', '7:PUT:k7', '8:PUT:k8'])
     let err: unknown
     try {
-      watch('\0', '\0', 2)
+      watch('\0', '\0', 3)
     } catch (e) {
       err = e
     }
-    expect(err).to.be.instanceOf(KvError).and.include({code: 'COMPACTED', compactRevision: 3})
-    expect((err as Error).message).to.match(/start revision 2 is no longer retained.*3/)
+    expect(err).to.be.instanceOf(KvError).and.include({code: 'COMPACTED', compactRevision: 4})
+    expect((err as Error).message).to.match(/start revision 3 is no longer retained.*4/)
     // A future start revision waits for it.
-    const later = watch('\0', '\0', 9)
-    await n.put('k8', 'v')
+    const later = watch('\0', '\0', 10)
     await n.put('k9', 'v')
-    expect(summary(await take(later, 1))).to.deep.equal(['9:PUT:k9'])
+    await n.put('k10', 'v')
+    expect(summary(await take(later, 1))).to.deep.equal(['10:PUT:k10'])
   })
 
   it('starts with an empty history after a restart', async () => {
     await n.put('a', '1')
     await n.reopen()
-    expect(n.kv.watchStartRevision).to.equal(2)
-    expect(() => watch('a', '', 1)).to.throw(KvError, /no longer retained/)
-    const w = watch('a', '', 2)
+    expect(n.kv.watchStartRevision).to.equal(3)
+    expect(() => watch('a', '', 2)).to.throw(KvError, /no longer retained/)
+    const w = watch('a', '', 3)
     await n.put('a', '2')
-    expect(summary(await take(w, 1))).to.deep.equal(['2:PUT:a'])
+    expect(summary(await take(w, 1))).to.deep.equal(['3:PUT:a'])
   })
 
   it('cancels a watcher that falls too far behind, saying where to resume', async () => {
@@ -112,7 +112,7 @@ describe('kv/watch', () => {
     } catch (e) {
       err = e
     }
-    expect(err).to.be.instanceOf(KvError).and.include({code: 'WATCH_CANCELED', compactRevision: 1})
+    expect(err).to.be.instanceOf(KvError).and.include({code: 'WATCH_CANCELED', compactRevision: 2})
     expect(slow.active).to.equal(false)
   })
 
@@ -129,7 +129,7 @@ describe('kv/watch', () => {
     })()
     await n.put('a', '1')
     await new Promise((r) => setTimeout(r, 0))
-    n.kv.close()
-    expect(await loop).to.deep.equal([1])
+    await n.kv.close()
+    expect(await loop).to.deep.equal([2])
   })
 })

@@ -49,7 +49,7 @@ describe('server: snapshots are built in the background', function () {
       id: 1, name: 'node1', dataDir: join(dir, 'n1'), listenClient: '127.0.0.1:0', listenPeer: '127.0.0.1:0',
       advertiseClient: '127.0.0.1:1', advertisePeer: '127.0.0.1:2', initialCluster: [{id: 1, peerUrl: '127.0.0.1:2'}],
       initialClusterState: 'new', tickMs: 10, electionTicks: 10, heartbeatTicks: 1, snapshotCount: 30,
-      snapshotCatchUpEntries: 5, maxLearners: 1, logLevel: 'info', logFormat: 'json',
+      snapshotCatchUpEntries: 5, maxLearners: 1, autoCompaction: {mode: 'periodic', retention: 0, checkIntervalMs: 300_000}, logLevel: 'info', logFormat: 'json',
     }
     const logs = capturingLogger()
     const opened = await openNodeData(cfg, logs.log)
@@ -64,7 +64,7 @@ describe('server: snapshots are built in the background', function () {
     node.start()
     await until('node 1 to lead', () => node!.isLeader)
 
-    const put = (k: string): Promise<unknown> => proposeKv(node!, {put: {key: enc(k), value: enc(`v-${k}`), prevKv: false}}, 10_000)
+    const put = (k: string): Promise<unknown> => proposeKv(node!, {put: {key: enc(k), value: enc(`v-${k}`), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false}}, 10_000)
     gate.hold()
     for (let i = 0; i < 40; i++) await put(`before/${String(i).padStart(2, '0')}`)
     await gate.entered

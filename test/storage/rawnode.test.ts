@@ -34,15 +34,15 @@ describe('storage/RaftStorage under a RawNode', () => {
     let node = new RawNode(cfg, rs)
     node.campaign()
     await drain(node, rs, kv)
-    const put = (k: string, i: number) => encodeInternalRequest({id: i, put: {key: new TextEncoder().encode(k), value: new Uint8Array([i]), prevKv: false}})
+    const put = (k: string, i: number) => encodeInternalRequest({id: i, put: {key: new TextEncoder().encode(k), value: new Uint8Array([i]), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false}})
     for (let i = 1; i <= 5; i++) {
       node.propose(put(`k${i}`, i))
       await drain(node, rs, kv)
     }
-    expect(kv.revision).to.equal(5)
+    expect(kv.revision).to.equal(6)
     const applied = rs.applied.index
     expect(applied).to.equal(rs.lastIndex())
-    kv.close()
+    await kv.close()
     await rs.close()
 
     rs = await RaftStorage.open(dir, {clusterId: 3, nodeId: 1})
@@ -53,9 +53,9 @@ describe('storage/RaftStorage under a RawNode', () => {
     await drain(node, rs, kv)
     node.propose(put('k6', 6))
     await drain(node, rs, kv)
-    expect(kv.revision).to.equal(6)
+    expect(kv.revision).to.equal(7)
     expect(kv.keyCount).to.equal(6)
-    kv.close()
+    await kv.close()
     await rs.close()
   })
 })

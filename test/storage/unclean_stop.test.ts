@@ -4,6 +4,7 @@ import {fileURLToPath} from 'node:url'
 import {RaftStorage} from '../../src/storage/index.js'
 import {KvStore} from '../../src/kv/index.js'
 import {TempDirs} from './helpers.js'
+import {rangeReq} from '../kv/helpers.js'
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/crash_writer.ts', import.meta.url))
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -69,15 +70,15 @@ describe('storage/unclean stop', function () {
     const kv = await KvStore.open(s)
     const applied = kv.appliedIndex
     expect(applied).to.be.at.least(acked).and.at.most(acked + 1)
-    expect(kv.revision, 'one revision per applied txn').to.equal(applied)
+    expect(kv.revision, 'one revision per applied txn, after the initial revision 1').to.equal(applied + 1)
     expect(kv.keyCount).to.equal(2 * applied)
-    const all = await kv.range({key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]), limit: 0, revision: 0, serializable: true, keysOnly: false, countOnly: false})
+    const all = await kv.range(rangeReq('\0', '\0'))
     const keys = all.kvs.map((x) => new TextDecoder().decode(x.key)).sort()
     const want: string[] = []
     for (let n = 1; n <= applied; n++) want.push(`a/${n}`, `b/${n}`)
     expect(keys).to.deep.equal(want.sort())
-    for (const x of all.kvs) expect(x.modRevision).to.equal(Number(new TextDecoder().decode(x.value)))
-    kv.close()
+    for (const x of all.kvs) expect(x.modRevision).to.equal(Number(new TextDecoder().decode(x.value)) + 1)
+    await kv.close()
     await s.close()
   })
 })

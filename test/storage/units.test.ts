@@ -2,7 +2,8 @@ import {expect} from 'chai'
 import fc from 'fast-check'
 import {
   compareBytes, decodeIdentity, decodeIndexTerm, decodeMember, describeKey, encodeIdentity,
-  encodeIndexTerm, encodeMember, logKey, minRetainIndex, planCompaction, prefixRangeEnd, u64be,
+  encodeIndexTerm, encodeMember, escapeUserKey, historyKey, historyKeyBounds, historyKeyFloor, logKey,
+  minRetainIndex, parseHistoryKey, planCompaction, prefixRangeEnd, revKey, revOfKey, STORAGE_FORMAT_VERSION, u64be,
 } from '../../src/storage/index.js'
 import {planAppend} from '../../src/storage/log_plan.js'
 import {ents} from './helpers.js'
@@ -21,15 +22,38 @@ describe('storage/keys, records and plans', () => {
     expect(() => prefixRangeEnd(new Uint8Array([0xff]))).to.throw(RangeError, /below 0xff/)
   })
 
+  it('escapes user keys in h/ keys so that they sort as the user keys, and parses them back', () => {
+    const key = fc.uint8Array({maxLength: 6}).map((k) => k.map((x) => [0, 1, 0xff, 0x61][x % 4]))
+    const rev = fc.record({main: fc.nat({max: Number.MAX_SAFE_INTEGER}), sub: fc.nat({max: 1000})})
+    fc.assert(fc.property(key, key, rev, rev, (a, c, ra, rc) => {
+      const ka = historyKey(a, ra)
+      const kc = historyKey(c, rc)
+      const byKey = compareBytes(a, c)
+      if (byKey !== 0) expect(Math.sign(compareBytes(ka, kc)), 'key order first').to.equal(Math.sign(byKey))
+      else expect(Math.sign(compareBytes(ka, kc)), 'then revision order').to.equal(Math.sign(compareBytes(revKey(ra), revKey(rc))))
+      expect(parseHistoryKey(ka)).to.deep.equal({key: a, rev: ra})
+      expect(revOfKey(revKey(ra))).to.deep.equal(ra)
+      // Bounds: a key's entries are inside its own bounds and outside every other key's.
+      const {gte, lt} = historyKeyBounds(c)
+      const inside = compareBytes(ka, gte) >= 0 && compareBytes(ka, lt) < 0
+      expect(inside).to.equal(byKey === 0)
+      // The floor of c sits below every key >= c and above every key < c.
+      expect(compareBytes(ka, historyKeyFloor(c)) >= 0).to.equal(byKey >= 0)
+    }), {numRuns: 2000})
+    expect(escapeUserKey(Uint8Array.of(0x61, 0x00))).to.deep.equal(Uint8Array.of(0x61, 0x00, 0xff, 0x00, 0x01))
+    expect(parseHistoryKey(new TextEncoder().encode('h/abc'))).to.equal(undefined)
+  })
+
   it('describes keys readably in error messages', () => {
     expect(describeKey(new TextEncoder().encode('r/hardstate'))).to.equal('"r/hardstate"')
     expect(describeKey(logKey(258))).to.equal('"l/" + 0x0000000000000102')
   })
 
   it('round-trips and checks fixed records', () => {
-    const id = {formatVersion: 1, clusterId: 5, nodeId: 9}
+    const id = {formatVersion: STORAGE_FORMAT_VERSION, clusterId: 5, nodeId: 9}
+    expect(STORAGE_FORMAT_VERSION).to.equal(2)
     expect(decodeIdentity(encodeIdentity(id))).to.deep.equal({ok: true, value: id})
-    expect(decodeIdentity(encodeIdentity({...id, formatVersion: 2}))).to.deep.include({ok: false})
+    expect(decodeIdentity(encodeIdentity({...id, formatVersion: 3}))).to.deep.include({ok: false})
     expect(decodeIdentity(new Uint8Array(3))).to.deep.equal({ok: false, problem: 'expected 17 bytes, found 3'})
     const bad = encodeIndexTerm({index: 1, term: 1})
     bad.fill(0xff, 0, 8)

@@ -24,6 +24,9 @@ const HELP: Record<SettingName, string> = {
   'snapshot-count': 'Applied entries between automatic snapshots; the log is compacted after each (default 10000).',
   'snapshot-catch-up-entries': 'Entries kept in the log before a snapshot, so slow followers catch up without one (default 10000).',
   'max-learners': 'Most learners the cluster accepts at once (default 1).',
+  'auto-compaction-mode': 'periodic (keep a duration of history) or revision (keep a number of revisions), as etcd (default periodic).',
+  'auto-compaction-retention': 'History to keep: periodic, a duration such as 30m or 1h, or a number of hours; revision, a number of revisions; 0 disables (default 0).',
+  'auto-compaction-check-interval': 'How often revision mode checks whether to compact (default 5m, etcd\'s fixed interval).',
   'log-level': 'debug, info, warn or error (default info).',
   'log-format': 'text (one line per event) or json (default text).',
 }

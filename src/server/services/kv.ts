@@ -18,6 +18,10 @@ import {type ApplyResult, KvError, validateRange, type Watcher} from '../../kv/i
 import {toServiceError} from '../errors.js'
 import {proposeKv, readBarrier, requireLeader} from '../requests.js'
 import {checkAccepting, header, requestOf, type ServiceContext, unary} from './common.js'
+import {
+  deleteFromEtcd, deleteToEtcd, eventFromEtcd, putFromEtcd, putToEtcd, rangeFromEtcd, rangeToEtcd, txnFromEtcd,
+  txnToEtcd,
+} from './kv_convert.js'
 
 function withHeader<T extends {header: unknown}>(ctx: ServiceContext, r: T | undefined, revision: number): T {
   if (r === undefined) throw new Error('internal error: the applied entry carries no result')
@@ -34,25 +38,26 @@ export function kvService(ctx: ServiceContext): KVServer {
   const node = ctx.node
   return {
     range: unary(ctx, 'Range', async (req: RangeRequest, ms): Promise<RangeResponse> => {
-      validateRange(req)
+      const etcdReq = rangeToEtcd(req)
+      validateRange(etcdReq)
       if (!req.serializable) await readBarrier(node, ms)
-      const res = await node.kv.range(req)
+      const res = rangeFromEtcd(await node.kv.range(etcdReq))
       return {...res, header: header(node, res.header?.revision)}
     }),
     put: unary(ctx, 'Put', async (req, ms): Promise<PutResponse> => {
       requireLeader(node)
-      const r = await proposeKv(node, {put: req}, ms)
-      return withHeader(ctx, expect(r, 'put'), r.revision)
+      const r = await proposeKv(node, {put: putToEtcd(req)}, ms)
+      return withHeader(ctx, putFromEtcd(expect(r, 'put')), r.revision)
     }),
     deleteRange: unary(ctx, 'DeleteRange', async (req, ms): Promise<DeleteRangeResponse> => {
       requireLeader(node)
-      const r = await proposeKv(node, {deleteRange: req}, ms)
-      return withHeader(ctx, expect(r, 'deleteRange'), r.revision)
+      const r = await proposeKv(node, {deleteRange: deleteToEtcd(req)}, ms)
+      return withHeader(ctx, deleteFromEtcd(expect(r, 'deleteRange')), r.revision)
     }),
     txn: unary(ctx, 'Txn', async (req, ms): Promise<TxnResponse> => {
       requireLeader(node)
-      const r = await proposeKv(node, {txn: req}, ms)
-      return withHeader(ctx, expect(r, 'txn'), r.revision)
+      const r = await proposeKv(node, {txn: txnToEtcd(req)}, ms)
+      return withHeader(ctx, txnFromEtcd(expect(r, 'txn')), r.revision)
     }),
     watch: (call) => void watch(ctx, call),
   }
@@ -81,7 +86,7 @@ async function watch(ctx: ServiceContext, call: ServerWritableStream<WatchReques
   try {
     await write(call, {header: header(ctx.node, w.startRevision - 1), events: [], compactRevision: 0, canceled: false, cancelReason: ''})
     for await (const batch of w) {
-      await write(call, {header: header(ctx.node, batch.revision), events: [...batch.events], compactRevision: 0, canceled: false, cancelReason: ''})
+      await write(call, {header: header(ctx.node, batch.revision), events: batch.events.map(eventFromEtcd), compactRevision: 0, canceled: false, cancelReason: ''})
     }
   } catch (err) {
     if (err instanceof KvError) await write(call, cancelResponse(ctx, err)).catch(() => {})

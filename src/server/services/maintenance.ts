@@ -16,7 +16,6 @@ import {
   type HealthResponse, type MaintenanceServer, type PeerConnection, type SnapshotRequest,
   type SnapshotResponse, type StatusResponse, StatusResponse_RaftState,
 } from '../../generated/raftctl/v1/maintenance.js'
-import {hashKv as hashKvData} from '../../kv/index.js'
 import {StateRole} from '../../raft/index.js'
 import {confStateToWire, snapshotMetadataToWire} from '../../raftpb/convert.js'
 import {toServiceError} from '../errors.js'
@@ -71,11 +70,11 @@ function problems(node: RaftNode): string[] {
   return out
 }
 
-/** The node's status; with `hashKv`, also the hash of its key/value data (reads every key). */
+/** The node's status; with `hashKv`, also the store's hashKV digest (KvStore.hashKV: reads the whole history). */
 export async function nodeStatus(node: RaftNode, hashKv = false): Promise<StatusResponse> {
   const st = node.rn.status()
   const cs = node.storage.confState
-  const h = hashKv ? await hashKvData(node.kv) : undefined
+  const h = hashKv ? await node.kv.hashKV() : undefined
   return {
     header: header(node), id: node.id, name: node.config.name, version: RAFTCTL_VERSION,
     raftState: RAFT_STATE[st.role], role: roleOf(cs, node.id), leader: st.leaderId, raftTerm: st.term,
@@ -84,7 +83,7 @@ export async function nodeStatus(node: RaftNode, hashKv = false): Promise<Status
     snapshotIndex: node.storage.snapshot(0, 0).metadata.index,
     dbSize: await dirSize(join(node.config.dataDir, 'db')),
     confState: confStateToWire(cs), peers: peers(node), errors: problems(node),
-    kvHash: h?.hash ?? '', kvHashRevision: h?.revision ?? 0, kvHashAppliedIndex: h?.appliedIndex ?? 0,
+    kvHash: h?.digest ?? '', kvHashRevision: h?.revision ?? 0, kvHashAppliedIndex: h?.appliedIndex ?? 0,
   }
 }
 

@@ -18,7 +18,8 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { ConfState } from "../../eraftpb.js";
+import { ConfState, SnapshotMetadata } from "../../eraftpb.js";
+import { CompactionRequest, DeleteRangeRequest, PutRequest, TxnRequest } from "../../etcd/etcdserverpb/kv.js";
 import { Member, MemberList } from "./member.js";
 
 export const protobufPackage = "raftctl.v1";
@@ -27,9 +28,47 @@ export const protobufFileName = "raftctl/v1/internal.proto";
 
 /**
  * Server-internal wire types of raftctl: what the server itself writes into the Raft log next to
- * the client's KV requests, and the small identity service a node serves on its peer address.
- * None of this is part of the client API; it is documented in docs/server.md.
+ * the client's KV requests, the header of snapshot files, and the small identity service a node
+ * serves on its peer address. None of this is part of the client API; it is documented in
+ * docs/server.md and docs/storage-layout.md.
  */
+
+/**
+ * The data of every normal log entry of the key/value store: one client write (or compaction)
+ * in etcd's own request types, applied by every member to the same MVCC state.
+ */
+export interface InternalRaftRequest {
+  /**
+   * Unique per proposer (node nonce + sequence): the member that proposed the entry matches the
+   * applied result to its waiting request by it.
+   */
+  id: number;
+  put?: PutRequest | undefined;
+  deleteRange?: DeleteRangeRequest | undefined;
+  txn?: TxnRequest | undefined;
+  compaction?: CompactionRequest | undefined;
+}
+
+/**
+ * The header of a snapshot file (docs/storage-layout.md, "Snapshot file"): what the snapshot
+ * covers. The retained history records follow it, ended by a zero length.
+ */
+export interface SnapshotFileHeader {
+  metadata: SnapshotMetadata | undefined;
+  members:
+    | MemberList
+    | undefined;
+  /** Live keys at `revision`. */
+  keyCount: number;
+  /** The store revision the snapshot was taken at. */
+  revision: number;
+  clusterId: number;
+  /**
+   * Reads and watches below it fail as compacted; the file holds no record the compaction
+   * dropped.
+   */
+  compactRevision: number;
+}
 
 /**
  * The context of every conf-change entry raftctl proposes (ConfChangeV2.context). It is applied
@@ -77,6 +116,197 @@ export interface IdentifyResponse {
    */
   appliedIndex: number;
 }
+
+function createBaseInternalRaftRequest(): InternalRaftRequest {
+  return { id: 0, put: undefined, deleteRange: undefined, txn: undefined, compaction: undefined };
+}
+
+export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
+  encode(message: InternalRaftRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint64(message.id);
+    }
+    if (message.put !== undefined) {
+      PutRequest.encode(message.put, writer.uint32(18).fork()).join();
+    }
+    if (message.deleteRange !== undefined) {
+      DeleteRangeRequest.encode(message.deleteRange, writer.uint32(26).fork()).join();
+    }
+    if (message.txn !== undefined) {
+      TxnRequest.encode(message.txn, writer.uint32(34).fork()).join();
+    }
+    if (message.compaction !== undefined) {
+      CompactionRequest.encode(message.compaction, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InternalRaftRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInternalRaftRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.put = PutRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.deleteRange = DeleteRangeRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.txn = TxnRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.compaction = CompactionRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseSnapshotFileHeader(): SnapshotFileHeader {
+  return { metadata: undefined, members: undefined, keyCount: 0, revision: 0, clusterId: 0, compactRevision: 0 };
+}
+
+export const SnapshotFileHeader: MessageFns<SnapshotFileHeader> = {
+  encode(message: SnapshotFileHeader, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      SnapshotMetadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.members !== undefined) {
+      MemberList.encode(message.members, writer.uint32(18).fork()).join();
+    }
+    if (message.keyCount !== 0) {
+      writer.uint32(24).uint64(message.keyCount);
+    }
+    if (message.revision !== 0) {
+      writer.uint32(32).int64(message.revision);
+    }
+    if (message.clusterId !== 0) {
+      writer.uint32(40).uint64(message.clusterId);
+    }
+    if (message.compactRevision !== 0) {
+      writer.uint32(48).int64(message.compactRevision);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SnapshotFileHeader {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSnapshotFileHeader();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = SnapshotMetadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.members = MemberList.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.keyCount = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.revision = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.clusterId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.compactRevision = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
 
 function createBaseConfChangeContext(): ConfChangeContext {
   return { requestId: 0, members: [] };

@@ -20,16 +20,14 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { SnapshotMetadata } from "../../eraftpb.js";
-import { MemberList } from "./member.js";
 
 export const protobufPackage = "raftctl.v1";
 
 export const protobufFileName = "raftctl/v1/kv.proto";
 
 /**
- * The replicated key/value store: its client-facing service, the requests that travel in the
- * Raft log, and the header of snapshot files. Modelled on etcd's v3 API (etcdserverpb/mvccpb):
+ * raftctl's first client-facing key/value service, replaced by etcd's KV and Watch services
+ * (proto/etcd; the log and snapshot records moved to internal.proto). Modelled on etcd's v3 API (etcdserverpb/mvccpb):
  * keys and values are bytes; every applied write bumps a global revision; each key keeps its
  * create revision, mod revision and version.
  *
@@ -217,29 +215,6 @@ export interface WatchResponse {
   compactRevision: number;
   canceled: boolean;
   cancelReason: string;
-}
-
-/**
- * The data of a normal Raft log entry: one client write. `id` lets the proposer match the
- * applied result to its waiting request.
- */
-export interface InternalRequest {
-  id: number;
-  put?: PutRequest | undefined;
-  deleteRange?: DeleteRangeRequest | undefined;
-  txn?: TxnRequest | undefined;
-}
-
-/**
- * The header of a snapshot file (docs/storage-layout.md, "Snapshot file"): what the snapshot
- * covers and how many KeyValue records follow.
- */
-export interface SnapshotFileHeader {
-  metadata: SnapshotMetadata | undefined;
-  members: MemberList | undefined;
-  keyCount: number;
-  revision: number;
-  clusterId: number;
 }
 
 function createBaseResponseHeader(): ResponseHeader {
@@ -1531,175 +1506,6 @@ export const WatchResponse: MessageFns<WatchResponse> = {
             }
 
             message.cancelReason = reader.string();
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-};
-
-function createBaseInternalRequest(): InternalRequest {
-  return { id: 0, put: undefined, deleteRange: undefined, txn: undefined };
-}
-
-export const InternalRequest: MessageFns<InternalRequest> = {
-  encode(message: InternalRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.id !== 0) {
-      writer.uint32(8).uint64(message.id);
-    }
-    if (message.put !== undefined) {
-      PutRequest.encode(message.put, writer.uint32(18).fork()).join();
-    }
-    if (message.deleteRange !== undefined) {
-      DeleteRangeRequest.encode(message.deleteRange, writer.uint32(26).fork()).join();
-    }
-    if (message.txn !== undefined) {
-      TxnRequest.encode(message.txn, writer.uint32(34).fork()).join();
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): InternalRequest {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseInternalRequest();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 8) {
-              break;
-            }
-
-            message.id = longToNumber(reader.uint64());
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.put = PutRequest.decode(reader, reader.uint32());
-            continue;
-          }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.deleteRange = DeleteRangeRequest.decode(reader, reader.uint32());
-            continue;
-          }
-          case 4: {
-            if (tag !== 34) {
-              break;
-            }
-
-            message.txn = TxnRequest.decode(reader, reader.uint32());
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-};
-
-function createBaseSnapshotFileHeader(): SnapshotFileHeader {
-  return { metadata: undefined, members: undefined, keyCount: 0, revision: 0, clusterId: 0 };
-}
-
-export const SnapshotFileHeader: MessageFns<SnapshotFileHeader> = {
-  encode(message: SnapshotFileHeader, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.metadata !== undefined) {
-      SnapshotMetadata.encode(message.metadata, writer.uint32(10).fork()).join();
-    }
-    if (message.members !== undefined) {
-      MemberList.encode(message.members, writer.uint32(18).fork()).join();
-    }
-    if (message.keyCount !== 0) {
-      writer.uint32(24).uint64(message.keyCount);
-    }
-    if (message.revision !== 0) {
-      writer.uint32(32).int64(message.revision);
-    }
-    if (message.clusterId !== 0) {
-      writer.uint32(40).uint64(message.clusterId);
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): SnapshotFileHeader {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseSnapshotFileHeader();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.metadata = SnapshotMetadata.decode(reader, reader.uint32());
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.members = MemberList.decode(reader, reader.uint32());
-            continue;
-          }
-          case 3: {
-            if (tag !== 24) {
-              break;
-            }
-
-            message.keyCount = longToNumber(reader.uint64());
-            continue;
-          }
-          case 4: {
-            if (tag !== 32) {
-              break;
-            }
-
-            message.revision = longToNumber(reader.int64());
-            continue;
-          }
-          case 5: {
-            if (tag !== 40) {
-              break;
-            }
-
-            message.clusterId = longToNumber(reader.uint64());
             continue;
           }
         }
