@@ -1,10 +1,10 @@
 /**
- * The lease entries of the Raft log besides etcd's LeaseGrantRequest (proto/raftctl/v1/
- * lease_internal.proto): building them from what the Lessor or a client asks, and reading them
- * back for apply. An entry that no raftctl member writes (a checkpoint list whose granted indexes
+ * The lease entries of the Raft log besides etcd's LeaseGrantRequest (InternalRaftRequest's
+ * lease_revoke and lease_checkpoint, proto/raftctl/v1/internal.proto): building them from what
+ * the Lessor or a client asks, and reading them back for apply. An entry that no raftctl member writes (a checkpoint list whose granted indexes
  * do not match its checkpoints) is refused with LEASE_INVALID_REQUEST, so it applies as a no-op.
  */
-import type {LeaseCheckpointEntry, LeaseRevokeEntry} from '../generated/raftctl/v1/lease_internal.js'
+import type {LeaseCheckpointEntry, LeaseRevokeEntry} from '../generated/raftctl/v1/internal.js'
 import {LeaseError} from './errors.js'
 import type {LeaseId} from './id.js'
 import type {Checkpoint} from './types.js'

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {LeaseCheckpointEntry, LeaseRevokeEntry} from '../../src/generated/raftctl/v1/lease_internal.js'
+import {LeaseCheckpointEntry, LeaseRevokeEntry} from '../../src/generated/raftctl/v1/internal.js'
 import {checkpointEntry, checkpointsOf, LeaseError, revokeEntry, revokeOf} from '../../src/lease/index.js'
 import {LessorBench} from './lessor_helpers.js'
 

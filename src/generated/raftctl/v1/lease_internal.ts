@@ -6,47 +6,17 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { LeaseCheckpointRequest, LeaseRevokeRequest } from "../../etcd/etcdserverpb/lease.js";
 
 export const protobufPackage = "raftctl.v1";
 
 export const protobufFileName = "raftctl/v1/lease_internal.proto";
 
 /**
- * Server-internal records of raftctl's leases (issue 13): the lease entries of the Raft log, how
- * the replicated lease state is kept in RocksDB, and how it is carried in snapshot files.
- * docs/storage-layout.md ("Leases") describes the keys the records are stored under.
- *
- * A grant is logged as etcd's own etcdserverpb.LeaseGrantRequest: the proposer fills in the lease
- * id and the TTL raised to the minimum, so every member applies the same grant. Revokes and
- * checkpoints wrap etcd's requests with the Raft index of the grant they were decided for, so an
- * entry the leader decided for one lease never applies to a later lease granted with the same id.
+ * Server-internal records of raftctl's leases (issue 13): how the replicated lease state is kept
+ * in RocksDB and carried in snapshot files. docs/storage-layout.md ("Leases") describes the keys
+ * the records are stored under. The lease entries of the Raft log are part of
+ * InternalRaftRequest (internal.proto).
  */
-
-/** The log entry of a revoke. */
-export interface LeaseRevokeEntry {
-  request:
-    | LeaseRevokeRequest
-    | undefined;
-  /**
-   * For a revoke the leader proposes because the lease expired: the Raft index of the grant of the
-   * lease it found expired; the entry revokes that lease only. 0 for a client's LeaseRevoke, which
-   * revokes whatever lease has the id.
-   */
-  grantedIndex: number;
-}
-
-/** The log entry of a leader's checkpoint of remaining TTLs. */
-export interface LeaseCheckpointEntry {
-  request:
-    | LeaseCheckpointRequest
-    | undefined;
-  /**
-   * One per request.checkpoints, in the same order: the Raft index of the grant of the lease the
-   * checkpoint was taken for; a checkpoint of a lease that is gone or was granted again is skipped.
-   */
-  grantedIndex: number[];
-}
 
 /**
  * The value of a lease's record "L/" + id (8 bytes big-endian, two's complement). The id lives in
@@ -78,134 +48,6 @@ export interface LeaseSnapshotItem {
   /** A key attached to the lease (never empty). */
   key?: Uint8Array | undefined;
 }
-
-function createBaseLeaseRevokeEntry(): LeaseRevokeEntry {
-  return { request: undefined, grantedIndex: 0 };
-}
-
-export const LeaseRevokeEntry: MessageFns<LeaseRevokeEntry> = {
-  encode(message: LeaseRevokeEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.request !== undefined) {
-      LeaseRevokeRequest.encode(message.request, writer.uint32(10).fork()).join();
-    }
-    if (message.grantedIndex !== 0) {
-      writer.uint32(16).uint64(message.grantedIndex);
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): LeaseRevokeEntry {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseLeaseRevokeEntry();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.request = LeaseRevokeRequest.decode(reader, reader.uint32());
-            continue;
-          }
-          case 2: {
-            if (tag !== 16) {
-              break;
-            }
-
-            message.grantedIndex = longToNumber(reader.uint64());
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-};
-
-function createBaseLeaseCheckpointEntry(): LeaseCheckpointEntry {
-  return { request: undefined, grantedIndex: [] };
-}
-
-export const LeaseCheckpointEntry: MessageFns<LeaseCheckpointEntry> = {
-  encode(message: LeaseCheckpointEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.request !== undefined) {
-      LeaseCheckpointRequest.encode(message.request, writer.uint32(10).fork()).join();
-    }
-    if (message.grantedIndex.length !== 0) {
-      writer.uint32(18).fork();
-      for (const v of message.grantedIndex) {
-        writer.uint64(v);
-      }
-      writer.join();
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): LeaseCheckpointEntry {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseLeaseCheckpointEntry();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.request = LeaseCheckpointRequest.decode(reader, reader.uint32());
-            continue;
-          }
-          case 2: {
-            if (tag === 16) {
-              message.grantedIndex.push(longToNumber(reader.uint64()));
-
-              continue;
-            }
-
-            if (tag === 18) {
-              const end2 = reader.uint32() + reader.pos;
-              while (reader.pos < end2) {
-                message.grantedIndex.push(longToNumber(reader.uint64()));
-              }
-
-              continue;
-            }
-
-            break;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-};
 
 function createBaseLeaseRecord(): LeaseRecord {
   return { TTL: 0, remainingTTL: 0, grantedIndex: 0 };
