@@ -11,7 +11,10 @@
  * `ops()` writes exactly the difference between the two; a batch commits at most once, and only
  * on the state it was begun on (one entry is applied at a time).
  */
+import type {LeaseCheckpointEntry, LeaseRevokeEntry} from '../generated/raftctl/v1/internal.js'
+import type {LeaseApply} from '../kv/lease_hooks.js'
 import type {BatchOp} from '../storage/index.js'
+import {checkpointsOf, revokeOf} from './entries.js'
 import {LeaseError} from './errors.js'
 import type {LeaseId} from './id.js'
 import {attachmentKey, encodeLeaseRecord, leaseKey, type LeaseFields} from './records.js'
@@ -24,7 +27,7 @@ interface StagedAttachment {
   readonly attached: boolean
 }
 
-export class LeaseBatch {
+export class LeaseBatch implements LeaseApply {
   /** Staged lease records; null = revoked. */
   private readonly leases = new Map<LeaseId, LeaseFields | null>()
   private readonly attachments = new Map<string, StagedAttachment>()
@@ -32,8 +35,11 @@ export class LeaseBatch {
   private readonly baseVersion: number
   private committed = false
 
-  /** Stages the lease side of entry `index` (a grant records it as the lease's granted index). */
-  constructor(private readonly state: LeaseState, private readonly index: number) {
+  /**
+   * Stages the lease side of entry `index` (a grant records it as the lease's granted index);
+   * `onCommit` hears what a commit changed.
+   */
+  constructor(private readonly state: LeaseState, private readonly index: number, private readonly onCommit?: (changes: LeaseChanges) => void) {
     if (!Number.isSafeInteger(index) || index < 1) throw new RangeError(`a lease batch needs an entry index >= 1, got ${index}`)
     this.baseVersion = state.version
   }
@@ -87,6 +93,17 @@ export class LeaseBatch {
     this.leases.set(id, null)
     this.changes.revoked.push(id)
     return keys
+  }
+
+  /** Applies a revoke entry of the log (see revoke). */
+  applyRevoke(entry: LeaseRevokeEntry): Uint8Array[] {
+    const {id, grantedIndex} = revokeOf(entry)
+    return this.revoke(id, grantedIndex)
+  }
+
+  /** Applies a checkpoint entry of the log (see checkpoint). */
+  applyCheckpoint(entry: LeaseCheckpointEntry): void {
+    this.checkpoint(checkpointsOf(entry))
   }
 
   /**
@@ -153,6 +170,7 @@ export class LeaseBatch {
     for (const a of this.attachments.values()) {
       if (this.state.has(a.id)) this.state.setAttached(a.id, a.key, a.attached)
     }
+    this.onCommit?.(this.changes)
     return this.changes
   }
 

@@ -1,5 +1,7 @@
 /**
- * Errors of the lease state machine and the lessor, each with a stable `code`. The message is
+ * Errors of the lease state machine and the lessor, each with a stable `code`. A LeaseError is a
+ * KvError (its codes are part of the key/value store's, src/kv/errors.ts), so an entry the lease
+ * hooks refuse applies as a no-op answering it, like any refused request. The message is
  * raftctl's explanation of what was wrong (for the `raftctl-detail` metadata); the services map
  * the code to etcd's gRPC status and text in src/server/errors.ts:
  *
@@ -9,15 +11,20 @@
  *   LEASE_TTL_NOT_POSITIVE  INVALID_ARGUMENT     raftctl's own (etcd raises such a TTL to its minimum)
  *   LEASE_INVALID_REQUEST   INVALID_ARGUMENT     a lease request no raftctl member proposes
  */
-import {CodedError} from '../raft/errors.js'
+import {KvError, leaseNotFound, type LeaseErrorCode} from '../kv/errors.js'
 import {formatLeaseId as hex} from './id.js'
 
-export type LeaseErrorCode =
-  | 'LEASE_NOT_FOUND' | 'LEASE_EXISTS' | 'LEASE_TTL_TOO_LARGE' | 'LEASE_TTL_NOT_POSITIVE' | 'LEASE_INVALID_REQUEST'
+export type {LeaseErrorCode} from '../kv/errors.js'
 
-export class LeaseError extends CodedError<LeaseErrorCode> {
+export class LeaseError extends KvError {
+  declare readonly code: LeaseErrorCode
+
+  constructor(code: LeaseErrorCode, message: string) {
+    super(code, message)
+  }
+
   static notFound(id: bigint): LeaseError {
-    return new LeaseError('LEASE_NOT_FOUND', `lease ${hex(id)} does not exist (it was never granted, was revoked or expired)`)
+    return new LeaseError('LEASE_NOT_FOUND', leaseNotFound(id).message)
   }
 
   static exists(id: bigint): LeaseError {

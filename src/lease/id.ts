@@ -8,7 +8,7 @@
 export type LeaseId = bigint
 
 /** "No lease": a key without a lease carries this id, and a grant with it lets the server choose. */
-export const NO_LEASE: LeaseId = 0n
+export {NO_LEASE} from '../kv/lease_hooks.js'
 
 const INT64_MIN = -(1n << 63n)
 const INT64_MAX = (1n << 63n) - 1n
@@ -17,4 +17,4 @@ const INT64_MAX = (1n << 63n) - 1n
 export const isInt64 = (id: bigint): boolean => id >= INT64_MIN && id <= INT64_MAX
 
 /** An id as etcdctl prints it: lower-case hex, two's complement for a negative id. */
-export const formatLeaseId = (id: LeaseId): string => BigInt.asUintN(64, id).toString(16)
+export {formatLeaseId} from '../kv/errors.js'

@@ -6,7 +6,8 @@
 export * from './errors.js'
 export * from './types.js'
 export {LeaseBatch} from './batch.js'
-export {LeaseStore} from './store.js'
+export {LeaseStore, type LeaseListener} from './store.js'
+export {openStateMachine, type StateMachine} from './open.js'
 export {LeaseRestore, exportLeaseItems} from './snapshot.js'
 export {
   Lessor, DEFAULT_CHECKPOINT_INTERVAL_MS, type LessorOptions, type KeepAliveResult, type TimeToLiveResult,
@@ -14,5 +15,4 @@ export {
 } from './lessor.js'
 export {revokeEntry, revokeOf, checkpointEntry, checkpointsOf} from './entries.js'
 export {minLeaseTtl, chooseLeaseId, prepareGrant, type GrantPolicy} from './grant.js'
-export {type LeaseHooks} from './hooks.js'
 export {LEASE_PREFIX, leaseKey, attachmentKey, parseLeaseKey} from './records.js'

@@ -6,6 +6,7 @@
  */
 import {LeaseSnapshotItem} from '../generated/raftctl/v1/lease_internal.js'
 import {SnapshotFileError} from '../kv/errors.js'
+import type {LeaseSnapshotRestore} from '../kv/lease_hooks.js'
 import {StorageCorruptError, type BatchSink, type Db} from '../storage/index.js'
 import {
   attachmentKey, checkLeaseFields, decodeLeaseRecord, describeLeaseKey, encodeLeaseRecord, LEASE_ID_BYTES, LEASE_PREFIX,
@@ -43,21 +44,22 @@ export function exportLeaseItems(db: Db, dir: string): AsyncGenerator<Uint8Array
  * record, add() checks and writes one item, commit() makes the restored leases the applied state
  * once the batch is durable. A malformed or out-of-order item is a SnapshotFileError naming it.
  */
-export class LeaseRestore {
+export class LeaseRestore implements LeaseSnapshotRestore {
   private readonly builder = new LeaseStateBuilder()
   private items = 0
 
   private committed = false
 
-  private constructor(private readonly state: LeaseState, private readonly sink: BatchSink) {}
+  private constructor(private readonly state: LeaseState, private readonly sink: BatchSink, private readonly onCommit?: () => void) {}
 
   /**
    * Starts a restore of `state` (stored in `db`) into `sink`, deleting every "L/" key of `db` (the
    * binding has no range delete). Run it under the lock that keeps entries from being applied.
+   * `onCommit` hears when the restored leases became the applied state.
    */
-  static async begin(db: Db, state: LeaseState, sink: BatchSink): Promise<LeaseRestore> {
+  static async begin(db: Db, state: LeaseState, sink: BatchSink, onCommit?: () => void): Promise<LeaseRestore> {
     for await (const [k] of db.iterate({gte: LEASE_PREFIX, lt: LEASE_RANGE_END, values: false})) sink.del(k)
-    return new LeaseRestore(state, sink)
+    return new LeaseRestore(state, sink, onCommit)
   }
 
   /** Checks and writes one encoded LeaseSnapshotItem. */
@@ -94,6 +96,7 @@ export class LeaseRestore {
     if (this.committed) throw new Error('a lease restore was committed twice')
     this.committed = true
     this.state.replaceWith(this.builder.state)
+    this.onCommit?.()
   }
 
   private check(problem: string | undefined): void {

@@ -8,6 +8,7 @@
  * is decided by the leader's Lessor, which proposes a LeaseRevoke entry; a checkpoint entry
  * carries the remaining TTL the leader measured.
  */
+import type {LeaseHooks} from '../kv/lease_hooks.js'
 import {StorageCorruptError, type BatchSink, type Db} from '../storage/index.js'
 import {LeaseBatch} from './batch.js'
 import type {LeaseId} from './id.js'
@@ -15,9 +16,19 @@ import {decodeLeaseRecord, describeLeaseKey, LEASE_PREFIX, LEASE_RANGE_END, pars
 import {exportLeaseItems, LeaseRestore} from './snapshot.js'
 import {LeaseStateBuilder} from './state_builder.js'
 import type {LeaseState} from './state.js'
-import type {Lease, LeaseSource} from './types.js'
+import type {Lease, LeaseChanges, LeaseSource} from './types.js'
 
-export class LeaseStore implements LeaseSource {
+/** Hears every change of the applied lease state (the server's Lessor driver). */
+export interface LeaseListener {
+  /** A LeaseBatch committed (an entry was applied). */
+  applied(changes: LeaseChanges): void
+  /** A snapshot replaced every lease. */
+  restored(): void
+}
+
+export class LeaseStore implements LeaseSource, LeaseHooks {
+  private readonly listeners = new Set<LeaseListener>()
+
   private constructor(readonly db: Db, readonly dir: string, /** @internal */ readonly state: LeaseState) {}
 
   /**
@@ -31,6 +42,11 @@ export class LeaseStore implements LeaseSource {
       if (problem !== undefined) throw new StorageCorruptError(dir, describeLeaseKey(k), problem)
     }
     return new LeaseStore(db, dir, builder.state)
+  }
+
+  /** LeaseStore.open on the database of `storage` (a RaftStorage or anything with its db and dir). */
+  static openOn(this: void, storage: {readonly db: Db, readonly dir: string}): Promise<LeaseStore> {
+    return LeaseStore.open(storage.db, storage.dir)
   }
 
   /** The lease `id` as applied, or undefined. */
@@ -68,7 +84,15 @@ export class LeaseStore implements LeaseSource {
    * one entry at a time under the storage's state lock, so at most one batch is open.
    */
   begin(index: number): LeaseBatch {
-    return new LeaseBatch(this.state, index)
+    return new LeaseBatch(this.state, index, (changes) => {
+      for (const l of this.listeners) l.applied(changes)
+    })
+  }
+
+  /** Registers a listener of applied changes and restores; returns its removal. */
+  listen(l: LeaseListener): () => void {
+    this.listeners.add(l)
+    return () => this.listeners.delete(l)
   }
 
   /**
@@ -81,7 +105,9 @@ export class LeaseStore implements LeaseSource {
 
   /** Starts restoring a snapshot's lease section into `sink` (see LeaseRestore). */
   beginRestore(sink: BatchSink): Promise<LeaseRestore> {
-    return LeaseRestore.begin(this.db, this.state, sink)
+    return LeaseRestore.begin(this.db, this.state, sink, () => {
+      for (const l of this.listeners) l.restored()
+    })
   }
 }
 

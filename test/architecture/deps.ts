@@ -63,7 +63,7 @@ export function moduleOf(path: string): string {
  * Which modules each module may import (itself always allowed). Mirrors DESIGN.md §1:
  * commands → cli → client → raftpb → raft; commands/server → server → {transport, lease, kv,
  * storage} → raftpb → raft, with lease → kv → storage. kv sits on storage's database wrapper; the offline snapshot and server
- * commands reach kv/storage/server directly, as listed in COMMAND_EXCEPTIONS.
+ * commands reach lease/kv/storage/server directly, as listed in COMMAND_EXCEPTIONS.
  */
 export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   raft: ['generated'],
@@ -82,7 +82,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
 /** Command folders that may reach further down than `cli`, and what they may reach. */
 export const COMMAND_EXCEPTIONS: Readonly<Record<string, readonly string[]>> = {
   'commands/server/': ['server'],
-  'commands/snapshot/': ['kv', 'storage'],
+  'commands/snapshot/': ['lease', 'kv', 'storage'],
 }
 
 /** Packages the pure core may never use (besides every node: builtin). */

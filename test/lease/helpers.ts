@@ -1,10 +1,11 @@
 /**
- * A one-node lease state machine over real RocksDB in a temp dir, fed with log entries by hand.
- * Until the lease requests join InternalRaftRequest (the key/value store's apply), entries carry
- * a test-only encoding of one lease operation, and LeaseNode.applyEntry plays the store's part
- * exactly as src/lease/hooks.ts describes it: skip an entry at or below the applied index, stage
- * the operation on a LeaseBatch, write its ops with the applied index in one batch
- * (RaftStorage.commitApplied), then commit the batch; a LeaseError makes the entry a no-op.
+ * A one-node lease state machine over real RocksDB in a temp dir, fed with log entries by hand,
+ * for unit tests of the lease state alone (the key/value store's apply of real InternalRaftRequest
+ * entries with leases is tested in kv_apply.test.ts). Entries carry a test-only encoding of one
+ * lease operation, and LeaseNode.applyEntry plays the store's part as src/kv/lease_hooks.ts
+ * describes it: skip an entry at or below the applied index, stage the operation on a LeaseBatch,
+ * write its ops with the applied index in one batch (RaftStorage.commitApplied), then commit the
+ * batch; a LeaseError makes the entry a no-op.
  */
 import {EMPTY_CONF_STATE, EntryType, type Entry} from '../../src/raft/types.js'
 import {LeaseError, LeaseStore, LEASE_PREFIX, type Checkpoint, type LeaseBatch, type LeaseChanges} from '../../src/lease/index.js'

@@ -1,9 +1,8 @@
 import {expect} from 'chai'
 import {LeaseSnapshotItem} from '../../src/generated/raftctl/v1/lease_internal.js'
 import {SnapshotFileError} from '../../src/kv/errors.js'
-import {
-  attachmentKey, LeaseError, leaseKey, LeaseStore, MAX_LEASE_TTL, type LeaseHooks,
-} from '../../src/lease/index.js'
+import type {LeaseHooks} from '../../src/kv/lease_hooks.js'
+import {attachmentKey, LeaseError, leaseKey, LeaseStore, MAX_LEASE_TTL} from '../../src/lease/index.js'
 import {OpList, StorageCorruptError} from '../../src/storage/index.js'
 import {rejects, TempDirs} from '../storage/helpers.js'
 import {b, LeaseNode, s, type LeaseOp} from './helpers.js'
@@ -21,7 +20,7 @@ describe('lease/LeaseStore (real RocksDB)', () => {
     tmp.cleanup()
   })
 
-  it('implements the hooks the key/value store will call', () => {
+  it('implements the hooks the key/value store calls', () => {
     const hooks: LeaseHooks = n.leases
     expect(hooks.count).to.equal(0)
   })

@@ -93,7 +93,8 @@ export interface LeaseCheckpointEntry {
 
 /**
  * The header of a snapshot file (docs/storage-layout.md, "Snapshot file"): what the snapshot
- * covers. The retained history records follow it, ended by a zero length.
+ * covers. The retained history records follow it, ended by a zero length, then the lease items
+ * (raftctl.v1.LeaseSnapshotItem), ended by a zero length.
  */
 export interface SnapshotFileHeader {
   metadata: SnapshotMetadata | undefined;
@@ -110,6 +111,8 @@ export interface SnapshotFileHeader {
    * dropped.
    */
   compactRevision: number;
+  /** The number of leases in the file's lease section (format 3). */
+  leaseCount: number;
 }
 
 /**
@@ -420,7 +423,15 @@ export const LeaseCheckpointEntry: MessageFns<LeaseCheckpointEntry> = {
 };
 
 function createBaseSnapshotFileHeader(): SnapshotFileHeader {
-  return { metadata: undefined, members: undefined, keyCount: 0, revision: 0, clusterId: 0, compactRevision: 0 };
+  return {
+    metadata: undefined,
+    members: undefined,
+    keyCount: 0,
+    revision: 0,
+    clusterId: 0,
+    compactRevision: 0,
+    leaseCount: 0,
+  };
 }
 
 export const SnapshotFileHeader: MessageFns<SnapshotFileHeader> = {
@@ -442,6 +453,9 @@ export const SnapshotFileHeader: MessageFns<SnapshotFileHeader> = {
     }
     if (message.compactRevision !== 0) {
       writer.uint32(48).int64(message.compactRevision);
+    }
+    if (message.leaseCount !== 0) {
+      writer.uint32(56).uint64(message.leaseCount);
     }
     return writer;
   },
@@ -505,6 +519,14 @@ export const SnapshotFileHeader: MessageFns<SnapshotFileHeader> = {
             }
 
             message.compactRevision = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.leaseCount = longToNumber(reader.uint64());
             continue;
           }
         }
