@@ -76,7 +76,7 @@ export async function openNodeData(cfg: ServerConfig, log: NodeLogger, signal?: 
     try {
       await refuseUnlessMember(self, storage.members(), cfg, log, signal)
     } catch (err) {
-      kv.close()
+      await kv.close()
       await storage.close()
       throw err
     }

@@ -1,7 +1,9 @@
 /**
  * A running raftctl node: its data dir opened (bootstrap.ts), the RaftNode, and two gRPC
- * servers — the client address (KV, Cluster, Maintenance) and the peer address (Peer transport
- * and PeerInfo).
+ * servers — the client address (etcd's KV, Cluster, Lease and Auth — the last two answering
+ * UNIMPLEMENTED —, raftctl's extension service Raftctl, and the raftctl.v1.legacy KV, Cluster and
+ * Maintenance until the client moves off them) and the peer address (Peer transport and
+ * PeerInfo).
  *
  * Stopping (SIGINT/SIGTERM, or stop()): the node stops accepting client requests (new ones get
  * UNAVAILABLE, safe to retry elsewhere) and ends watch streams; the loop finishes the Ready in
@@ -12,7 +14,12 @@
  */
 import {type ChannelOptions, Server, ServerCredentials, setLogger, type UntypedServiceImplementation} from '@grpc/grpc-js'
 import {ClusterService} from '../generated/raftctl/v1/cluster.js'
+import {AuthService} from '../generated/etcd/etcdserverpb/auth.js'
+import {ClusterService as EtcdClusterService} from '../generated/etcd/etcdserverpb/cluster.js'
+import {KVService as EtcdKVService} from '../generated/etcd/etcdserverpb/kv.js'
+import {LeaseService} from '../generated/etcd/etcdserverpb/lease.js'
 import {PeerInfoService} from '../generated/raftctl/v1/internal.js'
+import {RaftctlService} from '../generated/raftctl/v1/raftctl.js'
 import {KVService} from '../generated/raftctl/v1/kv.js'
 import {MaintenanceService} from '../generated/raftctl/v1/maintenance.js'
 import {DEFAULT_LIMITS} from '../transport/index.js'
@@ -20,11 +27,17 @@ import {serverOptions} from '../transport/options.js'
 import {openNodeData, type StartMode} from './bootstrap.js'
 import {nodeAutoCompactor} from './compactor.js'
 import {ConfigError, type ServerConfig} from './config.js'
+import {LeaderForwarder} from './forward.js'
 import type {NodeLogger} from './logger.js'
 import {RaftNode} from './node.js'
 import {MembershipLostError} from './peer_check.js'
 import {clusterService} from './services/cluster.js'
-import {checkedDecoding, type ServiceContext} from './services/common.js'
+import {checkedDecoding, clientReceiveLimit, type ServiceContext} from './services/common.js'
+import {authService} from './services/etcd/auth.js'
+import {etcdClusterService} from './services/etcd/cluster.js'
+import {etcdKvService} from './services/etcd/kv.js'
+import {leaseService} from './services/etcd/lease.js'
+import {raftctlService} from './services/etcd/raftctl.js'
 import {kvService} from './services/kv.js'
 import {maintenanceService} from './services/maintenance.js'
 import {peerInfoService} from './services/peer_info.js'
@@ -46,8 +59,8 @@ export interface RunningServer {
 const SHUTDOWN_GRACE_MS = 2000
 /** How long a snapshot transfer cut by the stop gets to remove its temporary file. */
 const STAGING_SETTLE_MS = 2000
-/** Client messages are small; the limit bounds a malicious or broken request. */
-const CLIENT_MAX_MESSAGE_BYTES = 16 << 20
+/** The largest response sent to a client (a range of many keys). */
+const CLIENT_MAX_SEND_BYTES = 16 << 20
 
 /** What a failed listen means for the operator, from the system error grpc-js reports. */
 function listenProblem(message: string): string {
@@ -104,7 +117,9 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     listenClient: cfg.listenClient, listenPeer: cfg.listenPeer, advertiseClient: cfg.advertiseClient,
     advertisePeer: cfg.advertisePeer, tickMs: cfg.tickMs, electionTicks: cfg.electionTicks,
     heartbeatTicks: cfg.heartbeatTicks, snapshotCount: cfg.snapshotCount, snapshotCatchUpEntries: cfg.snapshotCatchUpEntries,
-    maxLearners: cfg.maxLearners}, 'starting raftctl node')
+    maxLearners: cfg.maxLearners, maxRequestBytes: cfg.maxRequestBytes, maxUncommittedBytes: cfg.maxUncommittedBytes,
+    maxQueuedProposals: cfg.maxQueuedProposals, maxUnappliedEntries: cfg.maxUnappliedEntries,
+    maxConcurrentStreams: cfg.maxConcurrentStreams}, 'starting raftctl node')
   routeGrpcLogs(log)
   const {storage, kv, mode} = await openNodeData(cfg, log, opts.signal)
   let accepting = false
@@ -113,8 +128,12 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
   let resolveDone!: (code: number) => void
   const done = new Promise<number>((r) => { resolveDone = r })
   const clientServer = new Server({
-    'grpc.max_receive_message_length': CLIENT_MAX_MESSAGE_BYTES,
-    'grpc.max_send_message_length': CLIENT_MAX_MESSAGE_BYTES,
+    // Above --max-request-bytes, so that a larger request gets a clear INVALID_ARGUMENT (common.ts).
+    'grpc.max_receive_message_length': clientReceiveLimit(cfg.maxRequestBytes),
+    'grpc.max_send_message_length': CLIENT_MAX_SEND_BYTES,
+    // A bound on the calls one connection has in flight bounds the work a burst from one client
+    // hands this (single-threaded) node at once; the calls beyond it wait in the client.
+    'grpc.max_concurrent_streams': cfg.maxConcurrentStreams,
   } satisfies ChannelOptions)
   const peerGrpc = new Server(serverOptions(DEFAULT_LIMITS.maxMessageBytes, DEFAULT_LIMITS.keepaliveMs))
   const node = new RaftNode({
@@ -130,6 +149,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
       accepting = false
       await kv.close()
       const clientsDone = shutdown(clientServer)
+      forwarder.close()
       await node.stop()
       await clientsDone
       peerGrpc.forceShutdown()
@@ -140,8 +160,14 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     })()
     return stopping
   }
-  const ctx: ServiceContext = {node, accepting: () => accepting}
+  const forwarder = new LeaderForwarder(node)
+  const ctx: ServiceContext = {node, accepting: () => accepting, forwarder}
   try {
+    clientServer.addService(checkedDecoding(EtcdKVService), etcdKvService(ctx) as unknown as UntypedServiceImplementation)
+    clientServer.addService(checkedDecoding(EtcdClusterService), etcdClusterService(ctx) as unknown as UntypedServiceImplementation)
+    clientServer.addService(checkedDecoding(LeaseService), leaseService())
+    clientServer.addService(checkedDecoding(AuthService), authService())
+    clientServer.addService(checkedDecoding(RaftctlService), raftctlService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(KVService), kvService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(ClusterService), clusterService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(MaintenanceService), maintenanceService(ctx) as unknown as UntypedServiceImplementation)
@@ -159,6 +185,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
       advertiseClient: cfg.advertiseClient, advertisePeer: cfg.advertisePeer}, `serving clients on ${cfg.listenClient}`)
     return {node, mode, clientPort, peerPort, stop, done}
   } catch (err) {
+    forwarder.close()
     clientServer.forceShutdown()
     peerGrpc.forceShutdown()
     await node.stop().catch(() => {})

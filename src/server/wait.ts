@@ -50,6 +50,16 @@ export class WaitRegistry<K, T> {
     return w !== undefined
   }
 
+  /** Forgets `id` without settling it (its promise never settles; nobody may await it). */
+  discard(id: K): boolean {
+    return this.take(id) !== undefined
+  }
+
+  /** Every id waiting now. */
+  ids(): K[] {
+    return [...this.waiters.keys()]
+  }
+
   /** Rejects every waiter (node stopping, leadership lost for reads). */
   rejectAll(err: Error): void {
     for (const id of [...this.waiters.keys()]) this.reject(id, err)

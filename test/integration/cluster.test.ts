@@ -212,10 +212,12 @@ describe('integration: a three-node cluster', function () {
     learner = 4
     const spec = await cluster.spec(learner)
     const n = cluster.add(spec, ['--join', cluster.node(notLeader([1, 2, 3])).client, '--snapshot-count', '40']).start()
-    const caughtUp = await waitFor('node 4 to be a caught-up learner', async () => {
+    // The node publishes its client URL itself once it runs (etcd's MemberAdd carries none).
+    const caughtUp = await waitFor('node 4 to be a caught-up learner that published its client URL', async () => {
       const list = await client.memberList({endpoint: cluster.node(leader).client})
       const m = list.members.find((x) => x.member?.id === learner)
-      return m?.role === MemberStatus_Role.LEARNER && m.matchIndex > ls.snapshotIndex && m.lag <= 2 ? m : undefined
+      return m?.role === MemberStatus_Role.LEARNER && m.matchIndex > ls.snapshotIndex && m.lag <= 2 &&
+        (m.member?.clientUrls.length ?? 0) > 0 ? m : undefined
     }, {timeoutMs: 60_000})
     expect(caughtUp.member?.clientUrls).to.deep.equal([n.client])
     const st = await client.status(n.client)

@@ -1,7 +1,9 @@
 import {expect} from 'chai'
-import {MemberChangeRequest_Change_Kind as Kind, MemberStatus_Role} from '../../src/generated/raftctl/v1/cluster.js'
+import {MemberChangeRequest_Change_Kind as Kind, MemberStatus_Role} from '../../src/generated/raftctl/v1/raftctl.js'
 import {type ConfState, ConfChangeTransition, ConfChangeType, EMPTY_CONF_STATE, type ProgressStatus, ProgressState} from '../../src/raft/index.js'
+import {status} from '@grpc/grpc-js'
 import {NodeError} from '../../src/server/errors.js'
+import {ETCD_ERRORS as ETCD_FACTS} from '../compat/etcd_facts.js'
 import {memberStatuses, roleOf} from '../../src/server/member_status.js'
 import {
   checkLeaveJoint, checkTransferTarget, planAdd, planChange, planDemote, planPromote, planRemove, type RuleContext,
@@ -30,11 +32,16 @@ function refused(f: () => unknown, pattern: RegExp): NodeError {
     f()
   } catch (err) {
     expect(err).to.be.instanceOf(NodeError)
-    expect((err as Error).message).to.match(pattern)
+    // raftctl's sentence: the message itself, or the detail of etcd's error for the case.
+    const e = err as NodeError
+    expect(e.detail ?? e.message).to.match(pattern)
     return err as NodeError
   }
   throw new Error('expected a refusal')
 }
+
+/** etcd's observed errors, and the one raftctl adds for an id chosen with raftctl-member-id. */
+const OBSERVED = {...ETCD_FACTS, memberExists: {code: 'FAILED_PRECONDITION', details: 'etcdserver: member ID already exist'}}
 
 const add = (id: number, isLearner: boolean, force = false) =>
   ({id, name: '', peerUrls: [`127.0.0.1:${3000 + id}`], isLearner, force, clientUrls: []})
@@ -43,7 +50,8 @@ describe('server/membership rules', () => {
   it('adds a learner with its metadata, and refuses more learners than --max-learners', () => {
     const p = planAdd(view({voters: [1, 2, 3]}), add(4, true))
     expect(p.cc.changes).to.deep.equal([{type: ConfChangeType.AddLearnerNode, nodeId: 4}])
-    expect(p.added).to.deep.equal([{id: 4, name: 'node4', peerUrls: ['127.0.0.1:3004'], clientUrls: []}])
+    // No name yet: the member is "unstarted" (etcd's word) until the node publishes its name.
+    expect(p.added).to.deep.equal([{id: 4, name: '', peerUrls: ['127.0.0.1:3004'], clientUrls: []}])
     refused(() => planAdd(view({voters: [1, 2, 3], learners: [4]}), add(5, true)),
       /already has 1 learner\(s\) and --max-learners is 1/)
     expect(planAdd(view({voters: [1, 2, 3], learners: [4]}, {maxLearners: 2}), add(5, true)).added).to.have.length(1)
@@ -58,10 +66,16 @@ describe('server/membership rules', () => {
   })
 
   it('refuses an id or peer URL already in use and a malformed URL', () => {
-    expect(refused(() => planAdd(view({voters: [1, 2]}), add(2, true)), /node 2 is already a member/).grpcCode).to.equal(6)
-    refused(() => planAdd(view({voters: [1, 2]}), {...add(5, true), peerUrls: ['127.0.0.1:2382']}), /already used by node 2/)
-    refused(() => planAdd(view({voters: [1]}), {...add(5, true), peerUrls: ['nope']}), /is not host:port/)
+    const etcd = (e: NodeError) => [status[e.grpcCode], e.message]
+    expect(etcd(refused(() => planAdd(view({voters: [1, 2]}), add(2, true)), /node 2 is already a member/)))
+      .to.deep.equal([OBSERVED.memberExists.code, OBSERVED.memberExists.details])
+    expect(etcd(refused(() => planAdd(view({voters: [1, 2]}), {...add(5, true), peerUrls: ['127.0.0.1:2382']}), /already used by node 2/)))
+      .to.deep.equal([OBSERVED.peerURLExists.code, OBSERVED.peerURLExists.details])
+    expect(etcd(refused(() => planAdd(view({voters: [1]}), {...add(5, true), peerUrls: ['nope']}), /is not host:port/)))
+      .to.deep.equal([OBSERVED.memberBadURLs.code, OBSERVED.memberBadURLs.details])
     refused(() => planAdd(view({voters: [1]}), {...add(5, true), peerUrls: []}), /needs at least one peer URL/)
+    expect(planAdd(view({voters: [1]}), {...add(5, true), peerUrls: ['http://127.0.0.1:2390']}).added[0].peerUrls,
+      'etcd\'s URL form is accepted and stored as host:port').to.deep.equal(['127.0.0.1:2390'])
     refused(() => planAdd(view({voters: [1]}), add(0, true)), /is not a node id/)
   })
 
@@ -73,6 +87,22 @@ describe('server/membership rules', () => {
     expect(planPromote(v(0), 4, true)).to.not.equal(undefined)
     expect(planPromote(v(0), 2, false)).to.equal(undefined)
     refused(() => planPromote(v(0), 9, false), /node 9 is not a member/)
+  })
+
+  it('refuses with etcd\'s code and text where etcd has the case, raftctl\'s sentence as detail', () => {
+    const etcd = (e: NodeError) => [status[e.grpcCode], e.message]
+    const cases: Array<[() => unknown, keyof typeof OBSERVED]> = [
+      [() => planAdd(view({voters: [1, 2, 3], learners: [4]}), add(5, true)), 'tooManyLearners'],
+      [() => planAdd(view({voters: [1, 2, 3]}, {down: [3]}), add(4, false)), 'unhealthyCluster'],
+      [() => planRemove(view({voters: [1, 2, 3]}, {down: [2]}), 3), 'unhealthyCluster'],
+      [() => planPromote(view({voters: [1, 2, 3], learners: [4]}, {last: 200, matches: {4: 10}}), 4, false), 'learnerNotReady'],
+      [() => planPromote(view({voters: [1]}), 9, false), 'memberNotFound'],
+      [() => planRemove(view({voters: [1]}), 9), 'memberNotFound'],
+      [() => planDemote(view({voters: [1]}), 9), 'memberNotFound'],
+    ]
+    for (const [f, kind] of cases) expect(etcd(refused(f, /./)), kind).to.deep.equal([OBSERVED[kind].code, OBSERVED[kind].details])
+    const joint = refused(() => planRemove(view({voters: [1, 2], votersOutgoing: [1, 3]}), 2), /joint configuration; leave it first/)
+    expect([status[joint.grpcCode], joint.detail], 'etcd has no such case: raftctl\'s sentence is the message').to.deep.equal(['FAILED_PRECONDITION', undefined])
   })
 
   it('demotes a voter, accepts a learner as is, and keeps the last voter', () => {
@@ -89,7 +119,9 @@ describe('server/membership rules', () => {
       const remove = refused(() => planRemove(v, id), new RegExp(`removing voter ${id} would leave 2 voters, which need 2 for a quorum, but only 1 of them are reachable now`))
       const change = refused(() => planChange(v, {changes: [{kind: Kind.DEMOTE, id, name: '', peerUrls: [], clientUrls: []}], transition: 0, force: false}),
         /this change would leave 2 voters, which need 2 for a quorum, but only 1 of them are reachable now/)
-      expect([demote.grpcCode, remove.grpcCode, change.grpcCode]).to.deep.equal([9, 9, 9])
+      // etcd's answer to a change that the reachable members could not carry.
+      expect([demote, remove, change].map((e) => [status[e.grpcCode], e.message])).to.deep.equal(
+        Array(3).fill([OBSERVED.unhealthyCluster.code, OBSERVED.unhealthyCluster.details]))
     }
     // Demoting the down node itself keeps a reachable quorum (1 2).
     expect(planDemote(v, 3)!.cc.changes).to.deep.equal([{type: ConfChangeType.AddLearnerNode, nodeId: 3}])
@@ -161,7 +193,9 @@ describe('server/membership rules', () => {
       MemberStatus_Role.VOTER, MemberStatus_Role.VOTER, MemberStatus_Role.OUTGOING_VOTER, MemberStatus_Role.LEARNER_NEXT, MemberStatus_Role.LEARNER,
     ])
     const list = memberStatuses(v)
-    expect(list.map((m) => m.member!.id)).to.deep.equal([1, 2, 3, 4, 5])
+    expect(list.map((m) => m.member!.ID)).to.deep.equal([1n, 2n, 3n, 4n, 5n])
+    expect(list.map((m) => m.member!.isLearner)).to.deep.equal([false, false, false, false, true])
+    expect(list[0].member!.peerURLs).to.deep.equal(['http://127.0.0.1:2381'])
     expect(list[0]).to.include({isLeader: true, matchIndex: 50, lag: 0})
     expect(list[1]).to.include({isLeader: false, matchIndex: 40, lag: 10, recentActive: true})
   })

@@ -138,6 +138,17 @@ describe('public API of the Raft core (issue 3)', () => {
     expect(f.progress).to.equal(undefined)
     expect(f.confState.learners).to.deep.equal([4])
   })
+
+  it('a Ready hands out at most config.maxCommittedSizePerReady bytes of committed entries, at least one', () => {
+    expect(api.CONFIG_DEFAULTS.maxCommittedSizePerReady).to.equal(1024 * 1024)
+    const s = MemoryStorage.withConfState({voters: [1]})
+    s.append([1, 2, 3, 4].map((index) => api.newEntry({index, term: 1, data: enc.encode('0123456789')})))
+    s.setHardState({term: 1, vote: 1, commit: 4})
+    const rn = new RawNode({id: 1, maxCommittedSizePerReady: 25}, s)
+    const pages: number[][] = []
+    for (let i = 0; i < 10 && rn.hasReady(); i++) pages.push(handle(rn, s).committedEntries.map((e) => e.index))
+    expect(pages).to.deep.equal([[1, 2], [3, 4]])
+  })
 })
 
 describe('RawNode.lastIndex (what the server reads instead of the internal raft log)', () => {
