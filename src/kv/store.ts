@@ -92,7 +92,7 @@ export class KvStore {
   readonly snapshotPacer: SnapshotPacer
   private readonly listeners = new Set<KvListener>()
   private readonly compactor: PhysicalCompactor
-  /** @internal The lease hooks (KvStoreOptions.leases). */
+  /** The lease hooks (KvStoreOptions.leases); the services look a lease up before proposing. */
   readonly leases: LeaseHooks
   private closed = false
 
