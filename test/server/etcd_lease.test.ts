@@ -3,13 +3,14 @@
  * clients do not follow redirects): grant, keep-alive, time-to-live with keys, list, revoke
  * (deleting the keys in one revision), puts with a lease, etcd's errors; expiry decided by the
  * leader and applied on every member alike (the same keys at the same revision); leases surviving a leader kill without
- * expiring early; the etcd3 npm client's lease API.
+ * expiring early; the etcd3 npm client's lease API; etcdctl's lease commands (keep-alive streaming).
  */
 import {expect} from 'chai'
 import {Metadata} from '@grpc/grpc-js'
 import {Etcd3} from 'etcd3'
 import type {LeaseKeepAliveResponse} from '../../src/generated/etcd/etcdserverpb/lease.js'
 import {call, etcdClients, failureOf, putReq, rangeReq} from '../compat/etcd_grpc.js'
+import {etcdBinariesMissing, etcdctl} from '../compat/etcd_harness.js'
 import {ensureBuilt, sleep, stopAll, TestCluster, waitFor} from '../integration/harness.js'
 
 type Clients = ReturnType<typeof etcdClients>
@@ -145,6 +146,26 @@ describe('server: etcd Lease on a 3-node cluster, through a follower\'s endpoint
     } finally {
       client.close()
     }
+  })
+
+  it('serves etcdctl\'s lease commands through a follower: grant, put --lease, keep-alive (streaming), timetolive --keys, list, revoke', async function () {
+    if (etcdBinariesMissing() !== undefined) this.skip()
+    const ep = [cluster.node(follower).client]
+    const run = async (...args: string[]): Promise<string> => {
+      const r = await etcdctl(ep, args)
+      expect(r.code, `etcdctl ${args.join(' ')}: ${r.stderr}`).to.equal(0)
+      return r.stdout
+    }
+    const grant = /^lease ([0-9a-f]+) granted with TTL\(5s\)\n$/.exec(await run('lease', 'grant', '5'))
+    expect(grant, 'lease grant prints the id and TTL').to.not.equal(null)
+    const id = grant![1]
+    expect(await run('put', 'ctl/k', 'v', `--lease=${id}`)).to.equal('OK\n')
+    const ka = await etcdctl(ep, ['lease', 'keep-alive', id], {stopAfterLines: 2, timeoutMs: 10_000})
+    expect(ka.stdout.split('\n').slice(0, 2)).to.deep.equal([`lease ${id} keepalived with TTL(5)`, `lease ${id} keepalived with TTL(5)`])
+    expect(await run('lease', 'timetolive', id, '--keys')).to.match(new RegExp(`^lease ${id} granted with TTL\\(5s\\), remaining\\([45]s\\), attached keys\\(\\[ctl/k\\]\\)\\n$`))
+    expect(await run('lease', 'list')).to.contain(`\n${id}\n`)
+    expect(await run('lease', 'revoke', id)).to.equal(`lease ${id} revoked\n`)
+    expect(await run('get', 'ctl/k')).to.equal('')
   })
 
   it('keeps leases through a leader kill: none expires early, keep-alives go on with the new leader', async () => {
