@@ -191,4 +191,32 @@ describe('server: etcd Lease on a 3-node cluster, through a follower\'s endpoint
       s.close()
     }
   })
+
+  it('keeps leases and their keys through a restart of every member, and still expires them afterwards', async () => {
+    if (!cluster.node(leader).running) cluster.node(leader).start()
+    const s = etcdClients(cluster.node(follower).client)
+    let id: bigint
+    try {
+      await waitFor('all three members', async () => (await call(s.cluster, s.cluster.memberList, {linearizable: true})).members.length === 3)
+      id = (await call(s.lease, s.lease.leaseGrant, {TTL: 4, ID: 0n})).ID
+      await call(s.kv, s.kv.put, putReq('restart/k', 'v', {lease: id}))
+    } finally {
+      s.close()
+    }
+    await Promise.all([1, 2, 3].map((n) => cluster.node(n).stop('SIGTERM')))
+    for (const n of [1, 2, 3]) cluster.node(n).start()
+    await cluster.waitLeader()
+    const r = etcdClients(cluster.node(follower).client)
+    try {
+      const ttl = await waitFor('the new leader\'s lessor', async () => {
+        const t = await call(r.lease, r.lease.leaseTimeToLive, {ID: id, keys: true}).catch(() => undefined)
+        return t !== undefined && t.TTL >= 0 ? t : undefined
+      })
+      expect(ttl.TTL, 'the lease survived the restart').to.be.greaterThan(0)
+      expect(ttl.keys.map(text)).to.deep.equal(['restart/k'])
+      await waitFor('the lease to expire after the restart', async () => (await keys(r, 'restart/')).length === 0, {timeoutMs: 15_000})
+    } finally {
+      r.close()
+    }
+  })
 })
