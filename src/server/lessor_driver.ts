@@ -7,10 +7,11 @@
  *   gets its checkpointed remaining TTL (or full TTL) plus one election timeout from now, as
  *   etcd's Promote, so no lease expires because of an election. Demote as soon as this node no
  *   longer leads: it forgets every expiry.
- * - Every tick (500 ms, as etcd's lessor loop) the leader proposes one LeaseRevoke entry per
+ * - Every tick (500 ms, as etcd's lessor loop, or half an election timeout when that is shorter)
+ *   the leader proposes one LeaseRevoke entry per
  *   expired lease (naming the grant it found expired, so a later grant of the same id is never
- *   revoked by it) and one LeaseCheckpoint entry for the remaining TTLs that are due (etcd
- *   --experimental-lease-checkpoint: every 5 minutes by default). A checkpoint whose proposal
+ *   revoked by it) and one LeaseCheckpoint entry for the remaining TTLs that are due
+ *   (--lease-checkpoint-interval, etcd's --experimental-lease-checkpoint-interval: 5 minutes). A checkpoint whose proposal
  *   certainly never reached the log is handed back (checkpointDropped); one with an unknown
  *   outcome is not, which keeps keep-alives asking for a reset (safe) until the next election.
  * - Applied lease changes (grants, revokes, checkpoints) and snapshot restores reach the Lessor
@@ -24,7 +25,7 @@ import type {NodeLogger} from './logger.js'
 import type {RaftNode} from './node.js'
 import {proposeKv} from './requests.js'
 
-/** etcd's lessor loop interval. */
+/** etcd's lessor loop interval; a node with a short election timeout ticks twice per election timeout. */
 export const LESSOR_TICK_MS = 500
 /** How long a revoke or checkpoint proposal of the driver may take before it counts as failed. */
 const PROPOSE_TIMEOUT_MS = 10_000
@@ -50,7 +51,7 @@ export class LessorDriver {
   constructor(private readonly node: RaftNode, readonly leases: LeaseStore, private readonly log: NodeLogger, options: LessorDriverOptions = {}) {
     this.lessor = new Lessor(leases, () => performance.now(), options)
     this.grantPolicy = {minTtl: minLeaseTtl(node.config.electionTicks, node.config.tickMs), random64}
-    this.tickMs = options.tickMs ?? LESSOR_TICK_MS
+    this.tickMs = options.tickMs ?? Math.max(1, Math.min(LESSOR_TICK_MS, Math.floor(node.electionTimeoutMs / 2)))
   }
 
   /** Starts following leadership and applied changes. */

@@ -163,7 +163,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     return stopping
   }
   const forwarder = new LeaderForwarder(node)
-  const lessor = new LessorDriver(node, leases, log)
+  const lessor = new LessorDriver(node, leases, log, {checkpointIntervalMs: cfg.leaseCheckpointIntervalMs})
   const ctx: ServiceContext = {node, accepting: () => accepting, forwarder}
   try {
     clientServer.addService(checkedDecoding(EtcdKVService), etcdKvService(ctx) as unknown as UntypedServiceImplementation)
