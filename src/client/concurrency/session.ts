@@ -69,6 +69,8 @@ export async function detachedLease(client: EtcdClient, lease: bigint, signal?: 
 export class Session implements LeaseHolder {
   /** Resolves once, when the session ends. */
   readonly done: Promise<SessionEnd>
+  /** The lease's TTL in seconds, as the server last reported it. */
+  ttlSeconds: number
   private resolveDone!: (end: SessionEnd) => void
   private endValue: SessionEnd | undefined
   private readonly listeners: Array<(end: SessionEnd) => void> = []
@@ -79,15 +81,14 @@ export class Session implements LeaseHolder {
   private lastError = ''
   private sendTimer: NodeJS.Timeout | undefined
   private deadlineTimer: NodeJS.Timeout | undefined
+  /** Called at the first keep-alive answer (Session.create with an existing lease waits for it). */
+  private onFirstAnswer: (() => void) | undefined
 
   private constructor(readonly client: EtcdClient, readonly lease: bigint, ttl: number, confirmedAt: number) {
     this.done = new Promise((resolve) => { this.resolveDone = resolve })
     this.ttlSeconds = ttl
     this.deadline = confirmedAt + ttl * 1000
   }
-
-  /** The lease's TTL in seconds, as the server last reported it. */
-  ttlSeconds: number
 
   /**
    * Starts a session: grants a lease of `ttl` seconds (or takes `lease`) and keeps it alive.
@@ -136,25 +137,22 @@ export class Session implements LeaseHolder {
     await this.client.leaseRevoke(this.lease, signal === undefined ? bound : AbortSignal.any([signal, bound]))
   }
 
+  /** Resolves at the first keep-alive answer; rejects if the session ends first or `signal` fires. */
   private firstAnswer(signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        this.orphan()
-        reject(abortReason(signal!))
-      }
-      if (signal?.aborted === true) return onAbort()
-      signal?.addEventListener('abort', onAbort, {once: true})
-      const settle = (end?: SessionEnd): void => {
+      const onAbort = (): void => this.orphan()
+      this.onFirstAnswer = (): void => {
         signal?.removeEventListener('abort', onAbort)
-        if (end === undefined) resolve()
-        else reject(new SessionError(end.message))
+        resolve()
       }
-      this.firstAnswerWaiter = settle
-      this.onEnd(settle)
+      this.onEnd((end) => {
+        signal?.removeEventListener('abort', onAbort)
+        reject(signal?.aborted === true ? abortReason(signal) : new SessionError(end.message))
+      })
+      if (signal?.aborted === true) onAbort()
+      else signal?.addEventListener('abort', onAbort, {once: true})
     })
   }
-
-  private firstAnswerWaiter: ((end?: SessionEnd) => void) | undefined
 
   private openStream(): void {
     if (this.endValue !== undefined) return
@@ -185,9 +183,9 @@ export class Session implements LeaseHolder {
     this.ttlSeconds = res.TTL
     this.deadline = Math.max(this.deadline, sentAt + res.TTL * 1000)
     this.armDeadline()
-    const w = this.firstAnswerWaiter
-    this.firstAnswerWaiter = undefined
-    w?.()
+    const first = this.onFirstAnswer
+    this.onFirstAnswer = undefined
+    first?.()
     clearTimeout(this.sendTimer)
     this.sendTimer = setTimeout(() => this.send(), (res.TTL * 1000) / 3)
   }
