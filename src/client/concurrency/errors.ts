@@ -15,6 +15,9 @@ export class ElectionNotLeaderError extends withCode(ConcurrencyError, 'ELECTION
 /** Leader() of an election nobody holds. */
 export class ElectionNoLeaderError extends withCode(ConcurrencyError, 'ELECTION_NO_LEADER', 'election: no leader') {}
 
+/** lock() whose lease ended (and so whose key was deleted) while it waited (etcd 3.5's text). */
+export class MutexSessionExpiredError extends withCode(ConcurrencyError, 'MUTEX_SESSION_EXPIRED', 'mutex: session is expired') {}
+
 /**
  * A watch the recipe relied on ended: the server cancelled it (its start revision was compacted,
  * or another reason it gave) or the stream closed.

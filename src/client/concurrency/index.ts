@@ -3,7 +3,7 @@
  * server. docs/coordination.md states what they guarantee.
  */
 export {EtcdClient, type EtcdClientOptions, isServiceError} from './etcd.js'
-export {ConcurrencyError, ElectionNoLeaderError, ElectionNotLeaderError, SessionError, WatchLostError} from './errors.js'
+export {ConcurrencyError, ElectionNoLeaderError, ElectionNotLeaderError, MutexSessionExpiredError, SessionError, WatchLostError} from './errors.js'
 export {Election, type LeaderObservation} from './election.js'
 export {Mutex} from './mutex.js'
 export {

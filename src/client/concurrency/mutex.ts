@@ -9,6 +9,9 @@
  * - The holder is the contender whose key has the smallest create revision under `<name>/`.
  *   Waiters queue in create-revision order (fair, first come first served); each watches only
  *   its direct predecessor (the youngest key created before its own) until it is deleted.
+ * - When the wait ends, the contender checks that its key still exists: if its lease ended while
+ *   it waited, lock() fails with "mutex: session is expired" instead of returning a lock nobody
+ *   holds (etcd 3.5's check; etcd 3.4's recipe returned the lock).
  * - unlock() deletes the key; a holder that dies loses the lock when its lease expires (within
  *   the session TTL), which deletes the key.
  * - Fencing: `revision` is the create revision of the holder's key. It grows with every new
@@ -19,6 +22,7 @@ import type {ResponseHeader} from '../../generated/etcd/etcdserverpb/header.js'
 import type {Compare} from '../../generated/etcd/etcdserverpb/kv.js'
 import {type Bytes, toBytes} from '../keys.js'
 import {createRevisionIs, deleteRequest, headerOf, oldestUnder, putRequest, rangeRequest, txnRequest} from './etcd.js'
+import {MutexSessionExpiredError} from './errors.js'
 import {type LeaseHolder, leaseHex} from './session.js'
 import {waitDeletes} from './wait.js'
 
@@ -62,12 +66,16 @@ export class Mutex {
       this.hdr = headerOf(res)
       return
     }
+    let hdr
     try {
-      this.hdr = await waitDeletes(client, this.prefix, this.myRev - 1, signal)
+      hdr = await waitDeletes(client, this.prefix, this.myRev - 1, signal)
+      // The lease may have ended while waiting, deleting the key: then the lock is not ours.
+      if ((await client.range(rangeRequest(this.myKey), signal)).kvs.length === 0) throw new MutexSessionExpiredError()
     } catch (err) {
       await this.unlock().catch(() => undefined)
       throw err
     }
+    this.hdr = hdr
   }
 
   /** Releases the lock (or leaves the queue) by deleting this contender's key. */

@@ -4,7 +4,7 @@
  * `etcdctl lock` both ways (the same key scheme).
  */
 import {expect} from 'chai'
-import {EtcdClient, Mutex, Session} from '../../../src/client/concurrency/index.js'
+import {EtcdClient, Mutex, MutexSessionExpiredError, Session} from '../../../src/client/concurrency/index.js'
 import {oldestUnder, putRequest, txnRequest} from '../../../src/client/concurrency/etcd.js'
 import {namePrefix} from '../../../src/client/concurrency/mutex.js'
 import {type EtcdCluster, requireEtcd, startEtcd, stopAllEtcd} from '../../compat/etcd_harness.js'
@@ -129,6 +129,21 @@ describe('concurrency: Mutex against etcd 3.4', function () {
     const end = await settledWithin(holder.done, 3000)
     expect(end).to.have.property('value').that.has.property('reason', 'expired')
     await b.unlock()
+  })
+
+  it('a waiter whose lease ends while it waits fails with "mutex: session is expired" instead of getting a lock nobody holds', async () => {
+    const a = new Mutex(await session(), 'expired-waiter')
+    await a.lock()
+    const lease = (await client.leaseGrant(30)).ID
+    const b = new Mutex({client, lease}, 'expired-waiter')
+    const bLock = b.lock(AbortSignal.timeout(20_000))
+    await waitQueue('expired-waiter', 2)
+    await client.leaseRevoke(lease)
+    await waitQueue('expired-waiter', 1)
+    await a.unlock()
+    const outcome = await settledWithin(bLock, 5000)
+    expect(outcome).to.have.property('error').that.is.instanceOf(MutexSessionExpiredError)
+    expect((outcome as {error: Error}).error.message).to.equal('mutex: session is expired')
   })
 
   it('a holder process killed with SIGKILL releases the lock within its TTL and the next waiter gets it', async () => {
