@@ -7,13 +7,14 @@
  * Every unary call takes an optional AbortSignal, the counterpart of the Go recipes' context:
  * when the signal fires the call is cancelled and rejects with the signal's reason. Each call also
  * has its own deadline (`callTimeoutMs`), so a server that stops answering never holds a caller
- * forever. A failed call rejects with grpc-js's ServiceError unchanged (its `details` is etcd's
+ * forever. Within it, a call that fails with UNAVAILABLE is tried again as clientv3 does: a Range
+ * always, a write only when the server was never reached (so a write is never applied twice). A failed call rejects with grpc-js's ServiceError unchanged (its `details` is etcd's
  * message, e.g. "etcdserver: requested lease not found"), so callers and the Lock/Election
  * services can pass it on as etcd does.
  */
 import {
   type CallOptions, type ChannelCredentials, type ClientDuplexStream, credentials as grpcCredentials, Metadata,
-  type ServiceError,
+  type ServiceError, status,
 } from '@grpc/grpc-js'
 import type {ResponseHeader} from '../../generated/etcd/etcdserverpb/header.js'
 import {
@@ -26,6 +27,10 @@ import {
 } from '../../generated/etcd/etcdserverpb/lease.js'
 import {WatchClient, type WatchRequest, type WatchResponse} from '../../generated/etcd/etcdserverpb/watch.js'
 import {prefixEnd} from '../keys.js'
+import {isConnectFailure} from '../rpc.js'
+
+/** Delay before a failed keep-alive or watch stream is opened again (clientv3's lease client: 500 ms). */
+export const RETRY_MS = 500
 
 /** Default deadline of one unary call. */
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000
@@ -62,7 +67,7 @@ export class EtcdClient {
   }
 
   range(req: RangeRequest, signal?: AbortSignal): Promise<RangeResponse> {
-    return this.unary(this.kv, this.kv.range, req, signal)
+    return this.unary(this.kv, this.kv.range, req, signal, true)
   }
 
   put(req: PutRequest, signal?: AbortSignal): Promise<PutResponse> {
@@ -102,22 +107,55 @@ export class EtcdClient {
     this.leaseClient.close()
   }
 
-  private unary<C, Req, Res>(client: C, method: Unary<Req, Res>, req: Req, signal: AbortSignal | undefined): Promise<Res> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted === true) {
-        reject(abortReason(signal))
-        return
+  /**
+   * One unary call, tried again while it fails with UNAVAILABLE and may be repeated (clientv3's
+   * rule: a read always; a write only when the server was never reached), every RETRY_MS until
+   * the call's deadline or `signal`.
+   */
+  private async unary<C, Req, Res>(client: C, method: Unary<Req, Res>, req: Req, signal: AbortSignal | undefined,
+    repeatable = false): Promise<Res> {
+    const deadline = Date.now() + this.callTimeoutMs
+    for (;;) {
+      try {
+        return await attempt(client, method, req, deadline, signal)
+      } catch (err) {
+        const retry = isServiceError(err) && err.code === status.UNAVAILABLE && (repeatable || isConnectFailure(err))
+        if (!retry || signal?.aborted === true || Date.now() + RETRY_MS >= deadline) throw err
+        await sleep(RETRY_MS, signal)
       }
-      const onAbort = (): void => call.cancel()
-      const call = method.call(client, req, new Metadata(), {deadline: Date.now() + this.callTimeoutMs}, (err, res) => {
-        signal?.removeEventListener('abort', onAbort)
-        if (signal?.aborted === true) reject(abortReason(signal))
-        else if (err !== null) reject(err)
-        else resolve(res)
-      })
-      signal?.addEventListener('abort', onAbort, {once: true})
-    })
+    }
   }
+}
+
+/** One attempt of a unary call; rejects with the signal's reason once it fires. */
+function attempt<C, Req, Res>(client: C, method: Unary<Req, Res>, req: Req, deadline: number, signal: AbortSignal | undefined): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(abortReason(signal))
+      return
+    }
+    const onAbort = (): void => call.cancel()
+    const call = method.call(client, req, new Metadata(), {deadline}, (err, res) => {
+      signal?.removeEventListener('abort', onAbort)
+      if (signal?.aborted === true) reject(abortReason(signal))
+      else if (err !== null) reject(err)
+      else resolve(res)
+    })
+    signal?.addEventListener('abort', onAbort, {once: true})
+  })
+}
+
+/** Waits `ms`, or less if `signal` fires. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms)
+    function done(): void {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, {once: true})
+  })
 }
 
 /** True when `err` is a gRPC status from the server (not a local error or an abort reason). */

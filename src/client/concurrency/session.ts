@@ -21,13 +21,11 @@
  */
 import type {ClientDuplexStream} from '@grpc/grpc-js'
 import type {LeaseKeepAliveRequest, LeaseKeepAliveResponse} from '../../generated/etcd/etcdserverpb/lease.js'
-import {abortReason, type EtcdClient} from './etcd.js'
+import {abortReason, type EtcdClient, RETRY_MS} from './etcd.js'
 import {SessionError} from './errors.js'
 
 /** etcd's default session TTL, in seconds. */
 export const DEFAULT_SESSION_TTL = 60
-/** Delay before a failed keep-alive stream is opened again (clientv3: 500 ms). */
-export const RETRY_MS = 500
 
 /** What locks and elections need of a session: a client and the lease their keys are put with. */
 export interface LeaseHolder {

@@ -11,11 +11,12 @@
  *   predecessor), so one deletion wakes one waiter: no thundering herd. Returns the header of the
  *   read that found none.
  */
+import {type ClientDuplexStream, type ServiceError, status} from '@grpc/grpc-js'
 import type {ResponseHeader} from '../../generated/etcd/etcdserverpb/header.js'
-import type {WatchCreateRequest, WatchResponse} from '../../generated/etcd/etcdserverpb/watch.js'
+import type {WatchCreateRequest, WatchRequest, WatchResponse} from '../../generated/etcd/etcdserverpb/watch.js'
 import {Event_EventType} from '../../generated/etcd/mvccpb/kv.js'
 import {prefixEnd} from '../keys.js'
-import {abortReason, type EtcdClient, headerOf, oldestUnder} from './etcd.js'
+import {abortReason, type EtcdClient, headerOf, oldestUnder, RETRY_MS} from './etcd.js'
 import {COMPACTED_MESSAGE, LOST_WATCHER_MESSAGE, WatchLostError} from './errors.js'
 
 const EMPTY = new Uint8Array(0)
@@ -30,24 +31,29 @@ export function watchCreate(key: Uint8Array, startRevision: number, prefix = fal
 
 /**
  * One watch on its own stream. next() yields each response carrying events (the `created`
- * answer is skipped); it rejects when the server cancels the watch, the stream fails or ends, or
- * `signal` fires. close() cancels the stream; call it when done (finally).
+ * answer is skipped); it rejects when the server cancels the watch (a compacted start revision:
+ * etcd's text), the stream fails with anything but UNAVAILABLE, or `signal` fires. close()
+ * cancels the stream; call it when done (finally).
+ *
+ * A stream that fails with UNAVAILABLE or ends (the server restarted, the connection dropped)
+ * is opened again every RETRY_MS from the revision after the last event received, as clientv3's
+ * watcher resumes, so no event is lost or repeated; it keeps trying until `signal` fires.
  */
 export class WatchSubscription {
   private readonly queue: WatchResponse[] = []
   private failure: Error | undefined
   private wake: (() => void) | undefined
-  private readonly stream
+  private stream: ClientDuplexStream<WatchRequest, WatchResponse> | undefined
+  private retryTimer: NodeJS.Timeout | undefined
+  /** The revision the watch resumes from: the start, then the one after the last event. */
+  private nextRev: number
   private readonly onAbort = (): void => this.fail(abortReason(this.signal!))
 
-  constructor(client: EtcdClient, create: WatchCreateRequest, private readonly signal?: AbortSignal) {
-    this.stream = client.watchStream()
-    this.stream.on('data', (res: WatchResponse) => this.receive(res))
-    this.stream.on('error', (err: Error) => this.fail(err))
-    this.stream.on('end', () => this.fail(new WatchLostError(LOST_WATCHER_MESSAGE)))
+  constructor(private readonly client: EtcdClient, private readonly create: WatchCreateRequest, private readonly signal?: AbortSignal) {
+    this.nextRev = create.startRevision
     if (signal?.aborted === true) this.onAbort()
     signal?.addEventListener('abort', this.onAbort, {once: true})
-    this.stream.write({createRequest: create})
+    this.open()
   }
 
   /** The next response with events. */
@@ -63,20 +69,43 @@ export class WatchSubscription {
   close(): void {
     this.signal?.removeEventListener('abort', this.onAbort)
     this.fail(new WatchLostError('the watch was closed'))
-    this.stream.cancel()
+  }
+
+  private open(): void {
+    if (this.failure !== undefined) return
+    const stream = this.client.watchStream()
+    this.stream = stream
+    stream.on('data', (res: WatchResponse) => this.receive(res))
+    stream.on('error', (err: ServiceError) => this.broken(stream, err.code === status.UNAVAILABLE ? undefined : err))
+    stream.on('end', () => this.broken(stream, undefined))
+    stream.write({createRequest: {...this.create, startRevision: this.nextRev}})
+  }
+
+  /** The stream failed: fatal with `err`, or opened again after RETRY_MS. */
+  private broken(stream: ClientDuplexStream<WatchRequest, WatchResponse>, err: Error | undefined): void {
+    if (stream !== this.stream || this.failure !== undefined) return
+    this.stream = undefined
+    if (err !== undefined) this.fail(err)
+    else this.retryTimer = setTimeout(() => this.open(), RETRY_MS)
   }
 
   private receive(res: WatchResponse): void {
     if (res.canceled) {
       this.fail(new WatchLostError(res.compactRevision !== 0 ? COMPACTED_MESSAGE : res.cancelReason || LOST_WATCHER_MESSAGE))
     } else if (res.events.length > 0) {
+      this.nextRev = res.events[res.events.length - 1].kv!.modRevision + 1
       this.queue.push(res)
       this.notify()
     }
   }
 
+  /** Ends the subscription with `err` (the first failure wins) and cancels the stream. */
   private fail(err: Error): void {
     this.failure ??= err
+    clearTimeout(this.retryTimer)
+    const stream = this.stream
+    this.stream = undefined
+    stream?.cancel()
     this.notify()
   }
 
