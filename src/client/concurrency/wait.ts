@@ -1,8 +1,9 @@
 /**
  * Waiting on keys through Watch, as etcd's recipes do:
  *
- * - WatchSubscription reads one watch, response by response, and fails when the server cancels
- *   it (a compacted start revision: etcd's compaction text) or the stream ends.
+ * - WatchSubscription reads one watch, response by response; it fails when the server cancels
+ *   it (a compacted start revision: etcd's compaction text) and resumes it when the connection
+ *   is lost.
  * - waitDelete(key, rev) returns once `key` is deleted at or after revision `rev`; since the watch
  *   starts at `rev` (the revision the caller read the key at), a deletion between that read and the
  *   watch is seen too.
