@@ -1,7 +1,8 @@
 /**
  * Sessions against a real etcd 3.4: the lease lives past its TTL while kept alive, close()
  * revokes it (its keys go), and a lost lease is reported: at the next keep-alive when revoked by
- * someone else, and within the TTL when the server stops answering (etcd paused with SIGSTOP).
+ * someone else, and within the TTL when the server stops answering (etcd paused with SIGSTOP)
+ * or its keep-alive stream keeps failing (etcd killed).
  */
 import {expect} from 'chai'
 import {EtcdClient, Session, SessionError} from '../../../src/client/concurrency/index.js'
@@ -21,8 +22,8 @@ describe('concurrency: Session against etcd 3.4', function () {
     client = new EtcdClient(etcd.endpoints()[0])
   })
   after(async () => {
-    const pid = etcd?.members[0].pid
-    if (pid !== undefined) process.kill(pid, 'SIGCONT')
+    const m = etcd?.members[0]
+    if (m?.running === true && m.pid !== undefined) process.kill(m.pid, 'SIGCONT')
     client?.close()
     await stopAllEtcd()
   })
@@ -113,5 +114,17 @@ describe('concurrency: Session against etcd 3.4', function () {
       process.kill(pid, 'SIGCONT')
     }
     await etcd.waitHealthy()
+  })
+
+  it('reports the loss within the TTL when its keep-alive stream keeps failing (etcd killed); runs last', async () => {
+    const ttl = 3
+    const s = await Session.create(client, {ttl})
+    await sleep(200)
+    await etcd.members[0].stop('SIGKILL')
+    const killedAt = Date.now()
+    const end = await settledWithin(s.done, ttl * 1000 + 1000)
+    expect(end).to.have.property('value').that.has.property('reason', 'unconfirmed')
+    expect((end as {value: {message: string}}).value.message).to.match(/\(last error: .+\); it may have expired$/)
+    expect(Date.now() - killedAt).to.be.at.least((ttl * 1000 * 2) / 3 - 100)
   })
 })
