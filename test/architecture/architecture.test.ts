@@ -61,6 +61,14 @@ describe('architecture (DESIGN.md §1)', () => {
         .to.deep.equal([])
     })
 
+    it('lets only the Lock and Election services import the client, and only its concurrency recipes', () => {
+      expect(checkEdges([edge('server/services/etcd/lock.ts', '../../../client/concurrency/index.js', 'client/concurrency/index.ts')]))
+        .to.deep.equal([])
+      expect(checkEdges([edge('server/services/etcd/lock.ts', '../../../client/client.js', 'client/client.ts')])).to.have.length(1)
+      expect(checkEdges([edge('server/services/kv.ts', '../../client/concurrency/index.js', 'client/concurrency/index.ts')]))
+        .to.have.length(1)
+    })
+
     it('finds a cycle', () => {
       const cycles = findCycles([
         edge('a/x.ts', './y.js', 'a/y.ts'),
