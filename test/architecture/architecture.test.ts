@@ -47,6 +47,9 @@ describe('architecture (DESIGN.md §1)', () => {
     it('refuses upward imports and membership packages importing upwards', () => {
       expect(checkEdges([edge('raftpb/a.ts', '../client/x.js', 'client/x.ts')])).to.have.length(1)
       expect(checkEdges([edge('storage/a.ts', '../kv/x.js', 'kv/x.ts')])).to.have.length(1)
+      expect(checkEdges([edge('kv/a.ts', '../lease/x.js', 'lease/x.ts')])).to.have.length(1)
+      expect(checkEdges([edge('lease/a.ts', '../kv/x.js', 'kv/x.ts')])).to.deep.equal([])
+      expect(checkEdges([edge('lease/a.ts', '../server/x.js', 'server/x.ts')])).to.have.length(1)
       expect(checkEdges([edge('client/a.ts', '../server/x.js', 'server/x.ts')])).to.have.length(1)
       expect(checkEdges([edge('commands/kv/put.ts', '../../server/x.js', 'server/x.ts')])).to.have.length(1)
       expect(checkEdges([edge('commands/server/start.ts', '../../server/x.js', 'server/x.ts')]))

@@ -61,9 +61,9 @@ export function moduleOf(path: string): string {
 
 /**
  * Which modules each module may import (itself always allowed). Mirrors DESIGN.md §1:
- * commands → cli → client → raftpb → raft; commands/server → server → {transport, kv, storage}
- * → raftpb → raft. kv sits on storage's database wrapper; the offline snapshot and server
- * commands reach kv/storage/server directly, as listed in COMMAND_EXCEPTIONS.
+ * commands → cli → client → raftpb → raft; commands/server → server → {transport, lease, kv,
+ * storage} → raftpb → raft, with lease → kv → storage. kv sits on storage's database wrapper; the offline snapshot and server
+ * commands reach lease/kv/storage/server directly, as listed in COMMAND_EXCEPTIONS.
  */
 export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   raft: ['generated'],
@@ -71,8 +71,9 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   raftpb: ['raft', 'generated'],
   storage: ['raftpb', 'raft', 'generated'],
   kv: ['storage', 'raftpb', 'raft', 'generated'],
+  lease: ['kv', 'storage', 'raftpb', 'raft', 'generated'],
   transport: ['raftpb', 'raft', 'generated'],
-  server: ['transport', 'kv', 'storage', 'raftpb', 'raft', 'generated'],
+  server: ['transport', 'lease', 'kv', 'storage', 'raftpb', 'raft', 'generated'],
   client: ['raftpb', 'raft', 'generated'],
   cli: ['client', 'raftpb', 'raft', 'generated'],
   commands: ['cli', 'client', 'raftpb', 'raft', 'generated'],
@@ -81,7 +82,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
 /** Command folders that may reach further down than `cli`, and what they may reach. */
 export const COMMAND_EXCEPTIONS: Readonly<Record<string, readonly string[]>> = {
   'commands/server/': ['server'],
-  'commands/snapshot/': ['kv', 'storage'],
+  'commands/snapshot/': ['lease', 'kv', 'storage'],
 }
 
 /**
