@@ -55,6 +55,22 @@ describe('server: the Election service over a real etcd 3.4, compared with etcd\
     expect(facts).to.include('{"code":"UNKNOWN","details":"etcdserver: requested lease not found"}')
   })
 
+  it('refuses a request that does not decode with INVALID_ARGUMENT naming the method', async () => {
+    const raw = new ElectionClient(ours.endpoint, credentials.createInsecure())
+    try {
+      for (const method of ['Campaign', 'Leader', 'Resign']) {
+        const bad = await new Promise<{code: number, details: string}>((resolve) => {
+          raw.makeUnaryRequest(`/v3electionpb.Election/${method}`, (x: Buffer) => x, (x: Buffer) => x, Buffer.from([0x0a, 0xff]), (err) =>
+            resolve({code: err?.code ?? 0, details: err?.details ?? ''}))
+        })
+        expect(bad.code, method).to.equal(3)
+        expect(bad.details).to.match(new RegExp(`^the request to v3electionpb\\.Election/${method} does not decode: `))
+      }
+    } finally {
+      raw.close()
+    }
+  })
+
   it('interoperates with etcdctl elect: etcdctl observes our leader and waits for our resignation', async () => {
     const endpoint = etcd.endpoints()[0]
     const lease = (await kv.leaseGrant(30)).ID
