@@ -22,12 +22,14 @@ import {PeerInfoService} from '../generated/raftctl/v1/internal.js'
 import {RaftctlService} from '../generated/raftctl/v1/raftctl.js'
 import {KVService} from '../generated/raftctl/v1/kv.js'
 import {MaintenanceService} from '../generated/raftctl/v1/maintenance.js'
+import {parseEndpoint} from '../raftpb/address.js'
 import {DEFAULT_LIMITS} from '../transport/index.js'
 import {serverOptions} from '../transport/options.js'
 import {openNodeData, type StartMode} from './bootstrap.js'
 import {nodeAutoCompactor} from './compactor.js'
 import {ConfigError, type ServerConfig} from './config.js'
 import {LeaderForwarder} from './forward.js'
+import {LessorDriver} from './lessor_driver.js'
 import type {NodeLogger} from './logger.js'
 import {RaftNode} from './node.js'
 import {MembershipLostError} from './peer_check.js'
@@ -36,8 +38,11 @@ import {checkedDecoding, clientReceiveLimit, type ServiceContext} from './servic
 import {authService} from './services/etcd/auth.js'
 import {etcdClusterService} from './services/etcd/cluster.js'
 import {etcdKvService} from './services/etcd/kv.js'
-import {leaseService} from './services/etcd/lease.js'
+import {registerElectionService} from './services/etcd/election.js'
+import {etcdLeaseService} from './services/etcd/lease.js'
+import {registerLockService} from './services/etcd/lock.js'
 import {raftctlService} from './services/etcd/raftctl.js'
+import {ownClientFactory, type RecipeServices} from './services/etcd/recipes.js'
 import {kvService} from './services/kv.js'
 import {maintenanceService} from './services/maintenance.js'
 import {peerInfoService} from './services/peer_info.js'
@@ -121,7 +126,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     maxQueuedProposals: cfg.maxQueuedProposals, maxUnappliedEntries: cfg.maxUnappliedEntries,
     maxConcurrentStreams: cfg.maxConcurrentStreams}, 'starting raftctl node')
   routeGrpcLogs(log)
-  const {storage, kv, mode} = await openNodeData(cfg, log, opts.signal)
+  const {storage, kv, leases, mode} = await openNodeData(cfg, log, opts.signal)
   let accepting = false
   let stopping: Promise<void> | undefined
   let exitCode = 0
@@ -147,6 +152,8 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     stopping ??= (async () => {
       log.info({event: 'stopping', reason}, 'stopping: no new requests; finishing the batch in flight')
       accepting = false
+      lessor.stop()
+      for (const r of recipes) r.close()
       await kv.close()
       const clientsDone = shutdown(clientServer)
       forwarder.close()
@@ -161,13 +168,19 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     return stopping
   }
   const forwarder = new LeaderForwarder(node)
+  const lessor = new LessorDriver(node, leases, log, {checkpointIntervalMs: cfg.leaseCheckpointIntervalMs})
   const ctx: ServiceContext = {node, accepting: () => accepting, forwarder}
+  // Lock and Election run etcd's recipes through a client of this server's own port (recipes.ts).
+  let boundClientPort = 0
+  const ownClient = ownClientFactory(parseEndpoint('--listen-client', cfg.listenClient, true).host, () => boundClientPort)
+  const recipes: RecipeServices[] = []
   try {
     clientServer.addService(checkedDecoding(EtcdKVService), etcdKvService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(EtcdClusterService), etcdClusterService(ctx) as unknown as UntypedServiceImplementation)
-    clientServer.addService(checkedDecoding(LeaseService), leaseService())
+    clientServer.addService(checkedDecoding(LeaseService), etcdLeaseService(ctx, lessor) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(AuthService), authService())
     clientServer.addService(checkedDecoding(RaftctlService), raftctlService(ctx) as unknown as UntypedServiceImplementation)
+    recipes.push(registerLockService(clientServer, ownClient), registerElectionService(clientServer, ownClient))
     clientServer.addService(checkedDecoding(KVService), kvService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(ClusterService), clusterService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(MaintenanceService), maintenanceService(ctx) as unknown as UntypedServiceImplementation)
@@ -175,7 +188,9 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     peerGrpc.addService(checkedDecoding(PeerInfoService), peerInfoService(ctx) as unknown as UntypedServiceImplementation)
     const peerPort = await bind(peerGrpc, cfg.listenPeer, 'peers', '--listen-peer')
     const clientPort = await bind(clientServer, cfg.listenClient, 'clients', '--listen-client')
+    boundClientPort = clientPort
     node.start()
+    lessor.start()
     kv.resumeCompaction()
     const compactor = nodeAutoCompactor(node, cfg.autoCompaction, log)
     compactor.start()
@@ -185,6 +200,8 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
       advertiseClient: cfg.advertiseClient, advertisePeer: cfg.advertisePeer}, `serving clients on ${cfg.listenClient}`)
     return {node, mode, clientPort, peerPort, stop, done}
   } catch (err) {
+    lessor.stop()
+    for (const r of recipes) r.close()
     forwarder.close()
     clientServer.forceShutdown()
     peerGrpc.forceShutdown()

@@ -1,4 +1,4 @@
-// Fuzzing every request a node serves besides Raft traffic (etcd's KV and Cluster, the raftctl
+// Fuzzing every request a node serves besides Raft traffic (etcd's KV, Cluster and Lease, the raftctl
 // extension, the raftctl.v1.legacy KV, Cluster and Maintenance services on the client address and PeerInfo on the peer address, decoded by the
 // server and validated by src/server/services, membership.ts and src/kv/validate): random bytes,
 // protobuf-shaped bytes and mutations of valid requests are sent as raw bytes to a real
@@ -20,6 +20,8 @@ import {
   Compare_CompareResult as EtcdResult, Compare_CompareTarget as EtcdTarget, KVService as EtcdKVService,
 } from '../../src/generated/etcd/etcdserverpb/kv.js'
 import {LeaseService} from '../../src/generated/etcd/etcdserverpb/lease.js'
+import {ElectionService} from '../../src/generated/etcd/v3electionpb/v3election.js'
+import {LockService} from '../../src/generated/etcd/v3lockpb/v3lock.js'
 import {AuthService} from '../../src/generated/etcd/etcdserverpb/auth.js'
 import {MemberChangeRequest_Change_Kind as ExtKind, RaftctlService} from '../../src/generated/raftctl/v1/raftctl.js'
 import {deleteReq, putReq, rangeReq} from '../compat/etcd_grpc.js'
@@ -82,18 +84,27 @@ const SEEDS: Array<[string, Method, Array<object>]> = [
   ['Raftctl.LeaveJoint', RaftctlService.leaveJoint, [{}]],
   ['Raftctl.MemberProgress', RaftctlService.memberProgress, [{}]],
   ['Raftctl.NodeStatus', RaftctlService.nodeStatus, [{}]],
+  ['etcd Lease.LeaseGrant', LeaseService.leaseGrant, [{TTL: 60, ID: 0n}, {TTL: 0, ID: 5n}, {TTL: 9_000_000_001, ID: 0n}]],
+  ['etcd Lease.LeaseRevoke', LeaseService.leaseRevoke, [{ID: 5n}, {ID: 0n}]],
+  ['etcd Lease.LeaseKeepAlive', LeaseService.leaseKeepAlive, [{ID: 5n}]],
+  ['etcd Lease.LeaseTimeToLive', LeaseService.leaseTimeToLive, [{ID: 5n, keys: true}]],
+  ['etcd Lease.LeaseLeases', LeaseService.leaseLeases, [{}]],
 ]
 
 /** Methods served but not fuzzed here, and why. */
 const NOT_FUZZED: Record<string, string> = {
   '/raftctl.v1.legacy.Maintenance/Snapshot': 'every accepted call writes and streams a snapshot file; its decoding is checked below',
-  ...Object.fromEntries([...Object.values(LeaseService), ...Object.values(AuthService)].map((m) =>
+  ...Object.fromEntries([...Object.values(LockService), ...Object.values(ElectionService)].map((m) =>
+    [m.path, 'answers etcd\'s errors as UNKNOWN, as etcd\'s v3lock/v3election servers do, and a Lock or Campaign waits its ' +
+      'deadline by design; its undecodable requests are refused INVALID_ARGUMENT (test/server/etcd_lock.test.ts, etcd_election.test.ts)'])),
+  ...Object.fromEntries(Object.values(AuthService).map((m) =>
     [m.path, 'answers UNIMPLEMENTED whatever the bytes (unimplementedService), checked below with undecodable bytes'])),
 }
 
 /** The services the server registers (src/server/server.ts), each with checkedDecoding. */
 const SERVED = [
   KVService, ClusterService, MaintenanceService, PeerInfoService, EtcdKVService, EtcdClusterService, LeaseService, AuthService, RaftctlService,
+  LockService, ElectionService,
 ]
 
 interface Outcome {
@@ -176,7 +187,8 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
   // request" by grpc-js, which says neither what was wrong nor that the client is at fault.
   const undecodable: Array<[string, Method]> = [['raftctl.v1.legacy.KV/Put', KVService.put], ['raftctl.v1.legacy.KV/Watch', KVService.watch],
     ['raftctl.v1.legacy.Cluster/MemberAdd', ClusterService.memberAdd], ['raftctl.v1.legacy.Maintenance/Snapshot', MaintenanceService.snapshot],
-    ['etcdserverpb.KV/Txn', EtcdKVService.txn], ['etcdserverpb.Cluster/MemberAdd', EtcdClusterService.memberAdd], ['raftctl.v1.Raftctl/MemberChange', RaftctlService.memberChange]]
+    ['etcdserverpb.KV/Txn', EtcdKVService.txn], ['etcdserverpb.Cluster/MemberAdd', EtcdClusterService.memberAdd], ['raftctl.v1.Raftctl/MemberChange', RaftctlService.memberChange],
+    ['etcdserverpb.Lease/LeaseGrant', LeaseService.leaseGrant], ['etcdserverpb.Lease/LeaseKeepAlive', LeaseService.leaseKeepAlive]]
   for (const [name, m] of undecodable) {
     it(`answers undecodable bytes to ${name} with INVALID_ARGUMENT naming the method and the problem`, async () => {
       const c = await node()
@@ -186,9 +198,9 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
     })
   }
 
-  it('answers any bytes to the Lease and Auth services, served by no handler yet, with UNIMPLEMENTED', async () => {
+  it('answers any bytes to the Auth service, served by no handler yet, with UNIMPLEMENTED', async () => {
     const c = await node()
-    for (const m of [LeaseService.leaseGrant, LeaseService.leaseTimeToLive, AuthService.authenticate, AuthService.userAdd]) {
+    for (const m of [AuthService.authenticate, AuthService.userAdd]) {
       const r = await rawCall(c, m, Uint8Array.of(0x0a, 0xff, 0x01))
       expect(status[r.code], m.path).to.equal('UNIMPLEMENTED')
     }
