@@ -1,9 +1,9 @@
 /**
  * A running raftctl node: its data dir opened (bootstrap.ts), the RaftNode, and two gRPC
  * servers — the client address (etcd's KV, Cluster, Lease and Auth — the last two answering
- * UNIMPLEMENTED —, raftctl's extension service Raftctl, and the raftctl.v1.legacy KV, Cluster and
- * Maintenance until the client moves off them) and the peer address (Peer transport and
- * PeerInfo).
+ * UNIMPLEMENTED —, raftctl's extension service Raftctl, and what is left of the raftctl.v1.legacy
+ * services until etcd's Watch and Maintenance replace them: the KV Watch stream, Cluster's
+ * TransferLeader and Maintenance) and the peer address (Peer transport and PeerInfo).
  *
  * Stopping (SIGINT/SIGTERM, or stop()): the node stops accepting client requests (new ones get
  * UNAVAILABLE, safe to retry elsewhere) and ends watch streams; the loop finishes the Ready in

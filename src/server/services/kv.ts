@@ -1,69 +1,21 @@
 /**
- * The KV service. Writes (Put, DeleteRange, and Txn with writes) go through the Raft log on the
- * leader; a follower refuses them with the leader's client URL (errors.ts notLeader) and the
- * client retries there. Range is linearizable by default (ReadIndex, on any member) and local
- * with `serializable`. A Txn with only reads is still proposed, so its compares and reads see
- * one applied state (as in etcd, where a read-only txn is served by the leader's apply).
+ * What is left of the legacy raftctl.v1 KV service: its Watch stream, which the CLI's `kv watch`
+ * reads until it moves to etcd's Watch service. Reads and writes are etcd's KV service
+ * (etcd/kv.ts), the one implementation of each.
  *
  * Watch streams events of applied entries from this node: the first response has no events and
  * its header's revision is the revision the watch starts after (start_revision - 1), so a client
  * whose stream breaks can resume at the last revision it saw + 1 on any member.
  */
 import type {ServerWritableStream} from '@grpc/grpc-js'
-import {
-  type DeleteRangeResponse, type KVServer, type PutResponse, type RangeRequest, type RangeResponse,
-  type TxnResponse, type WatchRequest, type WatchResponse,
-} from '../../generated/raftctl/v1/kv.js'
-import {type ApplyResult, KvError, validateRange, type Watcher} from '../../kv/index.js'
+import type {KVServer, WatchRequest, WatchResponse} from '../../generated/raftctl/v1/kv.js'
+import {KvError, type Watcher} from '../../kv/index.js'
 import {toServiceError} from '../errors.js'
-import {proposeKv, readBarrier, requireLeader} from '../requests.js'
-import {checkAccepting, header, requestOf, type ServiceContext, unary} from './common.js'
-import {
-  deleteFromEtcd, deleteToEtcd, eventFromEtcd, putFromEtcd, putToEtcd, rangeFromEtcd, rangeToEtcd, txnFromEtcd,
-  txnToEtcd,
-} from './kv_convert.js'
-
-/** The raftctl.v1.legacy client follows redirects: this service proposes on the leader only. */
-const LEGACY = {leaderOnly: true}
-
-function withHeader<T extends {header: unknown}>(ctx: ServiceContext, r: T | undefined, revision: number): T {
-  if (r === undefined) throw new Error('internal error: the applied entry carries no result')
-  return {...r, header: header(ctx.node, revision)}
-}
-
-function expect<K extends 'put' | 'deleteRange' | 'txn'>(r: ApplyResult, k: K): NonNullable<ApplyResult[K]> {
-  const v = r[k]
-  if (v === undefined) throw new Error(`internal error: the applied entry carries no ${k} result`)
-  return v as NonNullable<ApplyResult[K]>
-}
+import {checkAccepting, header, requestOf, type ServiceContext} from './common.js'
+import {eventFromEtcd} from './kv_convert.js'
 
 export function kvService(ctx: ServiceContext): KVServer {
-  const node = ctx.node
-  return {
-    range: unary(ctx, 'Range', async (req: RangeRequest, ms): Promise<RangeResponse> => {
-      const etcdReq = rangeToEtcd(req)
-      validateRange(etcdReq)
-      if (!req.serializable) await readBarrier(node, ms)
-      const res = rangeFromEtcd(await node.kv.range(etcdReq))
-      return {...res, header: header(node, res.header?.revision)}
-    }),
-    put: unary(ctx, 'Put', async (req, ms): Promise<PutResponse> => {
-      requireLeader(node)
-      const r = await proposeKv(node, {put: putToEtcd(req)}, ms, LEGACY)
-      return withHeader(ctx, putFromEtcd(expect(r, 'put')), r.revision)
-    }),
-    deleteRange: unary(ctx, 'DeleteRange', async (req, ms): Promise<DeleteRangeResponse> => {
-      requireLeader(node)
-      const r = await proposeKv(node, {deleteRange: deleteToEtcd(req)}, ms, LEGACY)
-      return withHeader(ctx, deleteFromEtcd(expect(r, 'deleteRange')), r.revision)
-    }),
-    txn: unary(ctx, 'Txn', async (req, ms): Promise<TxnResponse> => {
-      requireLeader(node)
-      const r = await proposeKv(node, {txn: txnToEtcd(req)}, ms, LEGACY)
-      return withHeader(ctx, txnFromEtcd(expect(r, 'txn')), r.revision)
-    }),
-    watch: (call) => void watch(ctx, call),
-  }
+  return {watch: (call) => void watch(ctx, call)}
 }
 
 function cancelResponse(ctx: ServiceContext, err: KvError): WatchResponse {
