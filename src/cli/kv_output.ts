@@ -3,7 +3,8 @@
  * the bytes are UTF-8, base64 marked as such when not, so --json never loses a byte) and the
  * views of `kv get`, `kv watch` and `kv txn` in every --write-out format (src/cli/output.ts).
  */
-import {type Event, Event_EventType, type KeyValue, type RangeResponse, type ResponseHeader, type ResponseOp, type TxnResponse} from '../generated/raftctl/v1/kv.js'
+import {type KeyValue, type RangeResponse, type ResponseHeader, type ResponseOp, type TxnResponse} from '../generated/raftctl/v1/kv.js'
+import {type Event, Event_EventType} from '../generated/etcd/mvccpb/kv.js'
 import {type Chunk, etcdJson, type Field, type View} from './output.js'
 import {hexEscaped, isUtf8, printable} from './printable.js'
 import {type Cell, MAX_CELL, renderTable} from './table.js'

@@ -1,7 +1,7 @@
 /**
  * A running raftctl node: its data dir opened (bootstrap.ts), the RaftNode, and two gRPC
- * servers — the client address (KV, Cluster, Maintenance) and the peer address (Peer transport
- * and PeerInfo).
+ * servers — the client address (KV, Cluster, Maintenance, and etcd's Watch over the store's
+ * watch hub) and the peer address (Peer transport and PeerInfo).
  *
  * Stopping (SIGINT/SIGTERM, or stop()): the node stops accepting client requests (new ones get
  * UNAVAILABLE, safe to retry elsewhere) and ends watch streams; the loop finishes the Ready in
@@ -14,6 +14,7 @@ import {type ChannelOptions, Server, ServerCredentials, type UntypedServiceImple
 import {ClusterService} from '../generated/raftctl/v1/cluster.js'
 import {PeerInfoService} from '../generated/raftctl/v1/internal.js'
 import {KVService} from '../generated/raftctl/v1/kv.js'
+import {WatchService} from '../generated/etcd/etcdserverpb/watch.js'
 import {MaintenanceService} from '../generated/raftctl/v1/maintenance.js'
 import {DEFAULT_LIMITS} from '../transport/index.js'
 import {serverOptions} from '../transport/options.js'
@@ -24,6 +25,7 @@ import type {NodeLogger} from './logger.js'
 import {RaftNode} from './node.js'
 import {clusterService} from './services/cluster.js'
 import {checkedDecoding, type ServiceContext} from './services/common.js'
+import {nodeWatchService} from './services/etcd/watch.js'
 import {kvService} from './services/kv.js'
 import {maintenanceService} from './services/maintenance.js'
 import {peerInfoService} from './services/peer_info.js'
@@ -124,6 +126,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     clientServer.addService(checkedDecoding(KVService), kvService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(ClusterService), clusterService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(MaintenanceService), maintenanceService(ctx) as unknown as UntypedServiceImplementation)
+    clientServer.addService(checkedDecoding(WatchService), nodeWatchService(ctx) as unknown as UntypedServiceImplementation)
     node.peerServer.addTo(peerGrpc)
     peerGrpc.addService(checkedDecoding(PeerInfoService), peerInfoService(ctx) as unknown as UntypedServiceImplementation)
     const peerPort = await bind(peerGrpc, cfg.listenPeer, 'peers')

@@ -1,5 +1,5 @@
 // Fuzzing every request a node serves besides Raft traffic (the raftctl.v1 KV, Cluster and
-// Maintenance services on the client address and PeerInfo on the peer address, decoded by the
+// Maintenance services and etcd's Watch on the client address and PeerInfo on the peer address, decoded by the
 // server and validated by src/server/services, membership.ts and src/kv/validate): random bytes,
 // protobuf-shaped bytes and mutations of valid requests are sent as raw bytes to a real
 // single-node `raftctl server start` process. Each call is answered in
@@ -15,6 +15,7 @@ import {ClusterService, MemberChangeRequest_Change_Kind as Kind} from '../../src
 import {Compare_CompareResult, Compare_CompareTarget, KVService} from '../../src/generated/raftctl/v1/kv.js'
 import {PeerInfoService} from '../../src/generated/raftctl/v1/internal.js'
 import {MaintenanceService} from '../../src/generated/raftctl/v1/maintenance.js'
+import {WatchCreateRequest, WatchRequest, WatchService} from '../../src/generated/etcd/etcdserverpb/watch.js'
 import {ensureBuilt, REPO_ROOT, stopAll, TestCluster, waitFor} from '../integration/harness.js'
 import {FUZZ_TITLE, fuzzParams, fuzzTimeout, hostile, settlesWithin} from './fuzz.js'
 
@@ -22,7 +23,7 @@ const RUNS = 8
 const CALL_MS = 4000
 const b = (s: string): Buffer => Buffer.from(s)
 
-type Method = {path: string, responseStream: boolean, requestSerialize: (v: never) => Buffer,
+type Method = {path: string, requestStream: boolean, responseStream: boolean, requestSerialize: (v: never) => Buffer,
   requestDeserialize: (b: Buffer) => unknown, responseDeserialize: (b: Buffer) => unknown}
 
 /** A valid request of `m`: its defaults (decoded from no bytes) with `fields` set. */
@@ -42,7 +43,10 @@ const SEEDS: Array<[string, Method, Array<Record<string, unknown>>]> = [
     success: [op({requestPut: {key: b('fuzz/t'), value: b('1'), prevKv: false}})],
     failure: [op({requestRange: {key: b('fuzz/k'), rangeEnd: new Uint8Array(), limit: 0, revision: 0, serializable: false, keysOnly: false, countOnly: false}})],
   }]],
-  ['KV.Watch', KVService.watch, [{key: b('fuzz/'), rangeEnd: b('fuzz0'), startRevision: 1}]],
+  ['Watch.Watch', WatchService.watch, [
+    {createRequest: {...WatchCreateRequest.decode(new Uint8Array()), key: b('fuzz/'), rangeEnd: b('fuzz0'), startRevision: 1, prevKv: true}},
+    {createRequest: {...WatchCreateRequest.decode(new Uint8Array()), key: b('fuzz/k'), watchId: 3n, filters: [1], fragment: true}},
+  ]],
   ['Cluster.MemberAdd', ClusterService.memberAdd, [{id: 1, name: 'dup', peerUrls: ['127.0.0.1:1'], isLearner: true}]],
   ['Cluster.MemberPromote', ClusterService.memberPromote, [{id: 7}]],
   ['Cluster.MemberDemote', ClusterService.memberDemote, [{id: 1}]],
@@ -63,14 +67,21 @@ const NOT_FUZZED: Record<string, string> = {
 }
 
 /** The services the server registers (src/server/server.ts), each with checkedDecoding. */
-const SERVED = [KVService, ClusterService, MaintenanceService, PeerInfoService]
+const SERVED = [KVService, ClusterService, MaintenanceService, WatchService, PeerInfoService]
+
+/** A progress request: etcd's Watch answers it at once on a stream that is still open. */
+const PROGRESS = WatchRequest.encode({createRequest: undefined, cancelRequest: undefined, progressRequest: {}}).finish()
 
 interface Outcome {
   readonly code: status
   readonly details: string
 }
 
-/** Sends raw request bytes to `m` and returns the status (OK once a stream's first message came). */
+/**
+ * Sends raw request bytes to `m` and returns the status (OK once a stream's first message came).
+ * On a bidirectional stream (Watch) a progress request follows the bytes, so a message that is
+ * rightly not answered (a cancel of an unknown watch) still gets the stream an answer.
+ */
 function rawCall(client: Client, m: Method, bytes: Uint8Array): Promise<Outcome> {
   const pass = (x: Buffer): Buffer => x
   const deadline = new Date(Date.now() + CALL_MS)
@@ -80,7 +91,14 @@ function rawCall(client: Client, m: Method, bytes: Uint8Array): Promise<Outcome>
         (err: ServiceError | null) => resolve(err === null ? {code: status.OK, details: ''} : {code: err.code, details: err.details}))
       return
     }
-    const call = client.makeServerStreamRequest(m.path, pass, pass, Buffer.from(bytes), new Metadata(), {deadline})
+    const call = m.requestStream
+      ? client.makeBidiStreamRequest(m.path, pass, pass, new Metadata(), {deadline})
+      : client.makeServerStreamRequest(m.path, pass, pass, Buffer.from(bytes), new Metadata(), {deadline})
+    if (m.requestStream) {
+      const bidi = call as ReturnType<Client['makeBidiStreamRequest']>
+      bidi.write(Buffer.from(bytes))
+      bidi.write(Buffer.from(PROGRESS))
+    }
     let settled = false
     const settle = (o: Outcome): void => {
       if (settled) return
@@ -143,14 +161,14 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
 
   // Found by this fuzzer: every undecodable request was answered INTERNAL "Error deserializing
   // request" by grpc-js, which says neither what was wrong nor that the client is at fault.
-  const undecodable: Array<[string, Method]> = [['KV/Put', KVService.put], ['KV/Watch', KVService.watch],
-    ['Cluster/MemberAdd', ClusterService.memberAdd], ['Maintenance/Snapshot', MaintenanceService.snapshot]]
+  const undecodable: Array<[string, Method]> = [['raftctl.v1.KV/Put', KVService.put], ['etcdserverpb.Watch/Watch', WatchService.watch],
+    ['raftctl.v1.Cluster/MemberAdd', ClusterService.memberAdd], ['raftctl.v1.Maintenance/Snapshot', MaintenanceService.snapshot]]
   for (const [name, m] of undecodable) {
     it(`answers undecodable bytes to ${name} with INVALID_ARGUMENT naming the method and the problem`, async () => {
       const c = await node()
       const r = await rawCall(c, m, Uint8Array.of(0x0a, 0xff, 0x01))
       expect(status[r.code]).to.equal('INVALID_ARGUMENT')
-      expect(r.details).to.equal(`the request to raftctl.v1.${name} does not decode: premature EOF`)
+      expect(r.details).to.equal(`the request to ${name} does not decode: premature EOF`)
     })
   }
 
@@ -164,7 +182,7 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
     expect(registered.length).to.be.greaterThan(0)
     for (const r of registered) expect(r, 'a service registered without checkedDecoding answers undecodable requests INTERNAL').to.match(/^checkedDecoding\(/)
     expect(registered.map((r) => r.replace(/^checkedDecoding\((\w+)\)$/, '$1')).sort())
-      .to.deep.equal(['ClusterService', 'KVService', 'MaintenanceService', 'PeerInfoService'])
+      .to.deep.equal(['ClusterService', 'KVService', 'MaintenanceService', 'PeerInfoService', 'WatchService'])
   })
 
   for (const [name, m, seeds] of SEEDS) {

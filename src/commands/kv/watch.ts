@@ -5,7 +5,7 @@ import {checkInt, withClient} from '../../cli/kv_client.js'
 import {type KeyValueJson, kvToJson, watchView} from '../../cli/kv_output.js'
 import {checkRangeKey, describeRange, rangeFlags} from '../../cli/kv_range.js'
 import {emit, hexFlag, writeOutFlag, writeRaw} from '../../cli/output.js'
-import {type Event, Event_EventType} from '../../generated/raftctl/v1/kv.js'
+import {type Event, Event_EventType} from '../../generated/etcd/mvccpb/kv.js'
 
 /** One event as printed with --json (one JSON object per line). */
 export interface WatchEventJson extends KeyValueJson {

@@ -36,6 +36,7 @@ import {
 import {Event} from '../../../generated/etcd/mvccpb/kv.js'
 import {type WatchHub, type WatchItem, type Watcher, watchKeyRange} from '../../../kv/watch/index.js'
 import {toServiceError, unavailable} from '../../errors.js'
+import {checkAccepting, requestOf, type ServiceContext} from '../common.js'
 
 /** etcd's texts, word for word: clients compare them. */
 export const REASON_DUPLICATE_ID = 'mvcc: duplicate watch ID provided on the WatchStream'
@@ -73,6 +74,20 @@ export function watchService(opts: WatchServiceOptions): WatchServer {
     if (v !== undefined && (!Number.isSafeInteger(v) || v <= 0)) throw new RangeError(`watch service option ${k} must be a positive integer, got ${v}`)
   }
   return {watch: (call) => new WatchStream(opts, call).open()}
+}
+
+/**
+ * The Watch service of a running member: its store's hub, headers with the member's ids and
+ * term, and streams refused while the member is not accepting requests.
+ */
+export function nodeWatchService(ctx: ServiceContext, opts: Pick<WatchServiceOptions, 'progressIntervalMs' | 'maxRequestBytes'> = {}): WatchServer {
+  const node = ctx.node
+  return watchService({
+    ...opts,
+    hub: node.kv.hub,
+    header: (revision) => ({clusterId: BigInt(node.clusterId), memberId: BigInt(node.id), revision, raftTerm: node.currentTerm}),
+    checkStream: () => checkAccepting(ctx),
+  })
 }
 
 /** A watch of one stream. */
@@ -124,6 +139,11 @@ class WatchStream {
 
   private handle(req: WatchRequest): void {
     if (this.closed) return
+    try {
+      requestOf({request: req})
+    } catch (err) {
+      return this.fail(err)
+    }
     if (req.createRequest !== undefined) this.create(req.createRequest)
     else if (req.cancelRequest !== undefined) this.cancel(req.cancelRequest.watchId)
     else if (req.progressRequest !== undefined) this.write(response({header: this.opts.header(this.hub.revision), watchId: NO_WATCH_ID}))
