@@ -61,6 +61,12 @@ export interface WatchServiceOptions {
    * while there is no leader, or a member that is stopping). The error goes through toServiceError.
    */
   readonly checkStream?: (call: ServerDuplexStream<WatchRequest, WatchResponse>) => void
+  /**
+   * Checked every `intervalMs` while a stream is open; a throw ends the stream with that error
+   * (etcd ends a `hasleader` stream once its member has known no leader for three election
+   * timeouts).
+   */
+  readonly monitorStream?: {readonly intervalMs: number, readonly check: (call: ServerDuplexStream<WatchRequest, WatchResponse>) => void}
   /** Interval of progress_notify answers (default 10 minutes, as etcd). */
   readonly progressIntervalMs?: number
   /** The server's max request bytes; fragmenting splits answers above it + 512 KiB (default 1.5 MiB). */
@@ -69,8 +75,8 @@ export interface WatchServiceOptions {
 
 /** The Watch service over `opts.hub`. */
 export function watchService(opts: WatchServiceOptions): WatchServer {
-  for (const k of ['progressIntervalMs', 'maxRequestBytes'] as const) {
-    const v = opts[k]
+  for (const [k, v] of [['progressIntervalMs', opts.progressIntervalMs], ['maxRequestBytes', opts.maxRequestBytes],
+    ['monitorStream.intervalMs', opts.monitorStream?.intervalMs]] as const) {
     if (v !== undefined && (!Number.isSafeInteger(v) || v <= 0)) throw new RangeError(`watch service option ${k} must be a positive integer, got ${v}`)
   }
   return {watch: (call) => new WatchStream(opts, call).open()}
@@ -113,6 +119,7 @@ class WatchStream {
   private pumpScheduled = false
   private closed = false
   private timer: NodeJS.Timeout | undefined
+  private monitor: NodeJS.Timeout | undefined
   private readonly hub: WatchHub
 
   constructor(private readonly opts: WatchServiceOptions, private readonly call: ServerDuplexStream<WatchRequest, WatchResponse>) {
@@ -135,6 +142,17 @@ class WatchStream {
     const interval = this.opts.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS
     this.timer = setInterval(() => this.progressTick(), interval + Math.floor(Math.random() * interval / 10))
     this.timer.unref()
+    const m = this.opts.monitorStream
+    if (m !== undefined) {
+      this.monitor = setInterval(() => {
+        try {
+          m.check(this.call)
+        } catch (err) {
+          this.fail(err)
+        }
+      }, m.intervalMs)
+      this.monitor.unref()
+    }
   }
 
   private handle(req: WatchRequest): void {
@@ -266,6 +284,7 @@ class WatchStream {
     if (this.closed) return
     this.closed = true
     clearInterval(this.timer)
+    clearInterval(this.monitor)
     for (const sw of this.watches.values()) sw.watcher.cancel()
     this.watches.clear()
     this.ready.clear()
