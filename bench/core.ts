@@ -9,18 +9,7 @@
  */
 import {performance} from 'node:perf_hooks'
 import {MemoryStorage, type Message, RawNode, StateRole} from '../src/raft/index.js'
-
-/** Reads a positive integer setting from the environment, or exits naming the variable. */
-function envCount(name: string, fallback: number, min: number): number {
-  const text = process.env[name]
-  if (text === undefined || text === '') return fallback
-  const n = Number(text)
-  if (!Number.isSafeInteger(n) || n < min) {
-    process.stderr.write(`${name}="${text}" is not an integer of at least ${min}\n`)
-    process.exit(2)
-  }
-  return n
-}
+import {envCount} from './env.js'
 
 const TOTAL = envCount('BENCH_ENTRIES', 200_000, 1)
 const BATCH = envCount('BENCH_BATCH', 64, 1)

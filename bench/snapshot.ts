@@ -29,17 +29,7 @@ import {RaftctlClient} from '../src/client/index.js'
 import {ensureBuilt, NodeProc, type NodeSpec, sleep, stopAll, TestCluster, waitFor} from '../test/integration/harness.js'
 import {benchKey, perSecond, printComparison, PutLoad, type Window} from './load.js'
 import {eventTime, learnerReach, reconnectDelay, snapshotWindows} from './log_events.js'
-
-function envCount(name: string, fallback: number, min: number): number {
-  const text = process.env[name]
-  if (text === undefined || text === '') return fallback
-  const n = Number(text)
-  if (!Number.isSafeInteger(n) || n < min) {
-    process.stderr.write(`${name}="${text}" is not an integer of at least ${min}\n`)
-    process.exit(2)
-  }
-  return n
-}
+import {envCount} from './env.js'
 
 const KEYS = envCount('BENCH_KEYS', 30_000, 1)
 const VALUE = envCount('BENCH_VALUE', 1024, 1)

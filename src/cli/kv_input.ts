@@ -6,15 +6,10 @@
  */
 import {fstatSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
+import {CodedError, withCode} from '../raft/errors.js'
 
 /** Raised when the value cannot be obtained; the message says what to give instead. */
-export class ValueInputError extends Error {
-  readonly code = 'BAD_VALUE_INPUT'
-  constructor(message: string) {
-    super(message)
-    this.name = 'ValueInputError'
-  }
-}
+export class ValueInputError extends withCode(CodedError, 'BAD_VALUE_INPUT') {}
 
 /**
  * True when stdin is a character device that is not a terminal, i.e. /dev/null (a script run

@@ -13,15 +13,10 @@
  */
 import {keyRange, toBytes} from '../client/index.js'
 import {type Compare, Compare_CompareResult as Result, Compare_CompareTarget as Target, type RequestOp} from '../generated/raftctl/v1/kv.js'
+import {CodedError, withCode} from '../raft/errors.js'
 
 /** Raised for a compare or operation that does not parse. */
-export class TxnSyntaxError extends Error {
-  readonly code = 'BAD_TXN'
-  constructor(message: string) {
-    super(message)
-    this.name = 'TxnSyntaxError'
-  }
-}
+export class TxnSyntaxError extends withCode(CodedError, 'BAD_TXN') {}
 
 const TARGETS: Record<string, Target> = {
   value: Target.VALUE, val: Target.VALUE,

@@ -4,16 +4,11 @@
  * flag or argument and the value that was wrong.
  */
 import type {MemberChangeSpec} from '../client/index.js'
+import {CodedError, withCode} from '../raft/errors.js'
 import {EndpointError, parseEndpoint} from '../raftpb/address.js'
 
 /** Raised for a malformed id, URL or change specification given on the command line. */
-export class UsageError extends Error {
-  readonly code = 'BAD_ARGUMENT'
-  constructor(message: string) {
-    super(message)
-    this.name = 'UsageError'
-  }
-}
+export class UsageError extends withCode(CodedError, 'BAD_ARGUMENT') {}
 
 /**
  * Parses a node id: decimal digits only, a safe integer greater than zero. `what` names the

@@ -4,15 +4,10 @@
  * saying to pass --yes, so nothing ever waits on input that cannot come.
  */
 import {confirm} from '@inquirer/prompts'
+import {CodedError, withCode} from '../raft/errors.js'
 
 /** Raised when a risky operation was not confirmed. */
-export class NotConfirmedError extends Error {
-  readonly code = 'NOT_CONFIRMED'
-  constructor(message: string) {
-    super(message)
-    this.name = 'NotConfirmedError'
-  }
-}
+export class NotConfirmedError extends withCode(CodedError, 'NOT_CONFIRMED') {}
 
 /** True when both stdin and stdout are terminals, so a question can be asked and answered. */
 export function isInteractive(): boolean {

@@ -20,21 +20,21 @@
  * - `final`: anything else (a refusal, bad input, a read that timed out): returned as it is.
  */
 import {type CallOptions, type Client, Metadata, type ServiceError, status} from '@grpc/grpc-js'
-import {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../raftpb/metadata.js'
+import {CodedError} from '../raft/errors.js'
+import {decodeDetail, DETAIL_KEY, LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../raftpb/metadata.js'
 
 export {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../raftpb/metadata.js'
 
 /** An error from the cluster, with the gRPC status and the endpoint that answered. */
-export class ClientError extends Error {
+export class ClientError extends CodedError<status> {
   /**
    * True when the call was a write that may or may not have been applied (the connection was
    * lost during it, or its deadline passed): the caller must check before repeating it.
    */
   readonly outcomeUnknown: boolean
 
-  constructor(readonly code: status, message: string, readonly endpoint?: string, opts: {outcomeUnknown?: boolean} = {}) {
-    super(message)
-    this.name = 'ClientError'
+  constructor(code: status, message: string, readonly endpoint?: string, opts: {outcomeUnknown?: boolean} = {}) {
+    super(code, message)
     this.outcomeUnknown = opts.outcomeUnknown ?? false
   }
 
@@ -85,6 +85,15 @@ export function isRetrySafe(err: ServiceError): boolean {
   return err.metadata?.get(RETRY_SAFE_KEY)?.[0] === '1'
 }
 
+/**
+ * What the server said: raftctl's explanation (`raftctl-detail`) when it sent one, else the
+ * status message (etcd's bare text, or grpc-js's own).
+ */
+export function serverText(err: Partial<ServiceError>): string {
+  const d = err.metadata?.get(DETAIL_KEY)?.[0]
+  return typeof d === 'string' && d !== '' ? decodeDetail(d) : err.details || err.message || ''
+}
+
 /** True for a DEADLINE_EXCEEDED raised by grpc-js's own deadline rather than said by a server. */
 export function isOwnDeadline(err: ServiceError): boolean {
   return err.code === status.DEADLINE_EXCEEDED && /^(Deadline exceeded|$)/i.test(err.details ?? '')
@@ -133,12 +142,12 @@ export function toClientError(err: unknown, what: string, endpoint: string): Cli
     // A server that gave up itself says why (a proposal not applied in time, a leader transfer
     // that did not happen); only grpc-js's own deadline has nothing to add.
     const own = isOwnDeadline(se as ServiceError)
-    return new ClientError(se.code, own ? `${what} timed out waiting for ${endpoint}` : se.details!, endpoint)
+    return new ClientError(se.code, own ? `${what} timed out waiting for ${endpoint}` : serverText(se), endpoint)
   }
   if (isConnectFailure(se as ServiceError)) {
     return new ClientError(se.code, `cannot reach ${endpoint}: no raftctl server answers there`, endpoint)
   }
-  return new ClientError(se.code, se.details || se.message || `${what} failed`, endpoint)
+  return new ClientError(se.code, serverText(se) || `${what} failed`, endpoint)
 }
 
 /**
@@ -155,11 +164,14 @@ export function outcomeUnknownError(err: ServiceError, spec: {what: string, chec
 function unknownReason(err: ServiceError, endpoint: string, timeoutMs: number): string {
   if (isOwnDeadline(err)) return `${endpoint} did not answer within the ${formatMs(timeoutMs)} timeout`
   // The server's reason is one sentence whose later clauses already say "check before retrying".
-  if (err.code === status.DEADLINE_EXCEEDED) return `${endpoint} gave up: ${err.details.split(';')[0]}`
+  // etcd's timeout of a proposal (UNAVAILABLE) is a server giving up too.
+  if (err.code === status.DEADLINE_EXCEEDED || err.details === 'etcdserver: request timed out') {
+    return `${endpoint} gave up: ${serverText(err).split(';')[0]}`
+  }
   if (err.code === status.CANCELLED || /Connection dropped|RST_STREAM|ECONNRESET|socket/i.test(err.details ?? '')) {
     return `the connection to ${endpoint} was lost during the call (${err.details})`
   }
-  return `${endpoint} answered ${status[err.code]}: ${err.details || err.message}`
+  return `${endpoint} answered ${status[err.code]}: ${serverText(err)}`
 }
 
 /** "5 s", "1.5 s", "300 ms". */

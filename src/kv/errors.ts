@@ -20,21 +20,21 @@
  * etcd answers an empty txn op (no request set) with KEY_NOT_FOUND's text; raftctl uses
  * INVALID_REQUEST for it only where etcd has no rule (see validate.ts).
  */
+import {CodedError, withCode} from '../raft/errors.js'
 
 export type KvErrorCode =
   | 'INVALID_REQUEST' | 'EMPTY_KEY' | 'KEY_NOT_FOUND' | 'VALUE_PROVIDED' | 'LEASE_PROVIDED'
   | 'TOO_MANY_OPS' | 'DUPLICATE_KEY' | 'LEASE_NOT_FOUND' | 'COMPACTED' | 'FUTURE_REVISION'
   | 'WATCH_CANCELED'
 
-export class KvError extends Error {
+export class KvError extends CodedError<KvErrorCode> {
   constructor(
-    readonly code: KvErrorCode,
+    code: KvErrorCode,
     message: string,
     /** For COMPACTED and WATCH_CANCELED: the store's compact revision (reads below it fail). */
     readonly compactRevision = 0,
   ) {
-    super(message)
-    this.name = 'KvError'
+    super(code, message)
   }
 }
 
@@ -49,10 +49,4 @@ export const futureRevision = (revision: number, current: number): KvError =>
   new KvError('FUTURE_REVISION', `revision ${revision} is in the future (the store is at revision ${current})`)
 
 /** A snapshot file or stream that is truncated, altered or not a raftctl snapshot. */
-export class SnapshotFileError extends Error {
-  readonly code = 'SNAPSHOT_CORRUPT'
-  constructor(message: string) {
-    super(message)
-    this.name = 'SnapshotFileError'
-  }
-}
+export class SnapshotFileError extends withCode(CodedError, 'SNAPSHOT_CORRUPT') {}

@@ -19,6 +19,7 @@
 import {existsSync, readdirSync, statSync} from 'node:fs'
 import {mkdir, open, rename, rm} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
+import {CodedError, withCode} from '../raft/errors.js'
 import {EMPTY_CONF_STATE, type SnapshotMetadata} from '../raft/types.js'
 import {parseEndpoint} from '../raftpb/address.js'
 import {clusterIdFor} from '../storage/cluster_id.js'
@@ -31,13 +32,7 @@ import {writeFileAtomic} from './snapshots.js'
 import {KvStore} from './store.js'
 
 /** Raised for a restore that cannot be done as asked (bad flags, non-empty dir, missing file). */
-export class RestoreError extends Error {
-  readonly code = 'RESTORE_REFUSED'
-  constructor(message: string) {
-    super(message)
-    this.name = 'RestoreError'
-  }
-}
+export class RestoreError extends withCode(CodedError, 'RESTORE_REFUSED') {}
 
 /** A member of --initial-cluster. */
 export interface RestoreMember {

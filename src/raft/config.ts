@@ -67,6 +67,18 @@ export interface Config {
    */
   readonly maxUncommittedSize?: number
   /**
+   * The maximum total size (entry data + context bytes, counted as for maxSizePerMsg) of the
+   * committed entries one Ready hands out for applying (etcd MaxCommittedSizePerReady). At least
+   * one entry is always handed out, so an entry larger than the limit is applied on its own; the
+   * other committed entries stay queued in the log and come in the following Readys. 0 means no
+   * limit. Default 1 MiB (etcd's default is its MaxSizePerMsg, 1 MiB in etcd's server). An
+   * application that applies inside its Ready loop should keep the time one Ready takes well
+   * below the election timeout: between two Readys it steps messages and ticks, so a leader
+   * keeps sending heartbeats while it works through a burst of commits. The cost of a smaller
+   * limit is more Readys, each with its fixed overhead, for the same entries.
+   */
+  readonly maxCommittedSizePerReady?: number
+  /**
    * When true, a leader steps down if it has not heard from a quorum within an election timeout,
    * and a node that heard from a leader within the election timeout ignores vote requests (leader
    * lease). Default false (as etcd and raft-rs); servers should enable it. Required for lease reads.
@@ -141,6 +153,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   maxInflightMsgs: 256,
   maxInflightBytes: 0,
   maxUncommittedSize: 0,
+  maxCommittedSizePerReady: 1024 * 1024,
   checkQuorum: false,
   preVote: false,
   readOnlyOption: 'safe' as ReadOnlyOption,
@@ -211,6 +224,7 @@ export function validateConfig(c: Config): ResolvedConfig {
       `config.maxInflightBytes (${r.maxInflightBytes}) must be >= maxSizePerMsg (${r.maxSizePerMsg})`)
   }
   checkSafeInt('maxUncommittedSize', r.maxUncommittedSize, 0)
+  checkSafeInt('maxCommittedSizePerReady', r.maxCommittedSizePerReady, 0)
   checkBool('checkQuorum', r.checkQuorum)
   checkBool('preVote', r.preVote)
   checkBool('stepDownOnRemoval', r.stepDownOnRemoval)

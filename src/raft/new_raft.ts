@@ -28,7 +28,7 @@ export const ROLE_STEPS: RoleSteps = Object.freeze({
  */
 export function newRaft(config: Config, storage: Storage): Raft {
   const c = validateConfig(config)
-  const {hardState, confState} = storage.initialState()
+  const {hardState, confState} = storage.initialState(c.applied > 0 ? c.applied : storage.firstIndex() - 1)
   const r = new Raft(c, storage, ROLE_STEPS)
   const {config: cfg, progress} = new Changer(r.trk, r.raftLog.lastIndex()).restore(confState)
   assertConfStatesEquivalent(confState, switchToConfig(r, cfg, progress))

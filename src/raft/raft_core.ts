@@ -113,7 +113,7 @@ export class RaftCore {
 
   constructor(c: ResolvedConfig, storage: Storage) {
     this.id = c.id
-    this.raftLog = new RaftLog(storage)
+    this.raftLog = new RaftLog(storage, c.maxCommittedSizePerReady === 0 ? Number.POSITIVE_INFINITY : c.maxCommittedSizePerReady)
     this.maxMsgSize = c.maxSizePerMsg
     this.maxUncommittedSize = c.maxUncommittedSize === 0 ? Number.POSITIVE_INFINITY : c.maxUncommittedSize
     this.trk = new ProgressTracker(c.maxInflightMsgs, c.maxInflightBytes)

@@ -27,9 +27,15 @@ export class RaftLog {
   applying: number
   /** The highest index the application has applied. Invariant: applied <= applying. */
   applied: number
+  /**
+   * The most bytes (entrySize) of committed entries nextCommittedEnts hands out at once, at
+   * least one entry (Config.maxCommittedSizePerReady; Infinity: no limit).
+   */
+  readonly maxCommittedSizePerReady: number
 
-  constructor(storage: Storage) {
+  constructor(storage: Storage, maxCommittedSizePerReady = Number.POSITIVE_INFINITY) {
     this.storage = storage
+    this.maxCommittedSizePerReady = maxCommittedSizePerReady
     const firstIndex = storage.firstIndex()
     const lastIndex = storage.lastIndex()
     this.unstable = new Unstable(lastIndex + 1)
@@ -116,8 +122,10 @@ export class RaftLog {
   }
 
   /**
-   * Committed entries not yet handed to the application; empty while a snapshot is pending.
-   * With allowUnstable, entries not yet persisted may be returned (the application persists a
+   * Committed entries not yet handed to the application, in index order and at most
+   * maxCommittedSizePerReady bytes of them (at least one); empty while a snapshot is pending.
+   * The rest are handed out by the next calls, once these are accepted (acceptApplying). With
+   * allowUnstable, entries not yet persisted may be returned (the application persists a
    * Ready's entries before applying its committed entries).
    */
   nextCommittedEnts(allowUnstable: boolean): Entry[] {
@@ -125,7 +133,7 @@ export class RaftLog {
     const lo = this.applying + 1
     const hi = this.maxAppliableIndex(allowUnstable) + 1
     if (lo >= hi) return []
-    return this.slice(lo, hi, Number.POSITIVE_INFINITY)
+    return this.slice(lo, hi, this.maxCommittedSizePerReady)
   }
 
   hasNextCommittedEnts(allowUnstable: boolean): boolean {

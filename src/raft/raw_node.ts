@@ -64,7 +64,10 @@ interface PendingAdvance {
 const INPUT_FIELDS = ['to', 'from', 'term', 'logTerm', 'index', 'commit', 'commitTerm', 'rejectHint'] as const
 
 export class RawNode {
-  /** The state machine. Internal: exposed for tests and the interaction harness. */
+  /**
+   * The state machine. Internal: exposed for the core's tests and the interaction harness only;
+   * an application uses the methods of this class (status(), lastIndex(), ...).
+   */
   readonly raft: Raft
   private prevSoftState: SoftState
   private prevHardState: HardState
@@ -249,6 +252,15 @@ export class RawNode {
     }
     const reject = status === SnapshotStatus.Failure
     this.raft.step(newMessage({msgType: MessageType.MsgSnapStatus, from: id, reject}))
+  }
+
+  /**
+   * The index of the last entry in this node's log, persisted or not. On the leader, right after
+   * propose() or proposeConfChange() returned, it is the index the proposed entry got (the leader
+   * appends its own proposals at once). Allowed at any time.
+   */
+  lastIndex(): number {
+    return this.raft.raftLog.lastIndex()
   }
 
   /** A snapshot of the node's state. Allowed at any time. */

@@ -1,6 +1,9 @@
 import type {ConfState, Entry, HardState, Snapshot} from './types.js'
 
-/** What a node recovers at start: the persisted HardState and the latest ConfState. */
+/**
+ * What a node recovers at start: the persisted HardState and the ConfState in force at the
+ * applied index it restarts with (entries after it are applied again, conf changes included).
+ */
 export interface RaftState {
   readonly hardState: HardState
   readonly confState: ConfState
@@ -16,8 +19,13 @@ export interface RaftState {
  * term(firstIndex() - 1) is answerable; lastIndex() >= firstIndex() - 1.
  */
 export interface Storage {
-  /** Returns the saved HardState and ConfState; called once when a RawNode is created. */
-  initialState(): RaftState
+  /**
+   * Returns the saved HardState and the ConfState in force after entry `applied`: the applied
+   * index the node restarts with (Config.applied, or the snapshot index firstIndex() - 1 when
+   * that is 0). Called once when a RawNode is created. A storage that persists its ConfState
+   * with its applied index in one write (as the server's does) has one answer, for that index.
+   */
+  initialState(applied?: number): RaftState
   /**
    * Returns entries in [lo, hi). `maxSize` (bytes of data + context, undefined = no limit) limits
    * the total, but at least one entry is returned when lo < hi. Throws CompactedError when

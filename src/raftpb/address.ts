@@ -3,15 +3,10 @@
  * enter from flags, config files and member metadata. Shared by the server, the client and the
  * CLI so that every layer refuses the same malformed input with the same message.
  */
+import {CodedError, withCode} from '../raft/errors.js'
 
 /** Raised for an endpoint that is not host:port with a port in 1..65535. */
-export class EndpointError extends Error {
-  readonly code = 'BAD_ENDPOINT'
-  constructor(message: string) {
-    super(message)
-    this.name = 'EndpointError'
-  }
-}
+export class EndpointError extends withCode(CodedError, 'BAD_ENDPOINT') {}
 
 export interface Endpoint {
   readonly host: string

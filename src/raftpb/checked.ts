@@ -3,15 +3,10 @@
  * indexes are plain `number`s inside raftctl, so every one must be a non-negative safe integer;
  * anything else is refused with an error naming the field rather than silently rounded.
  */
+import {CodedError, withCode} from '../raft/errors.js'
 
 /** Raised when bytes from the wire or from disk do not decode to a valid raftctl value. */
-export class WireDecodeError extends Error {
-  readonly code = 'WIRE_DECODE'
-  constructor(message: string) {
-    super(message)
-    this.name = 'WireDecodeError'
-  }
-}
+export class WireDecodeError extends withCode(CodedError, 'WIRE_DECODE') {}
 
 /** Returns `value` if it is a non-negative safe integer; otherwise throws naming `field`. */
 export function checkedUint(field: string, value: unknown): number {

@@ -8,7 +8,8 @@
  *   with the member metadata of its context: members the change adds are written, members no
  *   longer in the ConfState are deleted. A change the core refuses at apply time changes
  *   nothing but the applied index, and its proposer receives the error.
- * The proposer of each entry (if it waits on this node) is settled by (index, term).
+ * The proposer of each entry, if it waits on this node, is settled by the request id the entry
+ * carries (and, for a proposal this node appended as leader, by its (index, term): proposals.ts).
  *
  * A node that applies its own removal (typically the leader, which steps down then, thesis
  * §4.2.2) receives no further entries, so proposals it still tracks — entries it appended after
@@ -22,12 +23,12 @@ import {
   type AnyConfChange, asV2, ConfChangeError, ConfChangeType, type ConfState, decodeConfChange,
   type Entry, EntryType, type RawNode,
 } from '../raft/index.js'
-import type {RaftStorage} from '../storage/index.js'
-import {NodeError} from './errors.js'
+import type {MemberInfo, RaftStorage} from '../storage/index.js'
+import {etcdError, NodeError} from './errors.js'
 import {decodeConfContext, decodeServerRequest, isServerEntry, mergeAttributes} from './internal.js'
 import type {NodeLogger} from './logger.js'
 import {confStateIds} from './member_status.js'
-import type {AppliedWaiters, ProposalTracker} from './proposals.js'
+import type {AppliedWaiters, ProposalWaits} from './proposals.js'
 
 /** What a proposal resolves with once its entry is applied. */
 export type ProposalResult =
@@ -39,7 +40,7 @@ export interface ApplierDeps {
   readonly storage: RaftStorage
   readonly kv: KvStore
   readonly log: NodeLogger
-  readonly proposals: ProposalTracker<ProposalResult>
+  readonly proposals: ProposalWaits<ProposalResult>
   readonly applied: AppliedWaiters
   /** Called after member metadata or the ConfState changed (the node re-syncs its peers). */
   readonly onMembershipChanged: (cs: ConfState) => void
@@ -48,8 +49,8 @@ export interface ApplierDeps {
 /** What applying one entry gives its proposer, and the request id the entry carries (if any). */
 type Outcome = {result?: ProposalResult, error?: Error, requestId?: number}
 
-const lost = (): Error => new NodeError(status.UNAVAILABLE,
-  'the request was lost in a leader change and never applied; send it again', undefined, true)
+const lost = (): Error => etcdError('leaderChanged',
+  'the request was lost in a leader change and never applied; it is safe to send it again', {retrySafe: true})
 
 export class Applier {
   constructor(private readonly d: ApplierDeps) {}
@@ -65,7 +66,7 @@ export class Applier {
         outcome = await this.applyConfEntry(rn, e)
         if (outcome.result?.kind === 'conf' && !confStateIds(outcome.result.confState).includes(this.d.storage.nodeId)) removedAt = e.index
       }
-      this.d.proposals.applied(e.index, e.term, outcome, lost, outcome.requestId)
+      this.d.proposals.applied(e.index, e.term, outcome.requestId, outcome, lost)
       this.d.applied.advance(e.index)
     }
     if (removedAt !== undefined && this.d.proposals.size > 0) {
@@ -95,7 +96,7 @@ export class Applier {
     const updated = old === undefined ? undefined : mergeAttributes(old, req.attributes)
     await s.exclusive(() => s.commitApplied(e.index, e.term, [], updated === undefined ? undefined : {putMembers: [updated]}))
     const requestId = req.requestId
-    if (updated === undefined) return {error: new NodeError(status.NOT_FOUND, `node ${req.attributes.id} is not a member of the cluster`), requestId}
+    if (updated === undefined) return {error: etcdError('memberNotFound', `node ${req.attributes.id} is not a member of the cluster`), requestId}
     this.d.log.info({event: 'member-updated', index: e.index, member: updated.id, memberName: updated.name,
       peerUrls: updated.peerUrls, clientUrls: updated.clientUrls}, 'member attributes updated')
     this.d.onMembershipChanged(s.confState)
@@ -109,29 +110,47 @@ export class Applier {
     let cs: ConfState
     try {
       cc = decodeConfChange(e)
+    } catch (err) {
+      if (!(err instanceof ConfChangeError)) throw err
+      return this.refuseConfEntry(e, err)
+    }
+    const {members, requestId} = this.confContext(e, cc)
+    try {
       cs = rn.applyConfChange(cc)
     } catch (err) {
       if (!(err instanceof ConfChangeError)) throw err
-      this.d.log.warn({event: 'conf-change-refused', index: e.index, reason: err.message}, 'conf change refused at apply time; nothing changed')
-      await s.exclusive(() => s.commitApplied(e.index, e.term, []))
-      return {error: err}
-    }
-    let members: readonly {id: number}[] = []
-    let requestId: number | undefined
-    try {
-      const ctx = decodeConfContext(cc.context)
-      members = ctx.members
-      requestId = ctx.requestId === 0 ? undefined : ctx.requestId
-    } catch (err) {
-      this.d.log.error({event: 'conf-context-undecodable', index: e.index, reason: (err as Error).message}, 'the member metadata of a conf change does not decode; the change is applied without it')
+      return {...await this.refuseConfEntry(e, err), requestId}
     }
     const ids = new Set(confStateIds(cs))
-    const putMembers = (members as ReturnType<typeof s.members>).filter((m) => ids.has(m.id))
+    const putMembers = members.filter((m) => ids.has(m.id))
     const removeMembers = s.members().map((m) => m.id).filter((id) => !ids.has(id))
     await s.applyConfChange(e.index, e.term, {confState: cs, putMembers, removeMembers})
     this.logConfChange(e, cc, before, cs)
     this.d.onMembershipChanged(cs)
     return {result: {kind: 'conf', confState: cs}, requestId}
+  }
+
+  /**
+   * The member metadata and request id a conf change carries; none when its context does not
+   * decode (the change is still applied, identically on every replica).
+   */
+  private confContext(e: Entry, cc: AnyConfChange): {members: readonly MemberInfo[], requestId?: number} {
+    try {
+      const ctx = decodeConfContext(cc.context)
+      return {members: ctx.members, requestId: ctx.requestId === 0 ? undefined : ctx.requestId}
+    } catch (err) {
+      this.d.log.error({event: 'conf-context-undecodable', index: e.index, reason: (err as Error).message},
+        'the member metadata of a conf change does not decode; the change is applied without it')
+      return {members: []}
+    }
+  }
+
+  /** A conf change the core refuses at apply time changes nothing but the applied index. */
+  private async refuseConfEntry(e: Entry, err: ConfChangeError): Promise<Outcome> {
+    const s = this.d.storage
+    this.d.log.warn({event: 'conf-change-refused', index: e.index, reason: err.message}, 'conf change refused at apply time; nothing changed')
+    await s.exclusive(() => s.commitApplied(e.index, e.term, []))
+    return {error: err}
   }
 
   private logConfChange(e: Entry, cc: AnyConfChange, before: ConfState, cs: ConfState): void {

@@ -21,6 +21,12 @@
  * identity and nothing else; starting again finishes the bootstrap. A dir whose creation failed
  * before that (a full or read-only disk, a crash) holds no database or an empty one, and is
  * created again (storage dataDirCreated).
+ *
+ * Before a restarting node or a new founding node serves, it makes sure it belongs
+ * (peer_check.ts): a data dir whose configuration no longer names the node (it applied its own
+ * removal), or whose peers — its members and those named in --initial-cluster, asked within
+ * START_CHECK_TIMEOUT_MS — all belong to another cluster or removed it, stops the start with one
+ * line (MembershipLostError), and a new data dir is then not created.
  */
 import {encodeSnapshotFile, KvStore, type SnapshotRecord, writeFileAtomic} from '../kv/index.js'
 import {EMPTY_CONF_STATE, type SnapshotMetadata} from '../raft/index.js'
@@ -28,6 +34,10 @@ import {clusterIdFor, dataDirCreated, type MemberInfo, RaftStorage} from '../sto
 import type {ServerConfig} from './config.js'
 import {identifyCluster, joinCluster} from './join.js'
 import type {NodeLogger} from './logger.js'
+import {checkMembership, peerAddresses, type SelfView} from './peer_check.js'
+
+/** How long a starting node waits for its peers to say which cluster they belong to. */
+export const START_CHECK_TIMEOUT_MS = 3000
 
 export type StartMode = 'restart' | 'new' | 'join' | 'existing'
 
@@ -57,7 +67,16 @@ export async function openNodeData(cfg: ServerConfig, log: NodeLogger, signal?: 
     }
     log.info({event: 'restart', dataDir: cfg.dataDir, clusterId: storage.clusterId, applied: storage.applied.index,
       term: storage.hardState.term, voters: storage.confState.voters, learners: storage.confState.learners},
-    'data dir exists: resuming from disk; --initial-cluster, --initial-cluster-state and --join are ignored')
+    'data dir exists: resuming from disk; --initial-cluster, --initial-cluster-state and --join are ignored ' +
+    '(except that the members --initial-cluster names are asked which cluster they belong to)')
+    const self: SelfView = {id: cfg.id, clusterId: storage.clusterId, dataDir: cfg.dataDir, confState: storage.confState, applied: storage.applied.index}
+    try {
+      await refuseUnlessMember(self, storage.members(), cfg, log, signal)
+    } catch (err) {
+      await kv.close()
+      await storage.close()
+      throw err
+    }
     return {storage, kv, mode: 'restart'}
   }
   if (cfg.join !== undefined || cfg.initialClusterState === 'existing') {
@@ -72,12 +91,24 @@ export async function openNodeData(cfg: ServerConfig, log: NodeLogger, signal?: 
     return {storage, kv: await KvStore.open(storage), mode}
   }
   const clusterId = clusterIdFor(cfg.initialCluster)
+  const founders = foundingMembers(cfg)
+  await refuseUnlessMember({id: cfg.id, clusterId, dataDir: cfg.dataDir, confState: {...EMPTY_CONF_STATE, voters: founders.map((m) => m.id)}, applied: 0},
+    founders, cfg, log, signal)
   const storage = await open({clusterId, nodeId: cfg.id, create: true})
   const kv = await KvStore.open(storage)
   await writeInitialSnapshot(storage, kv, cfg)
   log.info({event: 'bootstrapped', dataDir: cfg.dataDir, clusterId, voters: storage.confState.voters},
     'bootstrapped a new cluster')
   return {storage, kv, mode: 'new'}
+}
+
+/** Throws MembershipLostError when `self` does not belong (see the module comment). */
+async function refuseUnlessMember(self: SelfView, members: readonly MemberInfo[], cfg: ServerConfig, log: NodeLogger,
+  signal?: AbortSignal): Promise<void> {
+  const peers = peerAddresses(cfg.id, members, cfg.initialCluster)
+  const lost = await checkMembership(self, peers, START_CHECK_TIMEOUT_MS, signal)
+  if (lost !== undefined) throw lost
+  if (peers.length > 0) log.debug({event: 'peers-checked', peers: peers.map((p) => p.address)}, 'no peer says this node does not belong')
 }
 
 /** A data dir that was created for a new cluster but has no initial snapshot yet. */

@@ -5,15 +5,10 @@
  */
 import {readFileSync} from 'node:fs'
 import {parse as parseYaml} from 'yaml'
+import {CodedError, withCode} from '../raft/errors.js'
 
 /** Thrown for any invalid setting; the message names the setting, its source and the problem. */
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID'
-  constructor(message: string) {
-    super(message)
-    this.name = 'ConfigError'
-  }
-}
+export class ConfigError extends withCode(CodedError, 'CONFIG_INVALID') {}
 
 export type ClusterState = 'new' | 'existing'
 export type AutoCompactionMode = 'periodic' | 'revision'
@@ -55,9 +50,22 @@ export interface ServerConfig {
   readonly maxLearners: number
   /** Auto-compaction (etcd's flags): mode, retention (ms or revisions; 0 = off), revision-mode check interval (ms). */
   readonly autoCompaction: AutoCompactionConfig
+  /** The largest client request accepted, in encoded bytes (INVALID_ARGUMENT beyond). */
+  readonly maxRequestBytes: number
+  /** The leader's proposed but not yet applied entry bytes beyond which writes are refused. */
+  readonly maxUncommittedBytes: number
+  /** Proposals that may wait in the node's loop; more are refused. */
+  readonly maxQueuedProposals: number
+  /** Committed entries waiting to be applied beyond which writes are refused. */
+  readonly maxUnappliedEntries: number
+  /** Concurrent gRPC streams (calls) one client connection may have open on the client listener. */
+  readonly maxConcurrentStreams: number
   readonly logLevel: LogLevel
   readonly logFormat: LogFormat
 }
+
+/** The largest value of --max-concurrent-streams (an HTTP/2 setting is a 32-bit unsigned integer). */
+export const MAX_CONCURRENT_STREAMS = 2 ** 32 - 1
 
 /** Setting names as they appear in flags (kebab-case); env is RAFTCTL_ + upper snake case. */
 export const SETTINGS = [
@@ -65,7 +73,8 @@ export const SETTINGS = [
   'initial-cluster', 'initial-cluster-state', 'join', 'tick-ms', 'election-ticks',
   'heartbeat-ticks', 'snapshot-count', 'snapshot-catch-up-entries', 'max-learners',
   'auto-compaction-mode', 'auto-compaction-retention', 'auto-compaction-check-interval', 'log-level',
-  'log-format',
+  'log-format', 'max-request-bytes', 'max-uncommitted-bytes', 'max-queued-proposals', 'max-unapplied-entries',
+  'max-concurrent-streams',
 ] as const
 export type SettingName = (typeof SETTINGS)[number]
 
@@ -91,6 +100,14 @@ export const DEFAULTS: Readonly<Record<SettingName, string | undefined>> = {
   'auto-compaction-check-interval': '5m',
   'log-level': 'info',
   'log-format': 'text',
+  // etcd's --max-request-bytes default, 1.5 MiB.
+  'max-request-bytes': '1572864',
+  'max-uncommitted-bytes': String(64 * 1024 * 1024),
+  'max-queued-proposals': '1024',
+  // etcd refuses requests past this gap between its committed and applied indexes.
+  'max-unapplied-entries': '5000',
+  // etcd's --max-concurrent-streams default: no limit below HTTP/2's own.
+  'max-concurrent-streams': String(MAX_CONCURRENT_STREAMS),
 }
 
 /** One setting's raw value and where it came from (for error messages). */
@@ -155,7 +172,10 @@ export function mergeSources(
   for (const s of SETTINGS) {
     const fromEnv = env[envName(s)]
     if (flags[s] !== undefined) merged.set(s, {value: flags[s]!, source: `flag --${s}`})
-    else if (fromEnv !== undefined && fromEnv !== '') merged.set(s, {value: fromEnv, source: `environment ${envName(s)}`})
+    else if (fromEnv === '') {
+      // Set but empty is almost always a mistake in a script; falling back silently would hide it.
+      throw new ConfigError(`environment ${envName(s)} is set but empty; give it a value or unset it (or pass --${s})`)
+    } else if (fromEnv !== undefined) merged.set(s, {value: fromEnv, source: `environment ${envName(s)}`})
     else if (file[s] !== undefined) merged.set(s, {value: file[s]!, source: `config file ${filePath} (${s})`})
     else if (DEFAULTS[s] !== undefined) merged.set(s, {value: DEFAULTS[s]!, source: `default of --${s}`})
   }

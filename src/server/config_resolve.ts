@@ -7,7 +7,7 @@ import {EndpointError, parseEndpoint} from '../raftpb/address.js'
 import {durationMs, MAX_DURATION_MS} from '../raftpb/duration.js'
 import {
   type AutoCompactionConfig, type AutoCompactionMode, type ClusterState, ConfigError, type InitialMember, type LogFormat, type LogLevel,
-  mergeSources, readConfigFile, type ServerConfig, type SettingName,
+  MAX_CONCURRENT_STREAMS, mergeSources, readConfigFile, type ServerConfig, type SettingName,
 } from './config.js'
 
 type Raw = ReturnType<typeof mergeSources>
@@ -122,6 +122,28 @@ function autoCompaction(raw: Raw): AutoCompactionConfig {
   return {mode, retention, checkIntervalMs: check}
 }
 
+/** The largest --max-request-bytes: the gRPC receive limit derived from it must stay below 2 GiB. */
+export const MAX_REQUEST_BYTES_LIMIT = 512 * 1024 * 1024
+
+/**
+ * The admission-control settings. The uncommitted-bytes bound must hold at least one request of
+ * the largest size, or such a request would be refused whenever anything else is uncommitted.
+ */
+function admissionLimits(raw: Raw): Pick<ServerConfig,
+  'maxRequestBytes' | 'maxUncommittedBytes' | 'maxQueuedProposals' | 'maxUnappliedEntries' | 'maxConcurrentStreams'> {
+  const maxRequestBytes = intSetting(raw, 'max-request-bytes', 1, MAX_REQUEST_BYTES_LIMIT)
+  const maxUncommittedBytes = intSetting(raw, 'max-uncommitted-bytes', 1)
+  if (maxUncommittedBytes < maxRequestBytes) {
+    throw new ConfigError(`--max-uncommitted-bytes (${maxUncommittedBytes}) must be at least --max-request-bytes (${maxRequestBytes})`)
+  }
+  return {
+    maxRequestBytes, maxUncommittedBytes,
+    maxQueuedProposals: intSetting(raw, 'max-queued-proposals', 1),
+    maxUnappliedEntries: intSetting(raw, 'max-unapplied-entries', 1),
+    maxConcurrentStreams: intSetting(raw, 'max-concurrent-streams', 1, MAX_CONCURRENT_STREAMS),
+  }
+}
+
 /** Resolves and validates the node configuration from flags, environment, file and defaults. */
 export function resolveServerConfig(
   flags: Partial<Record<SettingName, string>>,
@@ -152,6 +174,7 @@ export function resolveServerConfig(
     throw new ConfigError(`${ic?.source ?? '--initial-cluster'}: does not include this node's id ${id}`)
   }
   const join = get(raw, 'join')
+  const admission = admissionLimits(raw)
   return {
     id,
     name: get(raw, 'name')?.value ?? `node${id}`,
@@ -167,6 +190,7 @@ export function resolveServerConfig(
     snapshotCatchUpEntries: intSetting(raw, 'snapshot-catch-up-entries', 0),
     maxLearners: intSetting(raw, 'max-learners', 0),
     autoCompaction: autoCompaction(raw),
+    ...admission,
     logLevel: choice<LogLevel>(raw, 'log-level', ['debug', 'info', 'warn', 'error']),
     logFormat: choice<LogFormat>(raw, 'log-format', ['text', 'json']),
   }

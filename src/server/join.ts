@@ -3,28 +3,35 @@
  * its data dir:
  *
  * - joinCluster (--join <client endpoint>): asks the cluster to add this node as a learner
- *   (Cluster.MemberAdd with its id, name, advertised peer and client URLs), following the
- *   leader hint of a follower and retrying while no leader is known. The answer's header carries
- *   the cluster id and its member list the peers. When this id is already a member with the same
- *   peer URL (a retried join after a crash) the node proceeds with the current member list.
+ *   (etcd's Cluster.MemberAdd with its advertised peer URL, and its id in metadata
+ *   `raftctl-member-id`); any member serves it (a follower forwards it to the leader), and it is
+ *   retried while no leader is known. The answer's header carries the cluster id and its member
+ *   list the peers; the node publishes its name and client URL itself once it runs. When this id
+ *   is already a member with the same peer URL (a retried join after a crash) the node proceeds
+ *   with the current member list.
  * - identifyCluster (--initial-cluster-state existing): asks the members named in
  *   --initial-cluster over their peer address (PeerInfo.Identify) and requires that this node
  *   was added already (`raftctl member add`).
  *
- * Both give up after JOIN_TIMEOUT_MS with one sentence saying what failed, and stop at once with
- * StartAborted when the operator stops the node meanwhile (SIGINT/SIGTERM). The server may not use
- * src/client (DESIGN.md §1), so this file speaks gRPC directly with the generated clients.
+ * Both retry with a delay that doubles from RETRY_MS up to MAX_RETRY_MS, log every failed attempt
+ * at warn with its reason (so a dead endpoint is never a silent minute), give up after
+ * JOIN_TIMEOUT_MS with one sentence saying what failed, and stop at once with StartAborted when
+ * the operator stops the node meanwhile (SIGINT/SIGTERM). The server may not use src/client
+ * (DESIGN.md §1), so this file speaks gRPC directly with the generated clients; identify() is
+ * also what a node uses to ask its peers whether it still belongs (peer_check.ts).
  */
 import {type Client, credentials, Metadata, type ServiceError, status} from '@grpc/grpc-js'
 import {
-  ClusterClient, type MemberAddRequest, type MemberAddResponse, type MemberListRequest, type MemberListResponse,
-  type MemberStatus,
-} from '../generated/raftctl/v1/cluster.js'
+  ClusterClient, type Member, type MemberAddRequest, type MemberAddResponse, type MemberListRequest, type MemberListResponse,
+} from '../generated/etcd/etcdserverpb/cluster.js'
+import type {ResponseHeader} from '../generated/etcd/etcdserverpb/header.js'
 import {type IdentifyRequest, type IdentifyResponse, PeerInfoClient} from '../generated/raftctl/v1/internal.js'
+import {CodedError, withCode} from '../raft/errors.js'
+import {checkedUint, decodeDetail, DETAIL_KEY, MEMBER_ID_KEY, parseEndpoint} from '../raftpb/index.js'
 import {type MemberInfo, memberFromWire} from '../storage/index.js'
 import type {ServerConfig} from './config.js'
 import {ConfigError} from './config.js'
-import {LEADER_HINT_KEY} from './errors.js'
+import {ETCD_ERRORS} from './errors.js'
 import type {NodeLogger} from './logger.js'
 
 export interface ClusterInfo {
@@ -35,31 +42,37 @@ export interface ClusterInfo {
 const JOIN_TIMEOUT_MS = 60_000
 const CALL_TIMEOUT_MS = 5_000
 const RETRY_MS = 500
+const MAX_RETRY_MS = 5_000
 
 type Unary<Req, Res> = (req: Req, md: Metadata, opts: {deadline: Date}, cb: (err: ServiceError | null, res: Res) => void) => unknown
 
-function call<Req, Res>(fn: Unary<Req, Res>, req: Req): Promise<Res> {
+function call<Req, Res>(fn: Unary<Req, Res>, req: Req, timeoutMs = CALL_TIMEOUT_MS, md = new Metadata()): Promise<Res> {
   return new Promise((resolve, reject) => {
-    fn(req, new Metadata(), {deadline: new Date(Date.now() + CALL_TIMEOUT_MS)}, (err, res) => (err ? reject(err) : resolve(res)))
+    fn(req, md, {deadline: new Date(Date.now() + timeoutMs)}, (err, res) => (err ? reject(err) : resolve(res)))
   })
+}
+
+/**
+ * The gRPC status name of a failed call and what the server said (raftctl's explanation when it
+ * sent one), for log lines and messages.
+ */
+function failure(err: unknown): {code: string, reason: string} {
+  const se = err as Partial<ServiceError>
+  const d = se.metadata?.get(DETAIL_KEY)?.[0]
+  const reason = typeof d === 'string' && d !== '' ? decodeDetail(d) : se.details || (err as Error).message
+  return {code: se.code === undefined ? 'UNKNOWN' : status[se.code] ?? String(se.code), reason}
 }
 
 /**
  * The node was asked to stop before it finished starting. Nothing was created locally; a MemberAdd
  * the cluster accepted just before is picked up by the next start with the same id and peer URL.
  */
-export class StartAborted extends Error {
-  readonly code = 'START_ABORTED'
-  constructor(message: string) {
-    super(message)
-    this.name = 'StartAborted'
-  }
-}
+export class StartAborted extends withCode(CodedError, 'START_ABORTED') {}
 
 const aborted = (what: string): StartAborted => new StartAborted(`stopped while ${what}`)
 
 /** Runs `p`, rejecting with StartAborted as soon as `signal` aborts. */
-function abortable<T>(p: Promise<T>, what: string, signal?: AbortSignal): Promise<T> {
+export function abortable<T>(p: Promise<T>, what: string, signal?: AbortSignal): Promise<T> {
   if (signal === undefined) return p
   if (signal.aborted) return Promise.reject(aborted(what))
   return new Promise<T>((resolve, reject) => {
@@ -72,8 +85,20 @@ function abortable<T>(p: Promise<T>, what: string, signal?: AbortSignal): Promis
 const sleep = (ms: number, what: string, signal?: AbortSignal): Promise<void> =>
   abortable(new Promise((r) => setTimeout(r, ms)), what, signal)
 
-function toMembers(list: readonly MemberStatus[]): MemberInfo[] {
-  return list.filter((s) => s.member !== undefined).map((s) => memberFromWire(s.member!))
+/** etcd's member records as raftctl's (URLs back to host:port; ids checked). */
+function toMembers(list: readonly Member[]): MemberInfo[] {
+  const address = (u: string): string => parseEndpoint('member URL', u).address
+  return list.map((m) => ({
+    id: checkedUint('member id', m.ID), name: m.name, peerUrls: m.peerURLs.map(address), clientUrls: m.clientURLs.map(address),
+  }))
+}
+
+const clusterIdOf = (h: ResponseHeader | undefined): number => checkedUint('cluster id', h?.clusterId ?? 0n)
+
+/** Asks the node whose peer address is `address` who it is (PeerInfo.Identify), within timeoutMs. */
+export function identify(address: string, askerId: number, timeoutMs = CALL_TIMEOUT_MS): Promise<IdentifyResponse> {
+  return withClient(PeerInfoClient, address, (c) =>
+    call<IdentifyRequest, IdentifyResponse>(c.identify.bind(c), {nodeId: askerId}, timeoutMs))
 }
 
 async function withClient<C extends Client, T>(ctor: new (a: string, c: ReturnType<typeof credentials.createInsecure>) => C, address: string, f: (c: C) => Promise<T>): Promise<T> {
@@ -89,31 +114,36 @@ async function withClient<C extends Client, T>(ctor: new (a: string, c: ReturnTy
 export async function joinCluster(cfg: ServerConfig, log: NodeLogger, signal?: AbortSignal): Promise<ClusterInfo> {
   const deadline = Date.now() + JOIN_TIMEOUT_MS
   const what = `joining the cluster at ${cfg.join}`
-  let endpoint = cfg.join!
+  const endpoint = cfg.join!
+  const md = new Metadata()
+  md.set(MEMBER_ID_KEY, String(cfg.id))
   let last = ''
-  while (Date.now() < deadline) {
+  let delay = RETRY_MS
+  log.info({event: 'joining', via: endpoint, id: cfg.id, advertisePeer: cfg.advertisePeer},
+    `asking the cluster at ${endpoint} to add node ${cfg.id} as a learner`)
+  for (let attempt = 1; Date.now() < deadline; attempt++) {
     try {
-      const res = await abortable(withClient(ClusterClient, endpoint, (c) => call<MemberAddRequest, MemberAddResponse>(c.memberAdd.bind(c), {
-        id: cfg.id, name: cfg.name, peerUrls: [cfg.advertisePeer], clientUrls: [cfg.advertiseClient], isLearner: true, force: false,
-      })), what, signal)
-      log.info({event: 'joined', via: endpoint, clusterId: res.header?.clusterId, voters: res.confState?.voters,
-        learners: res.confState?.learners}, 'the cluster added this node as a learner')
-      return {clusterId: res.header!.clusterId, members: toMembers(res.members)}
+      const res = await abortable(withClient(ClusterClient, endpoint, (c) => call<MemberAddRequest, MemberAddResponse>(c.memberAdd.bind(c),
+        {peerURLs: [cfg.advertisePeer], isLearner: true}, CALL_TIMEOUT_MS, md)), what, signal)
+      const clusterId = clusterIdOf(res.header)
+      log.info({event: 'joined', via: endpoint, clusterId, members: res.members.map((m) => Number(m.ID))},
+        'the cluster added this node as a learner')
+      return {clusterId, members: toMembers(res.members)}
     } catch (err) {
       if (err instanceof StartAborted) throw err
       const se = err as ServiceError
-      const hint = se.metadata?.get(LEADER_HINT_KEY)?.[0]
-      if (se.code === status.FAILED_PRECONDITION && typeof hint === 'string' && hint !== '' && hint !== endpoint) {
-        endpoint = hint
-        continue
+      if (se.code === ETCD_ERRORS.memberExists.code && se.details === ETCD_ERRORS.memberExists.message) {
+        return rejoin(cfg, endpoint, log, failure(err).reason)
       }
-      if (se.code === status.ALREADY_EXISTS) return rejoin(cfg, endpoint, log, se.details)
       if (se.code !== status.UNAVAILABLE && se.code !== status.DEADLINE_EXCEEDED) {
-        throw new ConfigError(`--join ${cfg.join}: the cluster refused to add node ${cfg.id}: ${se.details ?? se.message}`)
+        throw new ConfigError(`--join ${cfg.join}: the cluster refused to add node ${cfg.id}: ${failure(err).reason}`)
       }
-      last = se.details ?? se.message
-      await sleep(RETRY_MS, what, signal)
-      endpoint = cfg.join!
+      const f = failure(err)
+      last = f.reason
+      log.warn({event: 'join-attempt-failed', attempt, via: endpoint, code: f.code, reason: f.reason, retryInMs: delay},
+        `could not join through ${endpoint} (attempt ${attempt}): ${f.reason}; retrying in ${delay} ms`)
+      await sleep(delay, what, signal)
+      delay = Math.min(2 * delay, MAX_RETRY_MS)
     }
   }
   throw new ConfigError(`--join ${cfg.join}: could not add node ${cfg.id} to the cluster within ${JOIN_TIMEOUT_MS / 1000} s (${last})`)
@@ -129,8 +159,9 @@ async function rejoin(cfg: ServerConfig, endpoint: string, log: NodeLogger, why:
     throw new ConfigError(`--join ${cfg.join}: ${why}; node ${cfg.id} is a member with peer URL ${me?.peerUrls.join(',') ?? '(none)'}, ` +
       `not ${cfg.advertisePeer}`)
   }
-  log.info({event: 'joined', via: endpoint, clusterId: res.header?.clusterId}, 'this node was already added to the cluster; continuing')
-  return {clusterId: res.header!.clusterId, members}
+  const clusterId = clusterIdOf(res.header)
+  log.info({event: 'joined', via: endpoint, clusterId}, 'this node was already added to the cluster; continuing')
+  return {clusterId, members}
 }
 
 /** Asks the members of --initial-cluster who they are; see the module comment. */
@@ -142,11 +173,11 @@ export async function identifyCluster(cfg: ServerConfig, log: NodeLogger, signal
   const deadline = Date.now() + JOIN_TIMEOUT_MS
   const problems = new Map<number, string>()
   const what = 'asking the members of --initial-cluster who they are'
-  while (Date.now() < deadline) {
+  let delay = RETRY_MS
+  for (let attempt = 1; Date.now() < deadline; attempt++) {
     for (const peer of others) {
       try {
-        const res = await abortable(withClient(PeerInfoClient, peer.peerUrl, (c) =>
-          call<IdentifyRequest, IdentifyResponse>(c.identify.bind(c), {nodeId: cfg.id})), what, signal)
+        const res = await abortable(identify(peer.peerUrl, cfg.id), what, signal)
         const members = (res.members?.members ?? []).map(memberFromWire)
         if (!members.some((m) => m.id === cfg.id)) {
           throw new ConfigError(`node ${peer.id} at ${peer.peerUrl} says node ${cfg.id} is not a member of cluster ${res.clusterId}; ` +
@@ -156,10 +187,14 @@ export async function identifyCluster(cfg: ServerConfig, log: NodeLogger, signal
         return {clusterId: res.clusterId, members}
       } catch (err) {
         if (err instanceof ConfigError || err instanceof StartAborted) throw err
-        problems.set(peer.id, (err as ServiceError).details ?? (err as Error).message)
+        problems.set(peer.id, failure(err).reason)
       }
     }
-    await sleep(RETRY_MS, what, signal)
+    const detail = [...problems].map(([id, p]) => `node ${id}: ${p}`).join('; ')
+    log.warn({event: 'identify-attempt-failed', attempt, problems: Object.fromEntries(problems), retryInMs: delay},
+      `no member of --initial-cluster answered (attempt ${attempt}: ${detail}); retrying in ${delay} ms`)
+    await sleep(delay, what, signal)
+    delay = Math.min(2 * delay, MAX_RETRY_MS)
   }
   const detail = [...problems].map(([id, p]) => `node ${id}: ${p}`).join('; ')
   throw new ConfigError(`--initial-cluster-state existing: no member of --initial-cluster answered within ${JOIN_TIMEOUT_MS / 1000} s (${detail})`)

@@ -1,13 +1,15 @@
 /**
- * The member list as clients see it: member metadata joined with the ConfState role and, when
- * this node leads, the leader's replication progress of each member (MemberStatus in
- * proto/raftctl/v1/cluster.proto).
+ * The member list as clients see it: member metadata as etcd's Member record (is_learner from
+ * the ConfState), joined with the ConfState role and, when this node leads, the leader's
+ * replication progress of each member (MemberStatus in proto/raftctl/v1/raftctl.proto).
+ *
+ * URLs are stored as host:port; etcd's records show them as URLs, so they are answered as
+ * `http://host:port` (raftctl's listeners speak plain-text gRPC).
  */
-import {
-  type MemberStatus, MemberStatus_ProgressState, MemberStatus_Role,
-} from '../generated/raftctl/v1/cluster.js'
+import type {Member} from '../generated/etcd/etcdserverpb/cluster.js'
+import {type MemberStatus, MemberStatus_ProgressState, MemberStatus_Role} from '../generated/raftctl/v1/raftctl.js'
 import {type ConfState, type ProgressStatus, ProgressState} from '../raft/index.js'
-import {type MemberInfo, memberToWire} from '../storage/records.js'
+import type {MemberInfo} from '../storage/records.js'
 
 /** What the member list is computed from. */
 export interface MembershipView {
@@ -47,12 +49,35 @@ const PROGRESS_STATE: Record<ProgressState, MemberStatus_ProgressState> = {
   [ProgressState.Snapshot]: MemberStatus_ProgressState.SNAPSHOT,
 }
 
+/** A stored address (host:port) as etcd shows a URL. */
+export const addressUrl = (address: string): string => `http://${address}`
+
+/**
+ * etcd's record of a member: a learner is one in the ConfState's learners (a voter being demoted
+ * within a joint configuration still votes, so it is not). An empty name: not started yet.
+ */
+export function etcdMember(info: MemberInfo, cs: ConfState): Member {
+  return {
+    ID: BigInt(info.id), name: info.name, peerURLs: info.peerUrls.map(addressUrl), clientURLs: info.clientUrls.map(addressUrl),
+    isLearner: cs.learners.includes(info.id),
+  }
+}
+
+/** Every member as etcd lists it: those in the ConfState and those with metadata only, ascending by id. */
+export function etcdMembers(v: MembershipView): Member[] {
+  return memberIds(v).map((id) => etcdMember(v.members.get(id) ?? {id, name: '', peerUrls: [], clientUrls: []}, v.confState))
+}
+
+function memberIds(v: MembershipView): number[] {
+  return [...new Set([...confStateIds(v.confState), ...v.members.keys()])].sort((a, b) => a - b)
+}
+
 /** The status of one member; metadata falls back to the id alone when none is known. */
 export function memberStatus(v: MembershipView, id: number): MemberStatus {
   const info = v.members.get(id) ?? {id, name: '', peerUrls: [], clientUrls: []}
   const pr = v.progress?.get(id)
   const base: MemberStatus = {
-    member: memberToWire(info), role: roleOf(v.confState, id), isLeader: id === v.leaderId,
+    member: etcdMember(info, v.confState), role: roleOf(v.confState, id), isLeader: id === v.leaderId,
     matchIndex: 0, nextIndex: 0, progressState: MemberStatus_ProgressState.PROGRESS_UNKNOWN, lag: 0,
     recentActive: false,
   }
@@ -66,6 +91,5 @@ export function memberStatus(v: MembershipView, id: number): MemberStatus {
 
 /** Every member: those in the ConfState and those with metadata only, ascending by id. */
 export function memberStatuses(v: MembershipView): MemberStatus[] {
-  const ids = new Set([...confStateIds(v.confState), ...v.members.keys()])
-  return [...ids].sort((a, b) => a - b).map((id) => memberStatus(v, id))
+  return memberIds(v).map((id) => memberStatus(v, id))
 }

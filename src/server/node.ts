@@ -13,12 +13,17 @@
  *   4. committed entries are applied (Applier) and their proposers settled;
  *   5. confirmed ReadIndex requests are resolved;
  * then the loop calls advance(). Requests (requests.ts) enter the RawNode only through the loop.
+ *
+ * A node that learns it no longer belongs — it applied its own removal, or its peers say it was
+ * removed or belongs to another cluster (membership_watch.ts) — logs one line and stops with exit
+ * code 1 (leave), as etcd's removed member does; a removed leader first hands over.
  */
 import {randomInt} from 'node:crypto'
 import {status} from '@grpc/grpc-js'
 import type {KvStore} from '../kv/index.js'
 import {
-  type Message, MessageType, RawNode, type Ready, type SoftState, SnapshotOutOfDateError, SnapshotStatus, StateRole,
+  type Message, MessageType, RaftInvariantError, RawNode, type Ready, type SoftState, SnapshotOutOfDateError, SnapshotStatus,
+  StateRole,
 } from '../raft/index.js'
 import type {RaftStorage} from '../storage/index.js'
 import {PeerServer, PeerTransport, reconnectBackoff} from '../transport/index.js'
@@ -27,9 +32,11 @@ import type {ServerConfig} from './config.js'
 import {NodeError} from './errors.js'
 import {encodeServerRequest, SERVER_ENTRY_CONTEXT} from './internal.js'
 import type {NodeLogger} from './logger.js'
-import {NodeLoop} from './loop.js'
+import {isRefusal, NodeLoop} from './loop.js'
 import {confStateIds} from './member_status.js'
-import {AppliedWaiters, ProposalTracker} from './proposals.js'
+import {MembershipWatch} from './membership_watch.js'
+import {type MembershipLostError, peerAddresses, removedLocally, type SelfView} from './peer_check.js'
+import {AppliedWaiters, ProposalWaits} from './proposals.js'
 import {Snapshotter} from './snapshotter.js'
 import {transportLogger} from './transport_log.js'
 import {WaitRegistry} from './wait.js'
@@ -42,6 +49,14 @@ export interface RaftNodeOptions {
   /** Called once when the node stops because of an error it cannot recover from. */
   readonly onFatal: (err: unknown) => void
 }
+
+/**
+ * The most bytes of committed entries one Ready hands out (Config.maxCommittedSizePerReady). The
+ * loop applies a Ready before it ticks again, one synced write per entry (~0.5 ms on an idle
+ * SSD), so 4 KiB of small requests (30–200 bytes, 20–140 entries) takes 10–70 ms, below one
+ * heartbeat interval at the default 100 ms tick; a burst is applied over several turns.
+ */
+export const MAX_COMMITTED_BYTES_PER_READY = 4 * 1024
 
 const bytesKey = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 
@@ -56,7 +71,7 @@ export class RaftNode {
   readonly loop: NodeLoop
   readonly transport: PeerTransport
   readonly peerServer: PeerServer
-  readonly proposals = new ProposalTracker<ProposalResult>()
+  readonly proposals = new ProposalWaits<ProposalResult>()
   readonly reads = new WaitRegistry<string, number>()
   readonly applied: AppliedWaiters
   readonly snapshotter: Snapshotter
@@ -71,6 +86,8 @@ export class RaftNode {
   private readonly nonce = randomInt(2 ** 32)
   private seq = 0
   private stopping = false
+  private leaving = false
+  private readonly watch: MembershipWatch
 
   constructor(private readonly opts: RaftNodeOptions) {
     const {config, storage, log} = opts
@@ -84,6 +101,7 @@ export class RaftNode {
     this.rn = new RawNode({
       id: this.id, electionTick: config.electionTicks, heartbeatTick: config.heartbeatTicks,
       applied: storage.applied.index, checkQuorum: true, preVote: true,
+      maxUncommittedSize: config.maxUncommittedBytes, maxCommittedSizePerReady: MAX_COMMITTED_BYTES_PER_READY,
       random: (n) => Math.floor(Math.random() * n),
     }, storage)
     this.soft = {leaderId: 0, role: StateRole.Follower}
@@ -93,12 +111,18 @@ export class RaftNode {
       handleReady: (rd) => this.handleReady(rd),
       afterAdvance: () => this.snapshotter.maybeSnapshot(),
       onFatal: (err) => this.fatal(err),
-    })
+    }, {maxQueuedProposals: config.maxQueuedProposals, maxUnappliedEntries: config.maxUnappliedEntries})
     const tlog = transportLogger(log)
     this.transport = new PeerTransport({clusterId: this.clusterId, nodeId: this.id, logger: tlog, limits: reconnectBackoff(this.electionTimeoutMs)})
     this.transport.onUnreachable((peer) => this.loop.post((rn) => rn.reportUnreachable(peer)))
     this.transport.onSnapshotStatus((peer, ok) => this.loop.post((rn) =>
       rn.reportSnapshot(peer, ok ? SnapshotStatus.Finish : SnapshotStatus.Failure)))
+    this.watch = new MembershipWatch({
+      self: () => this.selfView(), peers: () => peerAddresses(this.id, storage.members()),
+      leaderlessForMs: () => this.leaderlessForMs, electionTimeoutMs: this.electionTimeoutMs, log,
+      onLost: (err) => this.leave(err),
+    })
+    this.transport.onRefused((peer, code, reason) => this.watch.onRefused(peer, code, reason))
     this.snapshotter = new Snapshotter({
       storage, kv: opts.kv, transport: this.transport, loop: this.loop, log, applied: this.applied,
       snapshotCount: config.snapshotCount, trailing: config.snapshotCatchUpEntries,
@@ -122,6 +146,7 @@ export class RaftNode {
     const cs = this.storage.confState
     this.timers.push(setInterval(() => this.loop.tick(), this.config.tickMs))
     this.timers.push(setInterval(() => this.maybePublish(), Math.max(500, this.electionTimeoutMs)))
+    this.watch.start()
     if (cs.voters.length === 1 && cs.voters[0] === this.id && cs.votersOutgoing.length === 0) {
       this.loop.post((rn) => rn.campaign())
     }
@@ -136,6 +161,7 @@ export class RaftNode {
     if (this.stopping) return
     this.stopping = true
     for (const t of this.timers) clearInterval(t)
+    this.watch.stop()
     await this.loop.stop()
     this.proposals.rejectAll(new NodeError(status.UNAVAILABLE, `node ${this.id} is stopping; the outcome of a write in progress is unknown`))
     // A read changes nothing, so it is safe to send again to another member.
@@ -163,6 +189,15 @@ export class RaftNode {
 
   get currentTerm(): number {
     return this.term
+  }
+
+  /**
+   * False once this node applied a configuration without it (it was removed); true before it
+   * received any configuration (a new learner waiting for its snapshot).
+   */
+  get isMember(): boolean {
+    const ids = confStateIds(this.storage.confState)
+    return ids.length === 0 || ids.includes(this.id)
   }
 
   /** Milliseconds since the node last knew a leader, or undefined when it knows one. */
@@ -265,11 +300,17 @@ export class RaftNode {
     }
   }
 
+  /**
+   * Steps a batch of peer messages in order. A refusal (isRefusal: e.g. a response from a removed
+   * peer) is logged at debug level and the rest are stepped; any other error — a broken invariant,
+   * such as a commit index beyond the log — is rethrown, and the loop stops the node at once.
+   */
   private stepAll(rn: RawNode, msgs: readonly Message[]): void {
     for (const m of msgs) {
       try {
         rn.step(m)
       } catch (err) {
+        if (!isRefusal(err)) throw err
         this.log.debug({event: 'step-refused', from: m.from, type: MessageType[m.msgType], reason: (err as Error).message}, 'message not stepped')
       }
     }
@@ -287,13 +328,18 @@ export class RaftNode {
       this.log.info({event: 'leader-changed', leader: ss.leaderId, previous: prev.leaderId, term: this.rn.status().term},
         ss.leaderId === 0 ? 'leader lost' : `leader is node ${ss.leaderId}`)
       this.noLeaderSince = ss.leaderId === 0 ? Date.now() : undefined
+      // A node that just joined publishes its name and client URL as soon as it can.
+      if (ss.leaderId !== 0) queueMicrotask(() => this.maybePublish())
     }
     for (const l of [...this.leaderListeners]) l()
   }
 
   // ---- peers and membership ----
 
-  /** Points the transport at every member but this node, as the member metadata says. */
+  /**
+   * Points the transport at every member but this node, as the member metadata says; leaves the
+   * cluster when its configuration no longer names this node (see leave).
+   */
   private syncPeers(): void {
     if (this.stopping) return
     const members = this.storage.members()
@@ -308,11 +354,31 @@ export class RaftNode {
       this.transport.addPeer(id, url)
       this.peerAddrs.set(id, url)
     }
+    const removed = removedLocally(this.selfView())
+    if (removed !== undefined) this.leave(removed)
+  }
+
+  /** What this node knows of its own membership, for peer_check.ts. */
+  private selfView(): SelfView {
+    const s = this.storage
+    return {id: this.id, clusterId: this.clusterId, dataDir: this.config.dataDir, confState: s.confState, applied: s.applied.index}
+  }
+
+  /**
+   * Stops the node for good because it no longer belongs: logs the one line saying why, lets a
+   * removed leader hand leadership over (the core steps down within an election timeout) and
+   * flush what it sends, then stops through onFatal, so the process exits with code 1.
+   */
+  private leave(err: MembershipLostError): void {
+    if (this.leaving || this.stopping) return
+    this.leaving = true
     const cs = this.storage.confState
-    if (confStateIds(cs).length > 0 && !confStateIds(cs).includes(this.id)) {
-      this.log.warn({event: 'removed-from-cluster', voters: cs.voters, learners: cs.learners},
-        'this node is no longer a member of the cluster; stop it')
-    }
+    this.log.fatal({event: err.code === 'REMOVED' ? 'removed-from-cluster' : 'foreign-cluster', code: err.code,
+      voters: cs.voters, learners: cs.learners}, err.message)
+    const flushMs = Math.max(200, 2 * this.config.tickMs * this.config.heartbeatTicks)
+    void this.waitForLeader(() => !this.isLeader, 2 * this.electionTimeoutMs)
+      .then(() => new Promise((r) => setTimeout(r, flushMs)))
+      .then(() => this.opts.onFatal(err))
   }
 
   /**
@@ -331,8 +397,15 @@ export class RaftNode {
       this.log.debug({event: 'publish-deferred', reason: (err as Error).message}, 'member attributes not published yet'))
   }
 
+  /**
+   * Logs the one line of a fatal error, naming the broken invariant when the core raised one, and
+   * stops the node (exit code 1). The loop has already stopped: nothing more is stepped or written.
+   */
   private fatal(err: unknown): void {
-    this.log.fatal({event: 'node-failed', error: (err as Error)?.message ?? String(err)}, 'the node stopped after an error')
+    const message = (err as Error)?.message ?? String(err)
+    const what = err instanceof RaftInvariantError ? 'a Raft invariant was broken' : 'an error it cannot recover from'
+    this.log.fatal({event: 'node-failed', code: (err as {code?: unknown})?.code, error: message},
+      `node ${this.id} stopped: ${what}: ${message}; nothing more is stepped, persisted or applied`)
     this.opts.onFatal(err)
   }
 }

@@ -1,68 +1,107 @@
 /**
  * What the node's requests wait for:
- * - Proposals, identified by the (index, term) their entry got in the leader's log. An entry is
- *   the same entry on every node exactly when index and term agree (Raft's Log Matching
- *   property, paper §5.3), so when the committed entry at that index is applied with another
- *   term the proposal was overwritten by a new leader and is rejected as lost — it was never
- *   applied anywhere and is safe to retry. Each proposal also carries the request id written
- *   into its entry; the applied entry's id is checked against it, so even a broken invariant
- *   (an entry registered at the wrong index) can never hand one request another's result.
+ * - Proposals, identified by the request id written into their entry (InternalRaftRequest.id,
+ *   ConfChangeContext.request_id, ServerRequest.request_id; unique per proposer: a node nonce and
+ *   a sequence). Any member proposes (a follower's core forwards the proposal to the leader), so
+ *   a proposal is settled when this node applies the entry carrying its id — the outcome every
+ *   replica computes identically.
+ * - For a proposal this node appended itself as leader, also the (index, term) its entry got. An
+ *   entry is the same entry on every node exactly when index and term agree (Raft's Log Matching
+ *   property, paper §5.3), so when the committed entry at that index is applied with another term
+ *   the proposal was overwritten by a new leader: it is rejected at once as lost — it was never
+ *   applied anywhere and is safe to retry. A follower cannot know where the leader put its entry,
+ *   so its proposals can only end by their deadline when lost (as etcd's do).
  * - ReadIndex requests, identified by their context bytes, resolved with the read index.
  * - Applied-index waits: resolved once the state machine applied up to an index.
  * Every waiter has a deadline; all are rejected when the node stops.
  */
 import {DeadlineError, WaitRegistry} from './wait.js'
 
-/** Resolves proposals by (index, term); see the module comment. */
-export class ProposalTracker<T> {
-  private readonly registry = new WaitRegistry<string, T>()
-  private readonly byIndex = new Map<number, Set<number>>()
-  /** The request id written into each waiting proposal's entry, by `${index}:${term}`. */
-  private readonly requestIds = new Map<string, number>()
+/** Where a proposal appended by this node as leader sits in the log. */
+interface Slot {
+  readonly index: number
+  readonly term: number
+}
 
-  /** Registers the proposal whose entry, carrying `requestId` (if any), is at (index, term). */
-  register(index: number, term: number, timeoutMs: number, what: string, requestId?: number): Promise<T> {
-    const key = `${index}:${term}`
-    let terms = this.byIndex.get(index)
-    if (terms === undefined) this.byIndex.set(index, terms = new Set())
-    terms.add(term)
-    if (requestId !== undefined) this.requestIds.set(key, requestId)
-    return this.registry.register(key, timeoutMs, what)
+/** What applying an entry gives its proposer. */
+export interface ApplyOutcome<T> {
+  readonly result?: T
+  readonly error?: Error
+}
+
+/** Proposals waiting for their entry to be applied on this node; see the module comment. */
+export class ProposalWaits<T> {
+  private readonly registry = new WaitRegistry<number, T>()
+  /** The lowest index each waiting proposal's entry can have (it follows the commit index when proposed). */
+  private readonly minIndex = new Map<number, number>()
+  /** Proposals appended by this node as leader: request id by index, then term. */
+  private readonly byIndex = new Map<number, Map<number, number>>()
+  private readonly slots = new Map<number, Slot>()
+
+  /**
+   * Registers the proposal `requestId`, whose entry will have an index of at least `minIndex`.
+   * Its promise is settled by applied(), by a rejection, or after `timeoutMs` with a
+   * DeadlineError saying that its outcome is unknown.
+   */
+  register(requestId: number, minIndex: number, timeoutMs: number, what: string): Promise<T> {
+    const p = this.registry.register(requestId, timeoutMs, what)
+    this.minIndex.set(requestId, minIndex)
+    return p
       .catch((err: unknown) => {
-        // The entry is in the leader's log and may still commit: say so, in the same sentence.
+        // The entry may be in the leader's log and still commit: say so, in the same sentence.
         if (!(err instanceof DeadlineError)) throw err
         throw new DeadlineError(`${err.message}; its outcome is unknown (it may still be applied), so check before repeating it`)
       })
-      .finally(() => this.forget(index, term))
+      .finally(() => this.forget(requestId))
+  }
+
+  /** Records that this node, as leader, appended the entry of `requestId` at (index, term). */
+  appended(requestId: number, index: number, term: number): void {
+    if (!this.registry.has(requestId)) return
+    let terms = this.byIndex.get(index)
+    if (terms === undefined) this.byIndex.set(index, terms = new Map())
+    terms.set(term, requestId)
+    this.slots.set(requestId, {index, term})
+  }
+
+  /** Forgets a proposal that was never proposed (the core refused it); its promise never settles. */
+  discard(requestId: number): void {
+    this.registry.discard(requestId)
+    this.forget(requestId)
   }
 
   /**
-   * Settles the waiters at `index` once the entry (index, term), carrying `requestId` (if it
-   * has one), was applied: the one with the same term gets `result` (or `error`), any other one
-   * `lost()`. A same-term waiter whose request id differs from the entry's gets an internal
-   * error instead of another request's result (Log Matching makes this impossible; it guards
-   * the bookkeeping).
+   * Settles the proposals an applied entry decides: the one whose id the entry (index, term)
+   * carries gets `outcome`; a proposal this node appended at `index` with another term gets
+   * `lost()`. A proposal appended at (index, term) whose id differs from the entry's gets an
+   * internal error instead of another request's result (Log Matching makes this impossible; it
+   * guards the bookkeeping). An entry whose id could not be read settles the proposal appended
+   * at (index, term), if any.
    */
-  applied(index: number, term: number, outcome: {result?: T, error?: Error}, lost: () => Error, requestId?: number): void {
-    const terms = this.byIndex.get(index)
-    if (terms === undefined) return
-    for (const t of [...terms]) {
-      const key = `${index}:${t}`
-      const expected = this.requestIds.get(key)
-      if (t !== term) this.registry.reject(key, lost())
-      else if (expected !== undefined && requestId !== undefined && expected !== requestId) {
-        this.registry.reject(key, new Error(`internal error: the entry applied at index ${index} (term ${term}) carries request ` +
-          `${requestId}, not request ${expected}, so the outcome of the request is unknown; read the keys to check`))
-      } else if (outcome.error !== undefined) this.registry.reject(key, outcome.error)
-      else this.registry.resolve(key, outcome.result as T)
+  applied(index: number, term: number, requestId: number | undefined, outcome: ApplyOutcome<T>, lost: () => Error): void {
+    let owner = requestId
+    for (const [t, id] of [...this.byIndex.get(index) ?? []]) {
+      if (t !== term) this.registry.reject(id, lost())
+      else if (requestId === undefined) owner = id
+      else if (id !== requestId) {
+        this.registry.reject(id, new Error(`internal error: the entry applied at index ${index} (term ${term}) carries request ` +
+          `${requestId}, not request ${id}, so the outcome of the request is unknown; read the keys to check`))
+      }
     }
+    if (owner === undefined) return
+    if (outcome.error !== undefined) this.registry.reject(owner, outcome.error)
+    else this.registry.resolve(owner, outcome.result as T)
   }
 
-  /** Rejects every waiter at or below `index` (a snapshot replaced those entries). */
+  /**
+   * Rejects every proposal whose entry may be at or below `index` (a snapshot replaced those
+   * entries, so this node will never apply them one by one).
+   */
   rejectUpTo(index: number, err: () => Error): void {
-    for (const [i, terms] of [...this.byIndex]) {
-      if (i > index) continue
-      for (const t of [...terms]) this.registry.reject(`${i}:${t}`, err())
+    for (const id of this.registry.ids()) {
+      const slot = this.slots.get(id)
+      const lowest = slot?.index ?? this.minIndex.get(id) ?? 0
+      if (lowest <= index) this.registry.reject(id, err())
     }
   }
 
@@ -74,11 +113,14 @@ export class ProposalTracker<T> {
     return this.registry.size
   }
 
-  private forget(index: number, term: number): void {
-    this.requestIds.delete(`${index}:${term}`)
-    const terms = this.byIndex.get(index)
-    terms?.delete(term)
-    if (terms !== undefined && terms.size === 0) this.byIndex.delete(index)
+  private forget(requestId: number): void {
+    this.minIndex.delete(requestId)
+    const slot = this.slots.get(requestId)
+    if (slot === undefined) return
+    this.slots.delete(requestId)
+    const terms = this.byIndex.get(slot.index)
+    if (terms?.get(slot.term) === requestId) terms.delete(slot.term)
+    if (terms !== undefined && terms.size === 0) this.byIndex.delete(slot.index)
   }
 }
 

@@ -1,30 +1,44 @@
 /**
  * A running raftctl node: its data dir opened (bootstrap.ts), the RaftNode, and two gRPC
- * servers — the client address (KV, Cluster, Maintenance, and etcd's Watch over the store's
- * watch hub) and the peer address (Peer transport and PeerInfo).
+ * servers — the client address (etcd's KV, Watch (over the store's watch hub), Cluster, Lease
+ * and Auth — the last two answering UNIMPLEMENTED —, raftctl's extension service Raftctl, and
+ * the raftctl.v1.legacy KV, Cluster and Maintenance until the client moves off them) and the peer
+ * address (Peer transport and PeerInfo).
  *
  * Stopping (SIGINT/SIGTERM, or stop()): the node stops accepting client requests (new ones get
  * UNAVAILABLE, safe to retry elsewhere) and ends watch streams; the loop finishes the Ready in
  * flight — its write batch is completed, never cut — and stops; requests still waiting are
  * answered UNAVAILABLE; the servers close (a snapshot being received is cut and its temporary
  * file removed); RocksDB is closed last. A fatal error stops the node the same way with exit
- * code 1.
+ * code 1, and so does learning that the node no longer belongs to the cluster (node.ts, leave).
  */
-import {type ChannelOptions, Server, ServerCredentials, type UntypedServiceImplementation} from '@grpc/grpc-js'
+import {type ChannelOptions, Server, ServerCredentials, setLogger, type UntypedServiceImplementation} from '@grpc/grpc-js'
 import {ClusterService} from '../generated/raftctl/v1/cluster.js'
-import {PeerInfoService} from '../generated/raftctl/v1/internal.js'
-import {KVService} from '../generated/raftctl/v1/kv.js'
+import {AuthService} from '../generated/etcd/etcdserverpb/auth.js'
+import {ClusterService as EtcdClusterService} from '../generated/etcd/etcdserverpb/cluster.js'
+import {KVService as EtcdKVService} from '../generated/etcd/etcdserverpb/kv.js'
+import {LeaseService} from '../generated/etcd/etcdserverpb/lease.js'
 import {WatchService} from '../generated/etcd/etcdserverpb/watch.js'
+import {PeerInfoService} from '../generated/raftctl/v1/internal.js'
+import {RaftctlService} from '../generated/raftctl/v1/raftctl.js'
+import {KVService} from '../generated/raftctl/v1/kv.js'
 import {MaintenanceService} from '../generated/raftctl/v1/maintenance.js'
 import {DEFAULT_LIMITS} from '../transport/index.js'
 import {serverOptions} from '../transport/options.js'
 import {openNodeData, type StartMode} from './bootstrap.js'
 import {nodeAutoCompactor} from './compactor.js'
-import type {ServerConfig} from './config.js'
+import {ConfigError, type ServerConfig} from './config.js'
+import {LeaderForwarder} from './forward.js'
 import type {NodeLogger} from './logger.js'
 import {RaftNode} from './node.js'
+import {MembershipLostError} from './peer_check.js'
 import {clusterService} from './services/cluster.js'
-import {checkedDecoding, type ServiceContext} from './services/common.js'
+import {checkedDecoding, clientReceiveLimit, type ServiceContext} from './services/common.js'
+import {authService} from './services/etcd/auth.js'
+import {etcdClusterService} from './services/etcd/cluster.js'
+import {etcdKvService} from './services/etcd/kv.js'
+import {leaseService} from './services/etcd/lease.js'
+import {raftctlService} from './services/etcd/raftctl.js'
 import {nodeWatchService} from './services/etcd/watch.js'
 import {kvService} from './services/kv.js'
 import {maintenanceService} from './services/maintenance.js'
@@ -47,16 +61,35 @@ export interface RunningServer {
 const SHUTDOWN_GRACE_MS = 2000
 /** How long a snapshot transfer cut by the stop gets to remove its temporary file. */
 const STAGING_SETTLE_MS = 2000
-/** Client messages are small; the limit bounds a malicious or broken request. */
-const CLIENT_MAX_MESSAGE_BYTES = 16 << 20
+/** The largest response sent to a client (a range of many keys). */
+const CLIENT_MAX_SEND_BYTES = 16 << 20
 
-function bind(server: Server, address: string, what: string): Promise<number> {
+/** What a failed listen means for the operator, from the system error grpc-js reports. */
+function listenProblem(message: string): string {
+  if (/EADDRINUSE/.test(message)) return 'the address is already in use (another process listens there)'
+  if (/EACCES/.test(message)) return 'permission denied (ports below 1024 need privileges)'
+  if (/EADDRNOTAVAIL/.test(message)) return 'the host is not an address of this machine'
+  return message
+}
+
+/** Binds `server` to `address`, set by `flag`; a failure is one ConfigError line naming the flag. */
+function bind(server: Server, address: string, what: string, flag: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => {
-      if (err !== null) reject(new Error(`cannot listen for ${what} on ${address}: ${err.message}`))
-      else resolve(port)
+      if (err === null) resolve(port)
+      else reject(new ConfigError(`cannot listen for ${what} on ${address}: ${listenProblem(err.message)}; choose another ${flag}`))
     })
   })
+}
+
+/**
+ * Routes grpc-js's own diagnostics into the node's log at debug level. It prints them to stderr
+ * by default (e.g. "No address added out of total 1 resolved" before a failed listen), which
+ * would put a stray line before the node's one error line; the node reports every failure itself.
+ */
+function routeGrpcLogs(log: NodeLogger): void {
+  const line = (...args: unknown[]): void => log.debug({event: 'grpc-diagnostic'}, args.map(String).join(' '))
+  setLogger({error: line, info: line, debug: line})
 }
 
 function shutdown(server: Server): Promise<void> {
@@ -86,7 +119,10 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     listenClient: cfg.listenClient, listenPeer: cfg.listenPeer, advertiseClient: cfg.advertiseClient,
     advertisePeer: cfg.advertisePeer, tickMs: cfg.tickMs, electionTicks: cfg.electionTicks,
     heartbeatTicks: cfg.heartbeatTicks, snapshotCount: cfg.snapshotCount, snapshotCatchUpEntries: cfg.snapshotCatchUpEntries,
-    maxLearners: cfg.maxLearners}, 'starting raftctl node')
+    maxLearners: cfg.maxLearners, maxRequestBytes: cfg.maxRequestBytes, maxUncommittedBytes: cfg.maxUncommittedBytes,
+    maxQueuedProposals: cfg.maxQueuedProposals, maxUnappliedEntries: cfg.maxUnappliedEntries,
+    maxConcurrentStreams: cfg.maxConcurrentStreams}, 'starting raftctl node')
+  routeGrpcLogs(log)
   const {storage, kv, mode} = await openNodeData(cfg, log, opts.signal)
   let accepting = false
   let stopping: Promise<void> | undefined
@@ -94,15 +130,19 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
   let resolveDone!: (code: number) => void
   const done = new Promise<number>((r) => { resolveDone = r })
   const clientServer = new Server({
-    'grpc.max_receive_message_length': CLIENT_MAX_MESSAGE_BYTES,
-    'grpc.max_send_message_length': CLIENT_MAX_MESSAGE_BYTES,
+    // Above --max-request-bytes, so that a larger request gets a clear INVALID_ARGUMENT (common.ts).
+    'grpc.max_receive_message_length': clientReceiveLimit(cfg.maxRequestBytes),
+    'grpc.max_send_message_length': CLIENT_MAX_SEND_BYTES,
+    // A bound on the calls one connection has in flight bounds the work a burst from one client
+    // hands this (single-threaded) node at once; the calls beyond it wait in the client.
+    'grpc.max_concurrent_streams': cfg.maxConcurrentStreams,
   } satisfies ChannelOptions)
   const peerGrpc = new Server(serverOptions(DEFAULT_LIMITS.maxMessageBytes, DEFAULT_LIMITS.keepaliveMs))
   const node = new RaftNode({
     config: cfg, storage, kv, log,
-    onFatal: () => {
+    onFatal: (err) => {
       exitCode = 1
-      void stop('fatal error')
+      void stop(err instanceof MembershipLostError ? 'this node no longer belongs to the cluster' : 'fatal error')
     },
   })
   const stop = (reason = 'stop requested'): Promise<void> => {
@@ -111,6 +151,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
       accepting = false
       await kv.close()
       const clientsDone = shutdown(clientServer)
+      forwarder.close()
       await node.stop()
       await clientsDone
       peerGrpc.forceShutdown()
@@ -121,16 +162,22 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     })()
     return stopping
   }
-  const ctx: ServiceContext = {node, accepting: () => accepting}
+  const forwarder = new LeaderForwarder(node)
+  const ctx: ServiceContext = {node, accepting: () => accepting, forwarder}
   try {
+    clientServer.addService(checkedDecoding(EtcdKVService), etcdKvService(ctx) as unknown as UntypedServiceImplementation)
+    clientServer.addService(checkedDecoding(WatchService), nodeWatchService(ctx) as unknown as UntypedServiceImplementation)
+    clientServer.addService(checkedDecoding(EtcdClusterService), etcdClusterService(ctx) as unknown as UntypedServiceImplementation)
+    clientServer.addService(checkedDecoding(LeaseService), leaseService())
+    clientServer.addService(checkedDecoding(AuthService), authService())
+    clientServer.addService(checkedDecoding(RaftctlService), raftctlService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(KVService), kvService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(ClusterService), clusterService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(MaintenanceService), maintenanceService(ctx) as unknown as UntypedServiceImplementation)
-    clientServer.addService(checkedDecoding(WatchService), nodeWatchService(ctx) as unknown as UntypedServiceImplementation)
     node.peerServer.addTo(peerGrpc)
     peerGrpc.addService(checkedDecoding(PeerInfoService), peerInfoService(ctx) as unknown as UntypedServiceImplementation)
-    const peerPort = await bind(peerGrpc, cfg.listenPeer, 'peers')
-    const clientPort = await bind(clientServer, cfg.listenClient, 'clients')
+    const peerPort = await bind(peerGrpc, cfg.listenPeer, 'peers', '--listen-peer')
+    const clientPort = await bind(clientServer, cfg.listenClient, 'clients', '--listen-client')
     node.start()
     kv.resumeCompaction()
     const compactor = nodeAutoCompactor(node, cfg.autoCompaction, log)
@@ -141,6 +188,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
       advertiseClient: cfg.advertiseClient, advertisePeer: cfg.advertisePeer}, `serving clients on ${cfg.listenClient}`)
     return {node, mode, clientPort, peerPort, stop, done}
   } catch (err) {
+    forwarder.close()
     clientServer.forceShutdown()
     peerGrpc.forceShutdown()
     await node.stop().catch(() => {})

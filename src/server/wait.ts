@@ -3,15 +3,10 @@
  * its ReadIndex) by id. Each waiter is settled exactly once: by `resolve`, by `reject`, by its
  * deadline, or by `rejectAll` when the node stops.
  */
+import {CodedError, withCode} from '../raft/errors.js'
 
 /** Raised when a waiter's deadline passes before it is settled. */
-export class DeadlineError extends Error {
-  readonly code = 'DEADLINE_EXCEEDED'
-  constructor(message: string) {
-    super(message)
-    this.name = 'DeadlineError'
-  }
-}
+export class DeadlineError extends withCode(CodedError, 'DEADLINE_EXCEEDED') {}
 
 interface Waiter<T> {
   resolve(value: T): void
@@ -53,6 +48,16 @@ export class WaitRegistry<K, T> {
     const w = this.take(id)
     w?.reject(err)
     return w !== undefined
+  }
+
+  /** Forgets `id` without settling it (its promise never settles; nobody may await it). */
+  discard(id: K): boolean {
+    return this.take(id) !== undefined
+  }
+
+  /** Every id waiting now. */
+  ids(): K[] {
+    return [...this.waiters.keys()]
   }
 
   /** Rejects every waiter (node stopping, leadership lost for reads). */

@@ -15,6 +15,7 @@
 import {createRequire} from 'node:module'
 import {existsSync, mkdirSync} from 'node:fs'
 import {dirname} from 'node:path'
+import {withCode} from '../raft/errors.js'
 import {asDiskFault, StorageError} from './errors.js'
 
 /** One operation of an atomic batch. */
@@ -44,11 +45,7 @@ export interface IterateOptions {
  * Raised for a failed database operation; the message names the database location. A failure
  * caused by the file system (full, read-only, not writable) is a DiskFaultError instead.
  */
-export class DbError extends StorageError {
-  constructor(message: string) {
-    super('DB_ERROR', message)
-  }
-}
+export class DbError extends withCode(StorageError, 'DB_ERROR') {}
 
 /** A binding call that a test can make fail (see injectDbFaults). */
 export type DbOperation = 'open' | 'get' | 'write' | 'iterate'
@@ -102,10 +99,14 @@ interface RawDb {
   batch(ops: object[], options: object, cb: Callback): void
   iterator(options: object): RawIterator
   getProperty(name: string): string
+  compactRange(start: Buffer, end: Buffer, cb: Callback): void
 }
 
 const requireCjs = createRequire(import.meta.url)
 const rocksdb = requireCjs('rocksdb') as (location: string) => RawDb
+
+/** A key above every key raftctl writes (they all begin with a printable ASCII prefix). */
+const WHOLE_RANGE_END = new Uint8Array(32).fill(0xff)
 
 const toBuffer = (b: Uint8Array): Buffer =>
   Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)
@@ -259,6 +260,18 @@ export class Db {
   property(name: string): string {
     this.checkOpen()
     return this.raw.getProperty(name)
+  }
+
+  /**
+   * Compacts every key in [start, end] (RocksDB CompactRange): rewrites those SST files without
+   * deleted and overwritten records, returning their space to the file system. Reads and writes
+   * go on meanwhile. Without arguments it compacts the whole database.
+   */
+  async compactRange(start: Uint8Array = new Uint8Array(0), end: Uint8Array = WHOLE_RANGE_END): Promise<void> {
+    this.checkOpen()
+    await new Promise<void>((resolve, reject) => {
+      this.raw.compactRange(toBuffer(start), toBuffer(end), (err) => (err ? reject(this.wrap('compactRange', err)) : resolve()))
+    })
   }
 
   /** Closes the database; pending iterators must have ended. Idempotent. */

@@ -4,13 +4,10 @@
  * ever swallowed: a node that meets one stops.
  */
 
+import {CodedError, withCode} from '../raft/errors.js'
+
 /** Base class; `code` is stable for callers that map errors (the server, the CLI). */
-export class StorageError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message)
-    this.name = new.target.name
-  }
-}
+export class StorageError extends CodedError {}
 
 /** A record read from RocksDB does not decode or breaks an invariant of the layout. */
 export class StorageCorruptError extends StorageError {
@@ -27,11 +24,7 @@ export class ForeignDataDirError extends StorageError {
 }
 
 /** The data dir is missing, not initialized, or otherwise unusable. */
-export class DataDirError extends StorageError {
-  constructor(message: string) {
-    super('DATA_DIR', message)
-  }
-}
+export class DataDirError extends withCode(StorageError, 'DATA_DIR') {}
 
 /**
  * The data dir was written by an older raftctl in a storage format this one does not read
@@ -46,11 +39,7 @@ export class OldFormatError extends StorageError {
 }
 
 /** A write was refused because its input breaks an invariant (a gap in the log, ...). */
-export class StorageMisuseError extends StorageError {
-  constructor(message: string) {
-    super('STORAGE_MISUSE', message)
-  }
-}
+export class StorageMisuseError extends withCode(StorageError, 'STORAGE_MISUSE') {}
 
 /** A failure caused by the file system under the data dir rather than by raftctl's data. */
 export type DiskFault = 'disk-full' | 'read-only' | 'permission'

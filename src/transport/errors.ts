@@ -4,6 +4,7 @@
  * answers refused calls with a PeerRefusal, whose gRPC status says why.
  */
 import {status} from '@grpc/grpc-js'
+import {CodedError} from '../raft/errors.js'
 
 /** Stable codes of TransportError. */
 export type TransportErrorCode =
@@ -14,12 +15,7 @@ export type TransportErrorCode =
   | 'SNAPSHOT_FAILED'
 
 /** Raised by PeerTransport; `code` is stable, the message is one sentence. */
-export class TransportError extends Error {
-  constructor(readonly code: TransportErrorCode, message: string) {
-    super(message)
-    this.name = 'TransportError'
-  }
-}
+export class TransportError extends CodedError<TransportErrorCode> {}
 
 /**
  * Why the receiver refused a peer call. `grpcCode` is a named status: FAILED_PRECONDITION for a
@@ -27,16 +23,13 @@ export class TransportError extends Error {
  * a member, INVALID_ARGUMENT for bytes that do not decode or break the protocol, ABORTED for a
  * snapshot the receiver could not store or apply.
  */
-export class PeerRefusal extends Error {
-  /** `peer` is the sender the refused call claims to be from, when its header said so. */
+export class PeerRefusal extends CodedError {
+  /**
+   * `code` is the gRPC status name (e.g. "PERMISSION_DENIED"); `peer` is the sender the refused
+   * call claims to be from, when its header said so.
+   */
   constructor(readonly grpcCode: status, message: string, readonly peer?: number) {
-    super(message)
-    this.name = 'PeerRefusal'
-  }
-
-  /** The gRPC status name, e.g. "PERMISSION_DENIED". */
-  get codeName(): string {
-    return status[this.grpcCode] ?? String(this.grpcCode)
+    super(status[grpcCode] ?? String(grpcCode), message)
   }
 }
 

@@ -28,6 +28,8 @@ export interface PipeContext {
   readonly log: TransportLogger
   /** Reports the peer unreachable to the transport's listeners (asynchronously). */
   readonly reportUnreachable: (id: number) => void
+  /** Reports that the peer refused this node's stream, with the status and its reason. */
+  readonly reportRefused: (id: number, code: status, reason: string) => void
 }
 
 /** Counters of one peer, for status output and tests. */
@@ -187,6 +189,7 @@ export class PeerPipe {
     })
     this.dropped += lost
     this.ctx.reportUnreachable(this.id)
+    if (REFUSALS.has(err.code)) this.ctx.reportRefused(this.id, err.code, err.details)
     this.startBackoff(delay)
   }
 

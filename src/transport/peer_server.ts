@@ -98,7 +98,7 @@ export class PeerServer {
 
   private refuse(call: string, peer: number | undefined, err: unknown): Partial<{code: status, details: string}> {
     const r = err instanceof PeerRefusal ? err : new PeerRefusal(status.INTERNAL, errorMessage(err))
-    this.log('peer-refused', {call, peer: r.peer ?? peer, code: r.codeName, reason: r.message})
+    this.log('peer-refused', {call, peer: r.peer ?? peer, code: r.code, reason: r.message})
     return {code: r.grpcCode, details: r.message}
   }
 

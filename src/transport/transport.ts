@@ -13,7 +13,7 @@
  * included (fine for small in-memory snapshots); a snapshot file goes through sendSnapshot,
  * which streams it in chunks on a connection of its own.
  */
-import {type ClientWritableStream, credentials} from '@grpc/grpc-js'
+import {type ClientWritableStream, credentials, type status} from '@grpc/grpc-js'
 import type {SnapshotChunk} from '../generated/raftctl/v1/peer.js'
 import {encodeMessage} from '../raftpb/codec.js'
 import {parseEndpoint} from '../raftpb/address.js'
@@ -43,6 +43,7 @@ export class PeerTransport {
   private readonly peers = new Map<number, PeerPipe>()
   private readonly unreachableListeners: ((id: number) => void)[] = []
   private readonly snapshotListeners: ((id: number, ok: boolean) => void)[] = []
+  private readonly refusalListeners: ((id: number, code: status, reason: string) => void)[] = []
   private readonly pendingUnreachable = new Set<number>()
   private readonly snapshotCalls = new Set<ClientWritableStream<SnapshotChunk>>()
   private closed = false
@@ -68,6 +69,9 @@ export class PeerTransport {
     this.peers.set(id, new PeerPipe(id, ep.address, {
       clusterId: this.clusterId, nodeId: this.nodeId, limits: this.limits, log: this.log,
       reportUnreachable: (peer) => this.reportUnreachable(peer),
+      reportRefused: (peer, code, reason) => setImmediate(() => {
+        if (!this.closed) for (const cb of this.refusalListeners) cb(peer, code, reason)
+      }),
     }))
     this.log('peer-added', {peer: id, address: ep.address})
   }
@@ -133,6 +137,15 @@ export class PeerTransport {
   /** Registers a listener called with a peer's id when messages to it could not be delivered. */
   onUnreachable(cb: (id: number) => void): void {
     this.unreachableListeners.push(cb)
+  }
+
+  /**
+   * Registers a listener called (asynchronously) when a peer refuses this node's message stream:
+   * FAILED_PRECONDITION (another cluster's id, or an address that reaches another node),
+   * PERMISSION_DENIED (this node is not a member as the peer knows it) or INVALID_ARGUMENT.
+   */
+  onRefused(cb: (id: number, code: status, reason: string) => void): void {
+    this.refusalListeners.push(cb)
   }
 
   /** Registers a listener called once per sendSnapshot with the peer's id and the outcome. */

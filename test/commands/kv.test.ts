@@ -422,7 +422,7 @@ describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function ()
 
     it('says when an endpoint is not a client address (a node\'s peer address), for kv and cluster status', async () => {
       const peer = tc.node(1).peer
-      const line = `${peer} does not serve the raftctl client API (The server does not implement the method /raftctl.v1.KV/Range); ` +
+      const line = `${peer} does not serve the raftctl client API (The server does not implement the method /raftctl.v1.legacy.KV/Range); ` +
         'is it a peer address? --endpoints takes the nodes\' client addresses (their --listen-client)'
       const r = await runCli(['kv', 'get', 'k', '--endpoints', peer])
       expect(r.code).to.equal(1)
@@ -432,7 +432,7 @@ describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function ()
       const s = await runCli(['cluster', 'status', '--endpoints', peer])
       expect(s.code).to.equal(1)
       expect(s.stderr.trim()).to.equal(`Error: no member answers (asked ${peer}): ${peer} does not serve the raftctl client API ` +
-        '(The server does not implement the method /raftctl.v1.Maintenance/Status); is it a peer address? ' +
+        '(The server does not implement the method /raftctl.v1.legacy.Maintenance/Status); is it a peer address? ' +
         '--endpoints takes the nodes\' client addresses (their --listen-client)')
     })
 

@@ -9,21 +9,14 @@
  */
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {readdirSync, readFileSync} from 'node:fs'
-import {parseDataDriven, runDataDriven, type TestData} from '../harness/datadriven.js'
+import {readdirSync} from 'node:fs'
+import {runDataDriven} from '../harness/datadriven.js'
 import {call, etcdClients} from './etcd_grpc.js'
-import {etcdctl, requireEtcd, startEtcd, stopAllEtcd} from './etcd_harness.js'
+import {requireEtcd, startEtcd, stopAllEtcd} from './etcd_harness.js'
+import {runCases} from './etcdctl_cases.js'
 import {EtcdctlText} from './etcdctl_text.js'
 
 const DIR = fileURLToPath(new URL('fixtures/etcdctl', import.meta.url))
-
-/** The etcdctl arguments of a case and its line limit ("lines=N" as first argument). */
-function argvOf(td: TestData): {args: string[], lines?: number} {
-  const args = td.args.map((a) => a.vals.length === 0 ? a.key : `${a.key}=${a.vals.join(',')}`)
-  const first = td.args[0]
-  if (first?.key === 'lines') return {args: args.slice(1), lines: Number(first.vals[0])}
-  return {args}
-}
 
 /** Runs every case of a golden file against a fresh etcd; returns the normalized output by case position. */
 async function record(path: string): Promise<Map<string, string>> {
@@ -35,28 +28,12 @@ async function record(path: string): Promise<Map<string, string>> {
     const status = await call(c.maintenance, c.maintenance.status, {})
     text.learn(list.header!.clusterId, status.version, list.members)
   }
-  const outputs = new Map<string, string>()
   try {
-    await learn()
-    for (const {td} of parseDataDriven(readFileSync(path, 'utf8'), path).cases) {
-      if (td.cmd !== 'etcdctl') throw new Error(`${td.pos}: unknown command "${td.cmd}" (only etcdctl)`)
-      const {args, lines} = argvOf(td)
-      // Blank lines close each of txn's three sections (compares, success, failure); extra ones are not read.
-      const input = td.input === '' ? undefined : `${td.input}\n\n\n`
-      const r = await etcdctl(etcd.endpoints(), args.map((a) => text.resolve(a)), {input, stopAfterLines: lines})
-      if (r.timedOut) throw new Error(`${td.pos}: etcdctl ${args.join(' ')} did not finish in time: ${r.stdout}${r.stderr}`)
-      await learn()
-      const stdout = lines === undefined ? r.stdout : r.stdout.split('\n').slice(0, lines).map((l) => `${l}\n`).join('')
-      const err = text.stderr(r.stderr).split('\n').filter((l) => l !== '').map((l) => `stderr: ${l}\n`).join('')
-      const exit = r.code !== 0 && lines === undefined ? `exit: ${r.code}\n` : ''
-      const normalized = args.includes('member') ? text.sortMembers(text.stdout(stdout)) : text.stdout(stdout)
-      outputs.set(td.pos, normalized + err + exit)
-    }
+    return await runCases(path, etcd.endpoints(), text, learn)
   } finally {
     c.close()
     await etcd.stop()
   }
-  return outputs
 }
 
 describe('compat: etcdctl 3.4 output formats, recorded from etcd', function () {

@@ -1,5 +1,5 @@
-// Fuzzing every request a node serves besides Raft traffic (the raftctl.v1 KV, Cluster and
-// Maintenance services and etcd's Watch on the client address and PeerInfo on the peer address, decoded by the
+// Fuzzing every request a node serves besides Raft traffic (etcd's KV, Watch and Cluster, the raftctl
+// extension, the raftctl.v1.legacy KV, Cluster and Maintenance services on the client address and PeerInfo on the peer address, decoded by the
 // server and validated by src/server/services, membership.ts and src/kv/validate): random bytes,
 // protobuf-shaped bytes and mutations of valid requests are sent as raw bytes to a real
 // single-node `raftctl server start` process. Each call is answered in
@@ -15,7 +15,15 @@ import {ClusterService, MemberChangeRequest_Change_Kind as Kind} from '../../src
 import {Compare_CompareResult, Compare_CompareTarget, KVService} from '../../src/generated/raftctl/v1/kv.js'
 import {PeerInfoService} from '../../src/generated/raftctl/v1/internal.js'
 import {MaintenanceService} from '../../src/generated/raftctl/v1/maintenance.js'
+import {ClusterService as EtcdClusterService} from '../../src/generated/etcd/etcdserverpb/cluster.js'
+import {
+  Compare_CompareResult as EtcdResult, Compare_CompareTarget as EtcdTarget, KVService as EtcdKVService,
+} from '../../src/generated/etcd/etcdserverpb/kv.js'
+import {LeaseService} from '../../src/generated/etcd/etcdserverpb/lease.js'
+import {AuthService} from '../../src/generated/etcd/etcdserverpb/auth.js'
 import {WatchCreateRequest, WatchRequest, WatchService} from '../../src/generated/etcd/etcdserverpb/watch.js'
+import {MemberChangeRequest_Change_Kind as ExtKind, RaftctlService} from '../../src/generated/raftctl/v1/raftctl.js'
+import {deleteReq, putReq, rangeReq} from '../compat/etcd_grpc.js'
 import {ensureBuilt, REPO_ROOT, stopAll, TestCluster, waitFor} from '../integration/harness.js'
 import {FUZZ_TITLE, fuzzParams, fuzzTimeout, hostile, settlesWithin} from './fuzz.js'
 
@@ -27,14 +35,14 @@ type Method = {path: string, requestStream: boolean, responseStream: boolean, re
   requestDeserialize: (b: Buffer) => unknown, responseDeserialize: (b: Buffer) => unknown}
 
 /** A valid request of `m`: its defaults (decoded from no bytes) with `fields` set. */
-function valid(m: Method, fields: Record<string, unknown> = {}): Uint8Array {
+function valid(m: Method, fields: object = {}): Uint8Array {
   return m.requestSerialize({...(m.requestDeserialize(Buffer.alloc(0)) as object), ...fields} as never)
 }
 
 const op = (o: Record<string, unknown>) => ({requestRange: undefined, requestPut: undefined, requestDeleteRange: undefined, requestTxn: undefined, ...o})
 
 /** For each method, valid requests to mutate: mostly ones the node refuses, so most mutants are. */
-const SEEDS: Array<[string, Method, Array<Record<string, unknown>>]> = [
+const SEEDS: Array<[string, Method, Array<object>]> = [
   ['KV.Range', KVService.range, [{key: b('k')}, {key: b('a'), rangeEnd: b('z'), limit: 2, revision: 1}]],
   ['KV.Put', KVService.put, [{key: b('fuzz/k'), value: b('v'), prevKv: true}]],
   ['KV.DeleteRange', KVService.deleteRange, [{key: b('fuzz/'), rangeEnd: b('fuzz0')}]],
@@ -59,15 +67,39 @@ const SEEDS: Array<[string, Method, Array<Record<string, unknown>>]> = [
   ['Maintenance.Status', MaintenanceService.status, [{}]],
   ['Maintenance.Health', MaintenanceService.health, [{serializable: false}]],
   ['PeerInfo.Identify', PeerInfoService.identify, [{nodeId: 9}]],
+  ['etcd KV.Range', EtcdKVService.range, [rangeReq('k'), rangeReq('a', {rangeEnd: b('z'), limit: 2, revision: 1, sortOrder: 1, sortTarget: 4})]],
+  ['etcd KV.Put', EtcdKVService.put, [putReq('fuzz/e', 'v', {prevKv: true}), putReq('fuzz/e', '', {ignoreValue: true})]],
+  ['etcd KV.DeleteRange', EtcdKVService.deleteRange, [{...deleteReq('fuzz/', 'fuzz0'), prevKv: true}]],
+  ['etcd KV.Txn', EtcdKVService.txn, [{
+    compare: [{result: EtcdResult.EQUAL, target: EtcdTarget.VERSION, key: b('fuzz/e'), rangeEnd: new Uint8Array(), version: 1n}],
+    success: [{requestPut: putReq('fuzz/t', '1')}, {requestDeleteRange: deleteReq('fuzz/x')}],
+    failure: [{requestRange: rangeReq('fuzz/e')}, {requestTxn: {compare: [], success: [{requestPut: putReq('fuzz/n')}], failure: []}}],
+  }]],
+  ['etcd KV.Compact', EtcdKVService.compact, [{revision: 1, physical: true}, {revision: 100_000, physical: false}]],
+  ['etcd Cluster.MemberAdd', EtcdClusterService.memberAdd, [{peerURLs: ['http://127.0.0.1:1'], isLearner: true}]],
+  ['etcd Cluster.MemberRemove', EtcdClusterService.memberRemove, [{ID: 1n}, {ID: 7n}]],
+  ['etcd Cluster.MemberUpdate', EtcdClusterService.memberUpdate, [{ID: 7n, peerURLs: ['127.0.0.1:2']}]],
+  ['etcd Cluster.MemberList', EtcdClusterService.memberList, [{linearizable: true}]],
+  ['etcd Cluster.MemberPromote', EtcdClusterService.memberPromote, [{ID: 1n}]],
+  ['Raftctl.MemberDemote', RaftctlService.memberDemote, [{id: 1}]],
+  ['Raftctl.MemberChange', RaftctlService.memberChange, [{changes: [{kind: ExtKind.REMOVE, id: 1, peerUrls: []}]}]],
+  ['Raftctl.LeaveJoint', RaftctlService.leaveJoint, [{}]],
+  ['Raftctl.MemberProgress', RaftctlService.memberProgress, [{}]],
+  ['Raftctl.NodeStatus', RaftctlService.nodeStatus, [{}]],
 ]
 
 /** Methods served but not fuzzed here, and why. */
 const NOT_FUZZED: Record<string, string> = {
-  '/raftctl.v1.Maintenance/Snapshot': 'every accepted call writes and streams a snapshot file; its decoding is checked below',
+  '/raftctl.v1.legacy.Maintenance/Snapshot': 'every accepted call writes and streams a snapshot file; its decoding is checked below',
+  ...Object.fromEntries([...Object.values(LeaseService), ...Object.values(AuthService)].map((m) =>
+    [m.path, 'answers UNIMPLEMENTED whatever the bytes (unimplementedService), checked below with undecodable bytes'])),
 }
 
 /** The services the server registers (src/server/server.ts), each with checkedDecoding. */
-const SERVED = [KVService, ClusterService, MaintenanceService, WatchService, PeerInfoService]
+const SERVED = [
+  KVService, ClusterService, MaintenanceService, PeerInfoService, EtcdKVService, WatchService, EtcdClusterService, LeaseService, AuthService,
+  RaftctlService,
+]
 
 /** A progress request: etcd's Watch answers it at once on a stream that is still open. */
 const PROGRESS = WatchRequest.encode({createRequest: undefined, cancelRequest: undefined, progressRequest: {}}).finish()
@@ -161,8 +193,9 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
 
   // Found by this fuzzer: every undecodable request was answered INTERNAL "Error deserializing
   // request" by grpc-js, which says neither what was wrong nor that the client is at fault.
-  const undecodable: Array<[string, Method]> = [['raftctl.v1.KV/Put', KVService.put], ['etcdserverpb.Watch/Watch', WatchService.watch],
-    ['raftctl.v1.Cluster/MemberAdd', ClusterService.memberAdd], ['raftctl.v1.Maintenance/Snapshot', MaintenanceService.snapshot]]
+  const undecodable: Array<[string, Method]> = [['raftctl.v1.legacy.KV/Put', KVService.put], ['etcdserverpb.Watch/Watch', WatchService.watch],
+    ['raftctl.v1.legacy.Cluster/MemberAdd', ClusterService.memberAdd], ['raftctl.v1.legacy.Maintenance/Snapshot', MaintenanceService.snapshot],
+    ['etcdserverpb.KV/Txn', EtcdKVService.txn], ['etcdserverpb.Cluster/MemberAdd', EtcdClusterService.memberAdd], ['raftctl.v1.Raftctl/MemberChange', RaftctlService.memberChange]]
   for (const [name, m] of undecodable) {
     it(`answers undecodable bytes to ${name} with INVALID_ARGUMENT naming the method and the problem`, async () => {
       const c = await node()
@@ -171,6 +204,14 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
       expect(r.details).to.equal(`the request to ${name} does not decode: premature EOF`)
     })
   }
+
+  it('answers any bytes to the Lease and Auth services, served by no handler yet, with UNIMPLEMENTED', async () => {
+    const c = await node()
+    for (const m of [LeaseService.leaseGrant, LeaseService.leaseTimeToLive, AuthService.authenticate, AuthService.userAdd]) {
+      const r = await rawCall(c, m, Uint8Array.of(0x0a, 0xff, 0x01))
+      expect(status[r.code], m.path).to.equal('UNIMPLEMENTED')
+    }
+  })
 
   it('fuzzes every method of every service the server registers, each registered with checkedDecoding', () => {
     const fuzzed = new Set(SEEDS.map(([, m]) => m.path))
@@ -182,7 +223,8 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
     expect(registered.length).to.be.greaterThan(0)
     for (const r of registered) expect(r, 'a service registered without checkedDecoding answers undecodable requests INTERNAL').to.match(/^checkedDecoding\(/)
     expect(registered.map((r) => r.replace(/^checkedDecoding\((\w+)\)$/, '$1')).sort())
-      .to.deep.equal(['ClusterService', 'KVService', 'MaintenanceService', 'PeerInfoService', 'WatchService'])
+      .to.deep.equal(['AuthService', 'ClusterService', 'EtcdClusterService', 'EtcdKVService', 'KVService', 'LeaseService', 'MaintenanceService',
+        'PeerInfoService', 'RaftctlService', 'WatchService'])
   })
 
   for (const [name, m, seeds] of SEEDS) {

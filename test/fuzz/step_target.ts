@@ -57,7 +57,7 @@ function drainReadies(rn: RawNode, storage: MemoryStorage): void {
 function applyEntry(rn: RawNode, storage: MemoryStorage, e: Entry): void {
   if (e.entryType === EntryType.EntryNormal) return
   try {
-    storage.setConfState(rn.applyConfChange(decodeConfChange(e)))
+    storage.setConfState(rn.applyConfChange(decodeConfChange(e)), e.index)
   } catch (err) {
     if (!(err instanceof ConfChangeError)) throw err
   }

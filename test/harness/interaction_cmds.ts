@@ -74,7 +74,7 @@ export function addNodes(env: InteractionEnv, td: TestData, out: string[]): void
       sm = content === undefined ? [] : [{index, data: content}]
       storage.applySnapshot({data: encodeSm(sm), metadata: {index, term: 1, confState: cs}})
     } else if (cs.voters.length > 0 || cs.learners.length > 0) {
-      storage.setConfState(cs)
+      storage.setConfState(cs, 0)
     }
     const node = new EnvNode(id, storage, nodeConfig(td, id), index, sm)
     env.nodes.push(node)

@@ -76,7 +76,7 @@ export class EnvNode {
   constructor(readonly id: number, readonly storage: MemoryStorage, readonly config: Config, applied: number, sm: SmEntry[]) {
     this.applied = applied
     this.sm = sm
-    this.confHistory = [{index: applied, cs: storage.initialState().confState}]
+    this.confHistory = [{index: applied, cs: storage.initialState(applied).confState}]
   }
 
   /** The running RawNode; throws when the node is crashed. */
@@ -165,7 +165,7 @@ export class EnvNode {
       return
     }
     const cs = rn.applyConfChange(decodeConfChange(e))
-    this.storage.setConfState(cs)
+    this.storage.setConfState(cs, e.index)
     this.confHistory.push({index: e.index, cs})
     this.observe(lines)
   }

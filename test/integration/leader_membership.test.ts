@@ -6,8 +6,9 @@
  *
  * One three-voter cluster lives through, in order:
  *   1. demoting the leader to a learner (then promoting it back);
- *   2. removing the leader (its process keeps running, knows it is no longer a member, and is
- *      stopped by the test; a fresh node joins as a learner to take its place);
+ *   2. removing the leader (it applies its own removal, hands over, says so in one line and exits
+ *      with code 1, as etcd's removed member does; restarted, it refuses to start; a fresh node
+ *      joins as a learner to take its place);
  *   3. a joint change (Auto transition) that removes the leader and promotes that learner; the
  *      leader leaves the joint configuration by itself and then steps down;
  *   4. the same with the Explicit transition, left with LeaveJoint.
@@ -150,22 +151,21 @@ describe('integration: membership changes that target the leader', function () {
   }
 
   /**
-   * What a removed (former leader) node shows: it stepped down, knows it is not a member any
-   * more (status role and problems, `removed-from-cluster` log line), and keeps running until
-   * stopped; the remaining members never step anything from it (a refusal, if it sends
-   * anything, is PERMISSION_DENIED) and their leader and term stay undisturbed.
+   * What a removed (former leader) node does (issue 11 #10): it applies its own removal, logs one
+   * fatal line saying so, and exits with code 1 — after handing leadership over, so the remaining
+   * members never step anything from it (a refusal, if it sent anything, is PERMISSION_DENIED)
+   * and their leader and term stay undisturbed.
    */
   async function checkRemoved(removed: number, voters: readonly number[]): Promise<void> {
     const n = cluster.node(removed)
-    const st = await waitFor(`node ${removed} to apply its removal`, async () => {
-      const s = await client.status(n.client)
-      return s.role === MemberStatus_Role.ROLE_UNSPECIFIED ? s : undefined
-    }, {timeoutMs: 10_000})
-    expect(st.raftState, 'the removed leader stepped down').to.not.equal(StatusResponse_RaftState.LEADER)
-    expect(st.errors).to.include('this node is not a member of the cluster')
-    expect(st.confState!.voters).to.not.include(removed)
-    await waitFor(`node ${removed} to log removed-from-cluster`, () => n.lines('removed-from-cluster').length > 0)
-    expect(n.running, 'a removed node keeps running until it is stopped').to.equal(true)
+    expect(await n.waitExit(15_000), `the removed node ${removed} exits with code 1`).to.equal(1)
+    const lines = n.lines('removed-from-cluster')
+    expect(lines, n.output.slice(-3000)).to.have.length(1)
+    const line = JSON.parse(lines[0]) as {level: number, msg: string, voters: number[]}
+    expect(line.level, 'logged at fatal').to.equal(60)
+    expect(line.msg).to.match(new RegExp(`^node ${removed} was removed from cluster \\d+ \\(its configuration at applied index \\d+ is voters=\\(`))
+    expect(line.voters).to.not.include(removed)
+    expect(n.output, 'no stack trace').to.not.match(/^\s+at .+:\d+:\d+\)?$/m)
     const leader = await leaderOf(voters)
     const before = await client.status(cluster.node(leader).client)
     await sleep(1500) // more than two election timeouts
@@ -178,7 +178,6 @@ describe('integration: membership changes that target the leader', function () {
     }
     const list = await client.memberList({endpoint: cluster.node(leader).client})
     expect(list.members.map((m) => m.member!.id)).to.not.include(removed)
-    expect(await n.stop('SIGTERM'), `the removed node ${removed} exits 0 on SIGTERM`).to.equal(0)
     members = members.filter((x) => x !== removed)
   }
 
@@ -208,7 +207,7 @@ describe('integration: membership changes that target the leader', function () {
     expect(back.confState!.voters).to.deep.equal([...members])
   })
 
-  it('removes the leader: a remaining voter leads, the removed node knows it and is stopped, no acknowledged write is lost', async () => {
+  it('removes the leader: a remaining voter leads, the removed node says so and exits, no acknowledged write is lost', async () => {
     const w = await startWriter('remove/')
     const old = await leaderOf(members)
     const r = await client.memberRemove(old)
@@ -222,22 +221,21 @@ describe('integration: membership changes that target the leader', function () {
     expect([...rs.keys()]).to.deep.equal(rest)
     await checkRemoved(old, rest)
     await finishWriter(w, 'remove/')
-    // Restarted from its data dir, the former leader still knows it was removed: it is not
-    // promotable, so it never campaigns and the cluster is not disturbed.
+    // Restarted from its data dir, the former leader still knows it was removed: it refuses to
+    // start, with one error line, and the cluster is not disturbed.
     const now = await leaderOf(rest)
     const before = await client.status(cluster.node(now).client)
     const n = cluster.node(old)
-    const restarts = n.lines('restart').length
+    n.output = ''
     n.start()
-    const st = await waitFor(`the removed node ${old} to answer after a restart`, () => client.status(n.client), {timeoutMs: 15_000})
-    expect(n.lines('restart')).to.have.length(restarts + 1)
-    expect(st.role).to.equal(MemberStatus_Role.ROLE_UNSPECIFIED)
-    expect(st.errors).to.include('this node is not a member of the cluster')
-    await sleep(1000)
+    expect(await n.waitExit(15_000), 'a removed node refuses to start').to.equal(1)
+    expect(n.lines('restart'), 'it resumed from its data dir').to.have.length(1)
+    const errors = n.output.split('\n').filter((l) => l.startsWith('Error:'))
+    expect(errors, n.output).to.have.length(1)
+    expect(errors[0]).to.match(new RegExp(`^Error: node ${old} was removed from cluster \\d+ \\(its configuration at applied index \\d+ is voters=\\(${rest.join(' ')}\\)\\), so it stops; `))
+    expect(n.lines('serving'), 'it never served').to.deep.equal([])
     const after = await client.status(cluster.node(now).client)
     expect([after.leader, after.raftTerm], 'leader and term after the restart').to.deep.equal([now, before.raftTerm])
-    expect((await client.status(n.client)).raftState).to.equal(StatusResponse_RaftState.FOLLOWER)
-    expect(await n.stop('SIGTERM')).to.equal(0)
   })
 
   it('replaces the leader through a joint change with the Auto transition', async function () {
@@ -275,6 +273,8 @@ describe('integration: membership changes that target the leader', function () {
     expect((await roles(old)).get(old), 'the leader is an outgoing voter while joint').to.equal(MemberStatus_Role.OUTGOING_VOTER)
     await w.progress(10, 'while joint (the outgoing leader still leads)')
     expect((await client.status(cluster.node(old).client)).raftState).to.equal(StatusResponse_RaftState.LEADER)
+    expect(cluster.node(old).running, 'an outgoing voter is still a member').to.equal(true)
+    expect(cluster.node(old).lines('removed-from-cluster')).to.deep.equal([])
     const left = await client.leaveJoint()
     expect(left.confState!.voters).to.deep.equal(incoming)
     expect(left.confState!.votersOutgoing).to.deep.equal([])

@@ -3,8 +3,10 @@
  * the cases the other integration tests do not reach: a follower's not-leader answer as it is on
  * the wire (FAILED_PRECONDITION with the leader hint), INVALID_ARGUMENT, NOT_FOUND, OUT_OF_RANGE
  * for a future revision and for a Watch no member can start (a read at a past revision is
- * answered from the MVCC history), and
- * DEADLINE_EXCEEDED for a leader transfer to a voter that is down. Every message is one line.
+ * answered from the MVCC history), and for a leader transfer that cannot happen:
+ * DEADLINE_EXCEEDED, before the client's own deadline and saying why, for a voter that stopped
+ * answering; FAILED_PRECONDITION at once for a voter the leader knows is down. Every message is
+ * one line.
  */
 import {expect} from 'chai'
 import {Metadata, type ServiceError, status} from '@grpc/grpc-js'
@@ -82,12 +84,34 @@ describe('integration: status codes of the client services', function () {
       (await client.get('rev', {endpoint: cluster.node(follower).client, serializable: true}))?.modRevision === second)
   })
 
-  it('answers DEADLINE_EXCEEDED when leadership cannot move to a voter that is down', async () => {
-    expect(await cluster.node(follower).stop('SIGTERM')).to.equal(0)
-    const pinned = cluster.client([leader], 2000)
-    const err = await failure(pinned.transferLeader(follower))
+  it('answers DEADLINE_EXCEEDED, before the client\'s deadline and saying why, when leadership cannot move to a paused voter', async () => {
+    const n = cluster.node(follower)
+    process.kill(n.proc!.pid!, 'SIGSTOP')
+    let err: ClientError
+    try {
+      err = await failure(cluster.client([leader], 5000).transferLeader(follower))
+    } finally {
+      // Killed, not resumed: resumed, it would act on the MsgTimeoutNow waiting in its socket and
+      // start an election long after the transfer was given up. It restarts from disk below.
+      process.kill(n.proc!.pid!, 'SIGKILL')
+      await n.waitExit()
+    }
     expect(err.codeName).to.equal('DEADLINE_EXCEEDED')
-    expect(err.message).to.match(new RegExp(`leadership did not move to node ${follower}|leader transfer timed out`))
+    expect(err.message).to.match(new RegExp(`^leadership did not move to node ${follower} within \\d+ ms: the leader has not heard ` +
+      `from it for an election timeout \\(it is down, paused or cut off\\); node ${leader} still leads$`))
+    expect((await client.status(cluster.node(leader).client)).leader, 'the leader keeps leading').to.equal(leader)
+  })
+
+  it('refuses at once a leader transfer to a voter the leader knows is down, naming it (FAILED_PRECONDITION)', async () => {
+    expect(cluster.node(follower).running, 'killed by the test before').to.equal(false)
+    await waitFor(`the leader to see node ${follower} as unreachable`, async () => {
+      const list = await client.memberList({endpoint: cluster.node(leader).client})
+      return list.members.find((m) => m.member?.id === follower)?.recentActive === false
+    }, {timeoutMs: 15_000})
+    const err = await failure(cluster.client([leader], 5000).transferLeader(follower))
+    expect(err.codeName, 'refused before any wait (a transfer that waited ends DEADLINE_EXCEEDED)').to.equal('FAILED_PRECONDITION')
+    expect(err.message).to.equal(`node ${follower} cannot take over leadership: the leader (node ${leader}) cannot reach it now; ` +
+      'check that it runs, or choose another voter')
     expect((await client.status(cluster.node(leader).client)).leader, 'the leader keeps leading').to.equal(leader)
   })
 

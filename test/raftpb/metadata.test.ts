@@ -7,7 +7,9 @@ import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {relative} from 'node:path'
 import * as client from '../../src/client/rpc.js'
-import {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../../src/raftpb/metadata.js'
+import {
+  DETAIL_KEY, FORCE_KEY, FORWARDED_KEY, LEADER_HINT_KEY, MEMBER_ID_KEY, REQUIRE_LEADER_KEY, RETRY_SAFE_KEY,
+} from '../../src/raftpb/metadata.js'
 import * as server from '../../src/server/errors.js'
 import {listTsFiles} from '../architecture/deps.js'
 
@@ -21,7 +23,8 @@ describe('raftpb/metadata: the protocol metadata keys', () => {
 
   it('are spelled out in src/raftpb/metadata.ts only', () => {
     const spelled = listTsFiles(SRC)
-      .filter((f) => [LEADER_HINT_KEY, RETRY_SAFE_KEY].some((k) => readFileSync(f, 'utf8').includes(`'${k}'`)))
+      .filter((f) => [LEADER_HINT_KEY, RETRY_SAFE_KEY, DETAIL_KEY, MEMBER_ID_KEY, FORCE_KEY, REQUIRE_LEADER_KEY, FORWARDED_KEY]
+        .some((k) => readFileSync(f, 'utf8').includes(`'${k}'`)))
       .map((f) => relative(SRC, f))
     expect(spelled).to.deep.equal(['raftpb/metadata.ts'])
   })

@@ -2,7 +2,7 @@
  * A conf change the Raft core refuses comes back to the client as FAILED_PRECONDITION with one
  * plain sentence (never as silent success): driven through a real RawNode, whose refusal is
  * mapped by the server's error mapping exactly as the Cluster service maps it. Also the
- * DEADLINE_EXCEEDED sentence of a proposal that was not applied in time.
+ * answer of a proposal that was not applied in time.
  */
 import {expect} from 'chai'
 import {status} from '@grpc/grpc-js'
@@ -10,8 +10,8 @@ import {
   ConfChangeTransition, ConfChangeType, type ConfChangeV2, EMPTY_BYTES, LEAVE_JOINT, MemoryStorage,
   ProposalDroppedError, RawNode, StateRole,
 } from '../../src/raft/index.js'
-import {confRefusalMessage, RETRY_SAFE_KEY, toServiceError} from '../../src/server/errors.js'
-import {ProposalTracker} from '../../src/server/proposals.js'
+import {confRefusalMessage, DETAIL_KEY, RETRY_SAFE_KEY, toServiceError} from '../../src/server/errors.js'
+import {ProposalWaits} from '../../src/server/proposals.js'
 
 /** Persists and advances every Ready (conf changes are left unapplied on purpose). */
 function drain(rn: RawNode, s: MemoryStorage): void {
@@ -72,12 +72,15 @@ describe('server/errors: conf changes refused by the core', () => {
 })
 
 describe('server/proposals: the deadline message of a proposal', () => {
-  it('says that the outcome is unknown, in one sentence', async () => {
-    const t = new ProposalTracker<string>()
+  it('is etcd\'s "request timed out" (UNAVAILABLE, not safe to retry), with the unknown outcome in one sentence of detail', async () => {
+    const t = new ProposalWaits<string>()
     const err = await t.register(5, 2, 10, 'the write').catch((e: unknown) => e as Error)
-    expect(toServiceError(err).code).to.equal(status.DEADLINE_EXCEEDED)
-    expect((err as Error).message).to.equal(
-      'the write did not complete within 10 ms; its outcome is unknown (it may still be applied), so check before repeating it')
+    const se = toServiceError(err)
+    expect(se.code).to.equal(status.UNAVAILABLE)
+    expect(se.details).to.equal('etcdserver: request timed out')
+    expect(se.metadata!.get(RETRY_SAFE_KEY), 'the write may still be applied').to.deep.equal([])
+    expect(se.metadata!.get(DETAIL_KEY)).to.deep.equal([
+      'the write did not complete within 10 ms; its outcome is unknown (it may still be applied), so check before repeating it'])
     expect(t.size).to.equal(0)
   })
 })

@@ -32,6 +32,11 @@ describe('server config: flag > env > file > default', () => {
     expect(c.heartbeatTicks).to.equal(1)
   })
 
+  it('refuses a RAFTCTL_* variable that is set but empty, unless a flag overrides it', () => {
+    expect(() => resolveServerConfig({}, {RAFTCTL_DATA_DIR: ''})).to.throw(ConfigError, /environment RAFTCTL_DATA_DIR is set but empty/)
+    expect(resolveServerConfig({'data-dir': join(dir, 'd')}, {RAFTCTL_DATA_DIR: ''}).dataDir).to.equal(join(dir, 'd'))
+  })
+
   it('names the environment variable of each setting', () => {
     expect(envName('data-dir')).to.equal('RAFTCTL_DATA_DIR')
     expect(envName('initial-cluster-state')).to.equal('RAFTCTL_INITIAL_CLUSTER_STATE')

@@ -18,8 +18,9 @@ describe('server config: defaults of every setting', () => {
       advertiseClient: '127.0.0.1:2379', advertisePeer: '127.0.0.1:2380',
       initialCluster: [{id: 1, peerUrl: '127.0.0.1:2380'}], initialClusterState: 'new', join: undefined,
       tickMs: 100, electionTicks: 10, heartbeatTicks: 1, snapshotCount: 10_000, snapshotCatchUpEntries: 10_000,
-      maxLearners: 1, autoCompaction: {mode: 'periodic', retention: 0, checkIntervalMs: 300_000},
-      logLevel: 'info', logFormat: 'text',
+      maxLearners: 1, autoCompaction: {mode: 'periodic', retention: 0, checkIntervalMs: 300_000}, logLevel: 'info', logFormat: 'text',
+      maxRequestBytes: 1_572_864, maxUncommittedBytes: 64 * 1024 * 1024, maxQueuedProposals: 1024, maxUnappliedEntries: 5000,
+      maxConcurrentStreams: 2 ** 32 - 1,
     })
   })
 
@@ -63,7 +64,7 @@ describe('server config: defaults of every setting', () => {
     try {
       const file = join(dir, 'raftctl.yaml')
       writeFileSync(file, 'snapshot-count: 7\nmax_learners: 3\nlog-level: debug\n')
-      const c = resolveServerConfig({}, {RAFTCTL_SNAPSHOT_COUNT: '9', RAFTCTL_HEARTBEAT_TICKS: '2', RAFTCTL_LOG_LEVEL: ''}, file)
+      const c = resolveServerConfig({}, {RAFTCTL_SNAPSHOT_COUNT: '9', RAFTCTL_HEARTBEAT_TICKS: '2'}, file)
       expect(c).to.include({snapshotCount: 9, heartbeatTicks: 2, maxLearners: 3, logLevel: 'debug'})
       expect(resolveServerConfig({'snapshot-count': '11'}, {RAFTCTL_SNAPSHOT_COUNT: '9'}, file).snapshotCount).to.equal(11)
     } finally {

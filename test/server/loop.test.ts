@@ -1,11 +1,15 @@
 /**
  * The node loop with a real RawNode over MemoryStorage: inputs run in order, nothing reaches the
- * RawNode while a Ready is being handled, an input's error goes back to its caller, and an error
- * while handling a Ready stops the loop.
+ * RawNode while a Ready is being handled, an input's refusal goes back to its caller, and an
+ * error while handling a Ready stops the loop. Fatal inputs and admission control are tested in
+ * loop_fatal.test.ts and loop_admission.test.ts.
  */
 import {expect} from 'chai'
 import {MemoryStorage, RawNode, type Ready, StateRole} from '../../src/raft/index.js'
-import {LoopStoppedError, NodeLoop} from '../../src/server/loop.js'
+import {type LoopLimits, LoopStoppedError, NodeLoop} from '../../src/server/loop.js'
+
+/** Limits no test in this file reaches. */
+const LIMITS: LoopLimits = {maxQueuedProposals: 1000, maxUnappliedEntries: 1000}
 
 function node(): {rn: RawNode, storage: MemoryStorage} {
   const storage = MemoryStorage.withConfState({voters: [1]})
@@ -30,7 +34,7 @@ describe('server/loop', () => {
         inFlight = false
       },
       onFatal: (err) => { throw err },
-    })
+    }, LIMITS)
     const guard = (f: (r: RawNode) => void) => (r: RawNode): void => {
       if (inFlight) overlapped = true
       f(r)
@@ -47,7 +51,7 @@ describe('server/loop', () => {
 
   it('returns an input\'s error to its caller and keeps running', async () => {
     const {rn} = node()
-    const loop = new NodeLoop(rn, {handleReady: async () => {}, onFatal: () => {}})
+    const loop = new NodeLoop(rn, {handleReady: async () => {}, onFatal: () => {}}, LIMITS)
     let err: unknown
     await loop.call((r) => r.propose(new Uint8Array([1]))).catch((e) => { err = e })
     expect((err as Error).message).to.match(/proposal dropped/)
@@ -57,7 +61,7 @@ describe('server/loop', () => {
   it('stops after an error while handling a Ready and refuses later inputs', async () => {
     const {rn} = node()
     let fatal: unknown
-    const loop = new NodeLoop(rn, {handleReady: async () => { throw new Error('disk gone') }, onFatal: (e) => { fatal = e }})
+    const loop = new NodeLoop(rn, {handleReady: async () => { throw new Error('disk gone') }, onFatal: (e) => { fatal = e }}, LIMITS)
     await loop.call((r) => r.campaign())
     await loop.idle()
     expect((fatal as Error).message).to.equal('disk gone')
@@ -70,7 +74,7 @@ describe('server/loop', () => {
   it('coalesces ticks while the loop is busy', async () => {
     const {rn} = node()
     let ticks = 0
-    const loop = new NodeLoop(rn, {handleReady: async () => {}, onFatal: () => {}})
+    const loop = new NodeLoop(rn, {handleReady: async () => {}, onFatal: () => {}}, LIMITS)
     const orig = rn.tick.bind(rn)
     rn.tick = () => { ticks++; orig() }
     for (let i = 0; i < 10; i++) loop.tick()

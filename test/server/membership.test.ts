@@ -1,10 +1,13 @@
 import {expect} from 'chai'
-import {MemberChangeRequest_Change_Kind as Kind, MemberStatus_Role} from '../../src/generated/raftctl/v1/cluster.js'
+import {MemberChangeRequest_Change_Kind as Kind, MemberStatus_Role} from '../../src/generated/raftctl/v1/raftctl.js'
 import {type ConfState, ConfChangeTransition, ConfChangeType, EMPTY_CONF_STATE, type ProgressStatus, ProgressState} from '../../src/raft/index.js'
+import {status} from '@grpc/grpc-js'
 import {NodeError} from '../../src/server/errors.js'
+import {ETCD_ERRORS as ETCD_FACTS} from '../compat/etcd_facts.js'
 import {memberStatuses, roleOf} from '../../src/server/member_status.js'
 import {
-  checkLeaveJoint, planAdd, planChange, planDemote, planPromote, planRemove, type RuleContext,
+  checkLeaveJoint, checkTransferTarget, planAdd, planChange, planDemote, planPromote, planRemove, type RuleContext,
+  transferObstacle,
 } from '../../src/server/membership.js'
 
 const member = (id: number) => ({id, name: `node${id}`, peerUrls: [`127.0.0.1:${2380 + id}`], clientUrls: []})
@@ -29,11 +32,16 @@ function refused(f: () => unknown, pattern: RegExp): NodeError {
     f()
   } catch (err) {
     expect(err).to.be.instanceOf(NodeError)
-    expect((err as Error).message).to.match(pattern)
+    // raftctl's sentence: the message itself, or the detail of etcd's error for the case.
+    const e = err as NodeError
+    expect(e.detail ?? e.message).to.match(pattern)
     return err as NodeError
   }
   throw new Error('expected a refusal')
 }
+
+/** etcd's observed errors, and the one raftctl adds for an id chosen with raftctl-member-id. */
+const OBSERVED = {...ETCD_FACTS, memberExists: {code: 'FAILED_PRECONDITION', details: 'etcdserver: member ID already exist'}}
 
 const add = (id: number, isLearner: boolean, force = false) =>
   ({id, name: '', peerUrls: [`127.0.0.1:${3000 + id}`], isLearner, force, clientUrls: []})
@@ -42,7 +50,8 @@ describe('server/membership rules', () => {
   it('adds a learner with its metadata, and refuses more learners than --max-learners', () => {
     const p = planAdd(view({voters: [1, 2, 3]}), add(4, true))
     expect(p.cc.changes).to.deep.equal([{type: ConfChangeType.AddLearnerNode, nodeId: 4}])
-    expect(p.added).to.deep.equal([{id: 4, name: 'node4', peerUrls: ['127.0.0.1:3004'], clientUrls: []}])
+    // No name yet: the member is "unstarted" (etcd's word) until the node publishes its name.
+    expect(p.added).to.deep.equal([{id: 4, name: '', peerUrls: ['127.0.0.1:3004'], clientUrls: []}])
     refused(() => planAdd(view({voters: [1, 2, 3], learners: [4]}), add(5, true)),
       /already has 1 learner\(s\) and --max-learners is 1/)
     expect(planAdd(view({voters: [1, 2, 3], learners: [4]}, {maxLearners: 2}), add(5, true)).added).to.have.length(1)
@@ -57,10 +66,16 @@ describe('server/membership rules', () => {
   })
 
   it('refuses an id or peer URL already in use and a malformed URL', () => {
-    expect(refused(() => planAdd(view({voters: [1, 2]}), add(2, true)), /node 2 is already a member/).grpcCode).to.equal(6)
-    refused(() => planAdd(view({voters: [1, 2]}), {...add(5, true), peerUrls: ['127.0.0.1:2382']}), /already used by node 2/)
-    refused(() => planAdd(view({voters: [1]}), {...add(5, true), peerUrls: ['nope']}), /is not host:port/)
+    const etcd = (e: NodeError) => [status[e.grpcCode], e.message]
+    expect(etcd(refused(() => planAdd(view({voters: [1, 2]}), add(2, true)), /node 2 is already a member/)))
+      .to.deep.equal([OBSERVED.memberExists.code, OBSERVED.memberExists.details])
+    expect(etcd(refused(() => planAdd(view({voters: [1, 2]}), {...add(5, true), peerUrls: ['127.0.0.1:2382']}), /already used by node 2/)))
+      .to.deep.equal([OBSERVED.peerURLExists.code, OBSERVED.peerURLExists.details])
+    expect(etcd(refused(() => planAdd(view({voters: [1]}), {...add(5, true), peerUrls: ['nope']}), /is not host:port/)))
+      .to.deep.equal([OBSERVED.memberBadURLs.code, OBSERVED.memberBadURLs.details])
     refused(() => planAdd(view({voters: [1]}), {...add(5, true), peerUrls: []}), /needs at least one peer URL/)
+    expect(planAdd(view({voters: [1]}), {...add(5, true), peerUrls: ['http://127.0.0.1:2390']}).added[0].peerUrls,
+      'etcd\'s URL form is accepted and stored as host:port').to.deep.equal(['127.0.0.1:2390'])
     refused(() => planAdd(view({voters: [1]}), add(0, true)), /is not a node id/)
   })
 
@@ -74,10 +89,50 @@ describe('server/membership rules', () => {
     refused(() => planPromote(v(0), 9, false), /node 9 is not a member/)
   })
 
+  it('refuses with etcd\'s code and text where etcd has the case, raftctl\'s sentence as detail', () => {
+    const etcd = (e: NodeError) => [status[e.grpcCode], e.message]
+    const cases: Array<[() => unknown, keyof typeof OBSERVED]> = [
+      [() => planAdd(view({voters: [1, 2, 3], learners: [4]}), add(5, true)), 'tooManyLearners'],
+      [() => planAdd(view({voters: [1, 2, 3]}, {down: [3]}), add(4, false)), 'unhealthyCluster'],
+      [() => planRemove(view({voters: [1, 2, 3]}, {down: [2]}), 3), 'unhealthyCluster'],
+      [() => planPromote(view({voters: [1, 2, 3], learners: [4]}, {last: 200, matches: {4: 10}}), 4, false), 'learnerNotReady'],
+      [() => planPromote(view({voters: [1]}), 9, false), 'memberNotFound'],
+      [() => planRemove(view({voters: [1]}), 9), 'memberNotFound'],
+      [() => planDemote(view({voters: [1]}), 9), 'memberNotFound'],
+    ]
+    for (const [f, kind] of cases) expect(etcd(refused(f, /./)), kind).to.deep.equal([OBSERVED[kind].code, OBSERVED[kind].details])
+    const joint = refused(() => planRemove(view({voters: [1, 2], votersOutgoing: [1, 3]}), 2), /joint configuration; leave it first/)
+    expect([status[joint.grpcCode], joint.detail], 'etcd has no such case: raftctl\'s sentence is the message').to.deep.equal(['FAILED_PRECONDITION', undefined])
+  })
+
   it('demotes a voter, accepts a learner as is, and keeps the last voter', () => {
     expect(planDemote(view({voters: [1, 2, 3]}), 3)!.cc.changes).to.deep.equal([{type: ConfChangeType.AddLearnerNode, nodeId: 3}])
     expect(planDemote(view({voters: [1, 2], learners: [3]}), 3)).to.equal(undefined)
     refused(() => planDemote(view({voters: [1]}), 1), /only voter/)
+  })
+
+  it('refuses a demotion whose remaining voters could not form a quorum, as a removal (issue 11 #3)', () => {
+    // Voters (1 2 3), node 3 down: demoting 1 or 2 leaves two voters of which one is reachable.
+    const v = view({voters: [1, 2, 3]}, {down: [3]})
+    for (const id of [1, 2]) {
+      const demote = refused(() => planDemote(v, id), new RegExp(`demoting voter ${id} would leave 2 voters, which need 2 for a quorum, but only 1 of them are reachable now`))
+      const remove = refused(() => planRemove(v, id), new RegExp(`removing voter ${id} would leave 2 voters, which need 2 for a quorum, but only 1 of them are reachable now`))
+      const change = refused(() => planChange(v, {changes: [{kind: Kind.DEMOTE, id, name: '', peerUrls: [], clientUrls: []}], transition: 0, force: false}),
+        /this change would leave 2 voters, which need 2 for a quorum, but only 1 of them are reachable now/)
+      // etcd's answer to a change that the reachable members could not carry.
+      expect([demote, remove, change].map((e) => [status[e.grpcCode], e.message])).to.deep.equal(
+        Array(3).fill([OBSERVED.unhealthyCluster.code, OBSERVED.unhealthyCluster.details]))
+    }
+    // Demoting the down node itself keeps a reachable quorum (1 2).
+    expect(planDemote(v, 3)!.cc.changes).to.deep.equal([{type: ConfChangeType.AddLearnerNode, nodeId: 3}])
+    expect(planDemote(view({voters: [1, 2, 3, 4, 5]}, {down: [5]}), 2)).to.not.equal(undefined)
+  })
+
+  it('refuses promoting a learner when the new voter set could not form a quorum, unless forced', () => {
+    const v = view({voters: [1, 2, 3], learners: [4]}, {down: [3, 4]})
+    refused(() => planPromote(v, 4, false), /promoting learner 4 would leave 4 voters, which need 3 for a quorum, but only 2 of them are reachable now/)
+    expect(planPromote(v, 4, true)).to.not.equal(undefined)
+    expect(planPromote(view({voters: [1, 2, 3], learners: [4]}, {down: [3]}), 4, false)).to.not.equal(undefined)
   })
 
   it('removes members but not the last voter, nor one whose removal leaves no reachable quorum', () => {
@@ -109,6 +164,24 @@ describe('server/membership rules', () => {
       /^adding 2 learners would make 2 learner\(s\), but --max-learners is 1; add fewer at once, or promote or remove a learner first$/)
   })
 
+  it('refuses a leader transfer to a non-member, a learner, or a voter the leader cannot reach now (issue 11 #11)', () => {
+    const v = view({voters: [1, 2, 3], learners: [4]}, {down: [3]})
+    expect(() => checkTransferTarget(v, 2)).to.not.throw()
+    expect(() => checkTransferTarget(v, 1)).to.not.throw()
+    expect(refused(() => checkTransferTarget(v, 9), /^node 9 is not a member of the cluster$/).grpcCode).to.equal(5)
+    expect(refused(() => checkTransferTarget(v, 4), /^node 4 is not a voter, so it cannot lead$/).grpcCode).to.equal(9)
+    expect(refused(() => checkTransferTarget(v, 3),
+      /^node 3 cannot take over leadership: the leader \(node 1\) cannot reach it now; check that it runs, or choose another voter$/).grpcCode).to.equal(9)
+  })
+
+  it('says why a transfer target has not taken over: silent, behind, or lost its election', () => {
+    const v = view({voters: [1, 2, 3]}, {last: 200, matches: {2: 150}, down: [3]})
+    expect(transferObstacle(v, 3)).to.equal('the leader has not heard from it for an election timeout (it is down, paused or cut off)')
+    expect(transferObstacle(v, 2)).to.equal('it is not caught up: its log reaches index 150, the leader\'s 200')
+    expect(transferObstacle(view({voters: [1, 2, 3]}, {last: 200}), 2)).to.equal('it was caught up and told to campaign, but did not win the election')
+    expect(transferObstacle({...v, progress: undefined}, 2)).to.equal('node 1 no longer leads, so it cannot tell why')
+  })
+
   it('refuses leave-joint when the configuration is not joint', () => {
     refused(() => checkLeaveJoint(view({voters: [1, 2], learners: [3]})), /^the configuration is not joint \(voters=\(1 2\) learners=\(3\)\); there is nothing to leave$/)
     checkLeaveJoint(view({voters: [1, 2], votersOutgoing: [1, 3]}))
@@ -120,7 +193,9 @@ describe('server/membership rules', () => {
       MemberStatus_Role.VOTER, MemberStatus_Role.VOTER, MemberStatus_Role.OUTGOING_VOTER, MemberStatus_Role.LEARNER_NEXT, MemberStatus_Role.LEARNER,
     ])
     const list = memberStatuses(v)
-    expect(list.map((m) => m.member!.id)).to.deep.equal([1, 2, 3, 4, 5])
+    expect(list.map((m) => m.member!.ID)).to.deep.equal([1n, 2n, 3n, 4n, 5n])
+    expect(list.map((m) => m.member!.isLearner)).to.deep.equal([false, false, false, false, true])
+    expect(list[0].member!.peerURLs).to.deep.equal(['http://127.0.0.1:2381'])
     expect(list[0]).to.include({isLeader: true, matchIndex: 50, lag: 0})
     expect(list[1]).to.include({isLeader: false, matchIndex: 40, lag: 10, recentActive: true})
   })

@@ -95,6 +95,18 @@ describe('transport: refused peers and messages', () => {
     expect(a.events('peer-stream-refused')[0].fields).to.include({peer: 2, code: 'PERMISSION_DENIED'})
   })
 
+  it('tells the refusal listeners which peer refused, with the status and the reason', async () => {
+    const a = track(new TestNode(1))
+    const refusals: Array<[number, string, string]> = []
+    a.transport.onRefused((peer, code, reason) => refusals.push([peer, status[code], reason]))
+    const b = await receiver()
+    b.known.delete(1)
+    a.transport.addPeer(2, b.address)
+    a.transport.send([app(1, 2, 1)])
+    await waitFor('the refusal to reach the listener', () => refusals.length > 0, 3000)
+    expect(refusals[0]).to.deep.equal([2, 'PERMISSION_DENIED', 'node 1 is not a member of cluster 7 as node 2 knows it (removed or not yet added)'])
+  })
+
   it('a transport of another cluster is refused, reports the peer unreachable and keeps backing off', async () => {
     const a = track(new TestNode(1, {clusterId: 99}))
     const b = await receiver()

@@ -29,6 +29,11 @@ const HELP: Record<SettingName, string> = {
   'auto-compaction-check-interval': 'How often revision mode checks whether to compact (default 5m, etcd\'s fixed interval).',
   'log-level': 'debug, info, warn or error (default info).',
   'log-format': 'text (one line per event) or json (default text).',
+  'max-request-bytes': 'Largest client request accepted, in bytes; a larger one is refused with INVALID_ARGUMENT (default 1572864, 1.5 MiB, as etcd).',
+  'max-uncommitted-bytes': 'Bytes of proposed entries the leader holds until they are applied; past it writes are refused with RESOURCE_EXHAUSTED, safe to retry (default 67108864, 64 MiB).',
+  'max-queued-proposals': 'Proposals that may wait in the node\'s loop; more are refused with RESOURCE_EXHAUSTED, safe to retry (default 1024).',
+  'max-unapplied-entries': 'Committed entries waiting to be applied past which writes are refused with RESOURCE_EXHAUSTED, safe to retry (default 5000, as etcd).',
+  'max-concurrent-streams': 'Concurrent calls one client connection may have open; more wait in the client (default 4294967295, no limit, as etcd).',
 }
 
 const settingFlags = Object.fromEntries(SETTINGS.map((s) => [s, Flags.string({summary: HELP[s], helpGroup: 'NODE'})]))

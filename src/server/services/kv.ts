@@ -19,6 +19,9 @@ import {
   txnToEtcd,
 } from './kv_convert.js'
 
+/** The raftctl.v1.legacy client follows redirects: this service proposes on the leader only. */
+const LEGACY = {leaderOnly: true}
+
 function withHeader<T extends {header: unknown}>(ctx: ServiceContext, r: T | undefined, revision: number): T {
   if (r === undefined) throw new Error('internal error: the applied entry carries no result')
   return {...r, header: header(ctx.node, revision)}
@@ -42,17 +45,17 @@ export function kvService(ctx: ServiceContext): KVServer {
     }),
     put: unary(ctx, 'Put', async (req, ms): Promise<PutResponse> => {
       requireLeader(node)
-      const r = await proposeKv(node, {put: putToEtcd(req)}, ms)
+      const r = await proposeKv(node, {put: putToEtcd(req)}, ms, LEGACY)
       return withHeader(ctx, putFromEtcd(expect(r, 'put')), r.revision)
     }),
     deleteRange: unary(ctx, 'DeleteRange', async (req, ms): Promise<DeleteRangeResponse> => {
       requireLeader(node)
-      const r = await proposeKv(node, {deleteRange: deleteToEtcd(req)}, ms)
+      const r = await proposeKv(node, {deleteRange: deleteToEtcd(req)}, ms, LEGACY)
       return withHeader(ctx, deleteFromEtcd(expect(r, 'deleteRange')), r.revision)
     }),
     txn: unary(ctx, 'Txn', async (req, ms): Promise<TxnResponse> => {
       requireLeader(node)
-      const r = await proposeKv(node, {txn: txnToEtcd(req)}, ms)
+      const r = await proposeKv(node, {txn: txnToEtcd(req)}, ms, LEGACY)
       return withHeader(ctx, txnFromEtcd(expect(r, 'txn')), r.revision)
     }),
   }

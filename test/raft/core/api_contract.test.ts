@@ -38,13 +38,14 @@ describe('public API of the Raft core (issue 3)', () => {
       'RawNode', 'MemoryStorage', 'encodeConfChange', 'decodeConfChange', 'validateConfig', 'CONFIG_DEFAULTS',
       'MessageType', 'EntryType', 'ConfChangeType', 'ConfChangeTransition', 'StateRole', 'SnapshotStatus',
       'RaftError', 'ProposalDroppedError', 'CompactedError', 'UnavailableError', 'SnapshotOutOfDateError',
-      'ConfChangeError', 'StepLocalMsgError', 'StepPeerNotFoundError', 'ConfigInvalidError',
+      'ConfChangeError', 'StepLocalMsgError', 'StepPeerNotFoundError', 'ConfigInvalidError', 'CodedError', 'withCode',
     ]
     const exported = api as unknown as Record<string, unknown>
     expect(names.filter((n) => exported[n] === undefined)).to.deep.equal([])
     const methods = [
       'tick', 'campaign', 'propose', 'proposeConfChange', 'step', 'hasReady', 'ready', 'advance',
       'applyConfChange', 'readIndex', 'transferLeader', 'reportUnreachable', 'reportSnapshot', 'status',
+      'lastIndex',
     ]
     const proto = RawNode.prototype as unknown as Record<string, unknown>
     expect(methods.filter((m) => typeof proto[m] !== 'function')).to.deep.equal([])
@@ -85,7 +86,7 @@ describe('public API of the Raft core (issue 3)', () => {
       [new InvalidInputError('bad id'), 'INVALID_INPUT'],
     ]
     for (const [err, code] of cases) {
-      expect(err, code).to.be.instanceOf(RaftError).and.instanceOf(Error)
+      expect(err, code).to.be.instanceOf(RaftError).and.instanceOf(api.CodedError).and.instanceOf(Error)
       expect(err.code).to.equal(code)
       expect(err.name).to.equal(err.constructor.name)
       expect(err.message).to.match(/^[^\n]+$/)
@@ -136,6 +137,40 @@ describe('public API of the Raft core (issue 3)', () => {
     expect(f).to.deep.include({id: 2, term: 0, vote: 0, commit: 0, applied: 0, role: StateRole.Follower, leaderId: 0})
     expect(f.progress).to.equal(undefined)
     expect(f.confState.learners).to.deep.equal([4])
+  })
+
+  it('a Ready hands out at most config.maxCommittedSizePerReady bytes of committed entries, at least one', () => {
+    expect(api.CONFIG_DEFAULTS.maxCommittedSizePerReady).to.equal(1024 * 1024)
+    const s = MemoryStorage.withConfState({voters: [1]})
+    s.append([1, 2, 3, 4].map((index) => api.newEntry({index, term: 1, data: enc.encode('0123456789')})))
+    s.setHardState({term: 1, vote: 1, commit: 4})
+    const rn = new RawNode({id: 1, maxCommittedSizePerReady: 25}, s)
+    const pages: number[][] = []
+    for (let i = 0; i < 10 && rn.hasReady(); i++) pages.push(handle(rn, s).committedEntries.map((e) => e.index))
+    expect(pages).to.deep.equal([[1, 2], [3, 4]])
+  })
+})
+
+describe('RawNode.lastIndex (what the server reads instead of the internal raft log)', () => {
+  it('is the index a proposal got on the leader, counts unpersisted entries, and is allowed during a Ready', () => {
+    const {rn, s} = singleLeader()
+    expect(rn.lastIndex()).to.equal(1)
+    rn.propose(enc.encode('a'))
+    expect(rn.lastIndex(), 'the leader appends its proposal at once').to.equal(2)
+    rn.proposeConfChange({kind: 'v2', transition: ConfChangeTransition.Auto, changes: [{type: ConfChangeType.AddLearnerNode, nodeId: 2}], context: new Uint8Array()})
+    expect(rn.lastIndex()).to.equal(3)
+    expect(s.lastIndex(), 'not yet persisted').to.equal(1)
+    const rd = rn.ready()
+    expect(rn.lastIndex(), 'allowed between ready() and advance()').to.equal(3)
+    s.append(rd.entries)
+    if (rd.hardState) s.setHardState(rd.hardState)
+    rn.advance(rd)
+    expect(rn.lastIndex()).to.equal(s.lastIndex())
+  })
+
+  it('on a follower is its own last index, whatever the leader has', () => {
+    const f = new RawNode({id: 2}, MemoryStorage.withConfState({voters: [1, 2]}))
+    expect(f.lastIndex()).to.equal(0)
   })
 })
 

@@ -13,6 +13,7 @@ describe('Config', () => {
     expect(c.electionTick).to.equal(10)
     expect(c.heartbeatTick).to.equal(1)
     expect(c.readOnlyOption).to.equal('safe')
+    expect(c.maxCommittedSizePerReady).to.equal(1024 * 1024)
     expect(c.random).to.be.a('function')
   })
 
@@ -45,6 +46,9 @@ describe('Config', () => {
     ['negative maxInflightBytes', {maxInflightBytes: -1}, /config\.maxInflightBytes/],
     ['fractional maxInflightMsgs', {maxInflightMsgs: 2.5}, /config\.maxInflightMsgs/],
     ['negative maxUncommittedSize', {maxUncommittedSize: -5}, /config\.maxUncommittedSize/],
+    ['negative maxCommittedSizePerReady', {maxCommittedSizePerReady: -1}, /config\.maxCommittedSizePerReady/],
+    ['fractional maxCommittedSizePerReady', {maxCommittedSizePerReady: 1.5}, /config\.maxCommittedSizePerReady/],
+    ['Infinity maxCommittedSizePerReady', {maxCommittedSizePerReady: Infinity}, /config\.maxCommittedSizePerReady/],
     ['fractional applied', {applied: 0.5}, /config\.applied/],
     ['non-boolean checkQuorum', {checkQuorum: 'yes' as never}, /config\.checkQuorum/],
     ['non-boolean stepDownOnRemoval', {stepDownOnRemoval: 0 as never}, /config\.stepDownOnRemoval/],
@@ -62,8 +66,8 @@ describe('Config', () => {
 
   it('every field has a default except id and random, and every default is valid', () => {
     expect(Object.keys(CONFIG_DEFAULTS).sort()).to.deep.equal([
-      'applied', 'checkQuorum', 'electionTick', 'heartbeatTick', 'maxInflightBytes', 'maxInflightMsgs',
-      'maxSizePerMsg', 'maxUncommittedSize', 'preVote', 'readOnlyOption', 'stepDownOnRemoval',
+      'applied', 'checkQuorum', 'electionTick', 'heartbeatTick', 'maxCommittedSizePerReady', 'maxInflightBytes',
+      'maxInflightMsgs', 'maxSizePerMsg', 'maxUncommittedSize', 'preVote', 'readOnlyOption', 'stepDownOnRemoval',
     ])
     expect(() => validateConfig({id: 1, ...CONFIG_DEFAULTS})).to.not.throw()
   })

@@ -2,7 +2,7 @@
 import {expect} from 'chai'
 import {CompactedError, InvalidInputError, RaftInvariantError, SnapshotOutOfDateError, UnavailableError} from '../../../src/raft/errors.js'
 import {MemoryStorage} from '../../../src/raft/memory_storage.js'
-import type {ConfState} from '../../../src/raft/types.js'
+import {type ConfState, EntryType} from '../../../src/raft/types.js'
 import {ent, ents, ids, snap} from './helpers.js'
 
 /** A storage whose log is (3,3) (dummy) (4,4) (5,5), as in etcd's storage tests. */
@@ -128,8 +128,22 @@ describe('MemoryStorage (etcd storage.go)', () => {
     expect(s.initialState().confState).to.deep.equal({
       voters: [1, 2], learners: [3], votersOutgoing: [], learnersNext: [], autoLeave: false,
     })
+    expect(s.snapshot(0, 0).metadata.confState, 'the empty snapshot names the bootstrap members').to.deep.equal(s.initialState().confState)
     s.setHardState({term: 2, vote: 1, commit: 0})
-    s.setConfState(cs)
+    s.setConfState(cs, 0)
     expect(s.initialState()).to.deep.equal({hardState: {term: 2, vote: 1, commit: 0}, confState: cs})
+  })
+
+  it('setConfState records a conf-change entry of the log, and refuses any other index', () => {
+    const s = storage345()
+    s.append([{...ent(6, 5), entryType: EntryType.EntryConfChangeV2}])
+    const cs2: ConfState = {...cs, learners: [4]}
+    s.setConfState(cs2, 6)
+    expect(s.initialState(5).confState).to.deep.equal(cs)
+    expect(s.initialState(6).confState).to.deep.equal(cs2)
+    for (const bad of [3, 5, 7, 0]) {
+      expect(() => s.setConfState(cs2, bad), `setConfState at ${bad}`).to.throw(InvalidInputError, /is not a conf-change entry/)
+    }
+    expect(() => s.setConfState(cs2, -1)).to.throw(InvalidInputError, /setConfState index/)
   })
 })

@@ -175,6 +175,27 @@ describe('RaftLog (etcd log.go)', () => {
       expect(l.nextCommittedEnts(true)).to.deep.equal([])
     })
 
+    it('hands out at most maxCommittedSizePerReady bytes at once, at least one entry (etcd MaxCommittedSizePerReady)', () => {
+      const st = new MemoryStorage()
+      st.append([1, 2, 3, 4, 5, 6].map((i) => ent(i, 1, 'x'.repeat(i === 4 ? 25 : 10))))
+      const l = new RaftLog(st, 25)
+      l.append([ent(7, 1, 'y'.repeat(10))])
+      l.maybeCommit(7, 1)
+      const pages: number[][] = []
+      for (let i = 0; i < 10 && l.hasNextCommittedEnts(true); i++) {
+        const page = l.nextCommittedEnts(true)
+        pages.push(page.map((e) => e.index))
+        l.acceptApplying(page[page.length - 1].index)
+        l.appliedTo(page[page.length - 1].index)
+      }
+      // 10 + 10 fit, a third would not; entry 4 (25 bytes) fills a page alone; 5 and 6 from
+      // storage fit together and entry 7 (unstable) would pass the limit.
+      expect(pages).to.deep.equal([[1, 2], [3], [4], [5, 6], [7]])
+      const one = new RaftLog(st, 5)
+      one.maybeCommit(6, 1)
+      expect(one.nextCommittedEnts(true).map((e) => e.index), 'an entry larger than the limit still comes alone').to.deep.equal([1])
+    })
+
     it('appliedTo refuses indexes beyond committed or below applied', () => {
       const l = setup(4, 4)
       expect(() => l.appliedTo(6)).to.throw(RaftInvariantError)

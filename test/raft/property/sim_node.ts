@@ -137,7 +137,7 @@ export class SimNode {
       return
     }
     const cs = rn.applyConfChange(decodeConfChange(e))
-    await this.store.saveConfState(cs)
+    await this.store.saveConfState(cs, e.index)
     this.confHistory.push({index: e.index, cs})
   }
 

@@ -6,7 +6,8 @@
  * Contract (what the simulator assumes, and what a real storage must provide):
  * - persist(rd) makes the Ready's snapshot, hard state and entries durable, in that order and
  *   atomically, before any of the Ready's messages is sent;
- * - saveConfState(cs) makes durable the ConfState returned by applyConfChange;
+ * - saveConfState(cs, index) makes durable the ConfState applyConfChange returned for the
+ *   conf-change entry at `index`;
  * - compact(index, cs, data) makes durable a snapshot at `index` (already applied) with that
  *   ConfState and state-machine data, and discards the log up to and including `index`;
  * - reopen() is a process restart: it returns a storage that holds exactly what was made durable
@@ -18,7 +19,7 @@
 import {MemoryStorage} from '../../../src/raft/memory_storage.js'
 import type {Ready} from '../../../src/raft/raw_node.js'
 import type {Storage} from '../../../src/raft/storage.js'
-import type {ConfState, Snapshot} from '../../../src/raft/types.js'
+import {type ConfState, EntryType, type Snapshot} from '../../../src/raft/types.js'
 
 /** One node's persistent storage as the simulator uses it. */
 export interface SimStorage {
@@ -26,8 +27,8 @@ export interface SimStorage {
   readonly storage: Storage
   /** Persists rd.snapshot, rd.hardState and rd.entries (atomically, before sending messages). */
   persist(rd: Ready): void | Promise<void>
-  /** Persists the ConfState returned by applyConfChange. */
-  saveConfState(cs: ConfState): void | Promise<void>
+  /** Persists the ConfState applyConfChange returned for the conf-change entry at `index`. */
+  saveConfState(cs: ConfState, index: number): void | Promise<void>
   /** Persists a snapshot at `index` (<= applied) and compacts the log up to it. */
   compact(index: number, cs: ConfState, data: Uint8Array): void | Promise<void>
   /** Simulates a restart: a storage holding exactly what was persisted. */
@@ -42,10 +43,13 @@ export type StorageFactory = (id: number, boot: Snapshot | undefined) => SimStor
 
 /**
  * A SimStorage over MemoryStorage. reopen() copies the persisted snapshot, entries, hard state
- * and ConfState into a fresh MemoryStorage, so that a restarted node shares no object with its
- * previous incarnation.
+ * and the ConfState of every conf-change entry saved so far into a fresh MemoryStorage, so that
+ * a restarted node shares no object with its previous incarnation.
  */
 export class MemorySimStorage implements SimStorage {
+  /** The index of the last conf-change entry whose ConfState was saved. */
+  private savedConf = 0
+
   constructor(readonly storage: MemoryStorage) {}
 
   persist(rd: Ready): void {
@@ -54,8 +58,9 @@ export class MemorySimStorage implements SimStorage {
     this.storage.append(rd.entries)
   }
 
-  saveConfState(cs: ConfState): void {
-    this.storage.setConfState(cs)
+  saveConfState(cs: ConfState, index: number): void {
+    this.storage.setConfState(cs, index)
+    this.savedConf = index
   }
 
   compact(index: number, cs: ConfState, data: Uint8Array): void {
@@ -70,11 +75,15 @@ export class MemorySimStorage implements SimStorage {
     if (snap.metadata.index > 0) fresh.applySnapshot(snap)
     const first = s.firstIndex()
     const last = s.lastIndex()
-    if (last >= first) fresh.append(s.entries(first, last + 1))
-    const {hardState, confState} = s.initialState()
-    fresh.setHardState(hardState)
-    fresh.setConfState(confState)
-    return new MemorySimStorage(fresh)
+    const ents = last >= first ? s.entries(first, last + 1) : []
+    fresh.append(ents)
+    fresh.setHardState(s.initialState().hardState)
+    for (const e of ents) {
+      if (e.entryType !== EntryType.EntryNormal && e.index <= this.savedConf) fresh.setConfState(s.initialState(e.index).confState, e.index)
+    }
+    const reopened = new MemorySimStorage(fresh)
+    reopened.savedConf = this.savedConf
+    return reopened
   }
 }
 

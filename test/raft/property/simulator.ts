@@ -65,11 +65,15 @@ export class Simulator {
     return sim
   }
 
-  /** A node's config; the election randomness differs per scenario, node and incarnation. */
+  /**
+   * A node's config; the election randomness differs per scenario, node and incarnation. A third
+   * of the scenarios apply committed entries one small page per Ready (maxCommittedSizePerReady).
+   */
   private config(id: number): Config {
     const inc = this.incarnations.get(id) ?? 0
     return {
       id, electionTick: ELECTION_TICK, heartbeatTick: 1, maxSizePerMsg: 64, maxInflightMsgs: 4,
+      maxCommittedSizePerReady: [0, 8, 1024 * 1024][Math.abs(this.sc.seed) % 3],
       preVote: this.sc.preVote, checkQuorum: this.sc.checkQuorum, stepDownOnRemoval: this.sc.stepDownOnRemoval,
       random: seededRandom(this.sc.seed * 7919 + id * 131 + inc),
     }

@@ -126,7 +126,7 @@ export class Cluster {
     const cs = n.rn.applyConfChange(decodeConfChange(e))
     n.confState = cs
     n.confHistory.push(cs)
-    n.storage.setConfState(cs)
+    n.storage.setConfState(cs, e.index)
   }
 
   /** Delivers the queued messages once (messages they cause are queued for the next round). */

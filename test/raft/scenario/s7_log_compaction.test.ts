@@ -240,7 +240,7 @@ describe('§7 the leader sends snapshots', () => {
       }
     }
     const s = new SlowSnapStorage()
-    s.setConfState({...EMPTY_CONF_STATE, voters: [1, 2]})
+    s.setConfState({...EMPTY_CONF_STATE, voters: [1, 2]}, 0)
     s.append([1, 2, 3].map((i) => newEntry({term: 1, index: i})))
     s.setHardState({term: 1, vote: 1, commit: 3})
     s.createSnapshot(3, undefined, new Uint8Array(0))
@@ -269,7 +269,7 @@ describe('§7 the leader sends snapshots', () => {
       }
     }
     const s = new SlowStorage()
-    s.setConfState({...EMPTY_CONF_STATE, voters: [1, 2]})
+    s.setConfState({...EMPTY_CONF_STATE, voters: [1, 2]}, 0)
     s.append([1, 2, 3].map((i) => newEntry({term: 1, index: i})))
     s.setHardState({term: 1, vote: 1, commit: 0})
     const sm = newTestRaft(1, 10, 1, s)

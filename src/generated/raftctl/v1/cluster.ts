@@ -22,7 +22,7 @@ import { ConfChangeTransition, ConfState } from "../../eraftpb.js";
 import { ResponseHeader } from "./kv.js";
 import { Member } from "./member.js";
 
-export const protobufPackage = "raftctl.v1";
+export const protobufPackage = "raftctl.v1.legacy";
 
 export const protobufFileName = "raftctl/v1/cluster.proto";
 
@@ -1676,7 +1676,7 @@ export const ClusterService = {
    * learners may exist at once.
    */
   memberAdd: {
-    path: "/raftctl.v1.Cluster/MemberAdd" as const,
+    path: "/raftctl.v1.legacy.Cluster/MemberAdd" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: MemberAddRequest): Buffer => Buffer.from(MemberAddRequest.encode(value).finish()),
@@ -1690,7 +1690,7 @@ export const ClusterService = {
    * force is set. Promoting a voter answers successfully with "already a voter" in `message`.
    */
   memberPromote: {
-    path: "/raftctl.v1.Cluster/MemberPromote" as const,
+    path: "/raftctl.v1.legacy.Cluster/MemberPromote" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: MemberPromoteRequest): Buffer => Buffer.from(MemberPromoteRequest.encode(value).finish()),
@@ -1704,7 +1704,7 @@ export const ClusterService = {
    * last voter is refused.
    */
   memberDemote: {
-    path: "/raftctl.v1.Cluster/MemberDemote" as const,
+    path: "/raftctl.v1.legacy.Cluster/MemberDemote" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: MemberDemoteRequest): Buffer => Buffer.from(MemberDemoteRequest.encode(value).finish()),
@@ -1718,7 +1718,7 @@ export const ClusterService = {
    * messages are refused by its former peers.
    */
   memberRemove: {
-    path: "/raftctl.v1.Cluster/MemberRemove" as const,
+    path: "/raftctl.v1.legacy.Cluster/MemberRemove" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: MemberRemoveRequest): Buffer => Buffer.from(MemberRemoveRequest.encode(value).finish()),
@@ -1729,7 +1729,7 @@ export const ClusterService = {
   },
   /** Changes a member's peer URLs (and optionally client URLs); membership is unchanged. */
   memberUpdate: {
-    path: "/raftctl.v1.Cluster/MemberUpdate" as const,
+    path: "/raftctl.v1.legacy.Cluster/MemberUpdate" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: MemberUpdateRequest): Buffer => Buffer.from(MemberUpdateRequest.encode(value).finish()),
@@ -1744,7 +1744,7 @@ export const ClusterService = {
    * stays joint until LeaveJoint; with Auto or Implicit the leader leaves it by itself.
    */
   memberChange: {
-    path: "/raftctl.v1.Cluster/MemberChange" as const,
+    path: "/raftctl.v1.legacy.Cluster/MemberChange" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: MemberChangeRequest): Buffer => Buffer.from(MemberChangeRequest.encode(value).finish()),
@@ -1755,7 +1755,7 @@ export const ClusterService = {
   },
   /** Leaves a joint configuration entered with transition Explicit. Refused when not joint. */
   leaveJoint: {
-    path: "/raftctl.v1.Cluster/LeaveJoint" as const,
+    path: "/raftctl.v1.legacy.Cluster/LeaveJoint" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: LeaveJointRequest): Buffer => Buffer.from(LeaveJointRequest.encode(value).finish()),
@@ -1765,7 +1765,7 @@ export const ClusterService = {
   },
   /** Lists the members with their roles and, when the leader answers, replication progress. */
   memberList: {
-    path: "/raftctl.v1.Cluster/MemberList" as const,
+    path: "/raftctl.v1.legacy.Cluster/MemberList" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: MemberListRequest): Buffer => Buffer.from(MemberListRequest.encode(value).finish()),
@@ -1775,7 +1775,7 @@ export const ClusterService = {
   },
   /** Transfers leadership to a caught-up voter (Raft thesis §3.10); returns once it leads. */
   transferLeader: {
-    path: "/raftctl.v1.Cluster/TransferLeader" as const,
+    path: "/raftctl.v1.legacy.Cluster/TransferLeader" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: TransferLeaderRequest): Buffer =>
@@ -1993,7 +1993,7 @@ export interface ClusterClient extends Client {
   ): ClientUnaryCall;
 }
 
-export const ClusterClient = makeGenericClientConstructor(ClusterService, "raftctl.v1.Cluster") as unknown as {
+export const ClusterClient = makeGenericClientConstructor(ClusterService, "raftctl.v1.legacy.Cluster") as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): ClusterClient;
   service: typeof ClusterService;
   serviceName: string;

@@ -106,7 +106,15 @@ export interface IdentifyResponse {
   nodeId: number;
   /** The members as the answering node applied them, and its ConfState. */
   members: MemberList | undefined;
-  confState: ConfState | undefined;
+  confState:
+    | ConfState
+    | undefined;
+  /**
+   * The index up to which the answering node applied its log: members and conf_state are the
+   * state after that index. An asker whose own applied index is not above it can trust that a
+   * conf_state without the asker means the asker was removed (both logs share that prefix).
+   */
+  appliedIndex: number;
 }
 
 function createBaseInternalRaftRequest(): InternalRaftRequest {
@@ -461,7 +469,7 @@ export const IdentifyRequest: MessageFns<IdentifyRequest> = {
 };
 
 function createBaseIdentifyResponse(): IdentifyResponse {
-  return { clusterId: 0, nodeId: 0, members: undefined, confState: undefined };
+  return { clusterId: 0, nodeId: 0, members: undefined, confState: undefined, appliedIndex: 0 };
 }
 
 export const IdentifyResponse: MessageFns<IdentifyResponse> = {
@@ -477,6 +485,9 @@ export const IdentifyResponse: MessageFns<IdentifyResponse> = {
     }
     if (message.confState !== undefined) {
       ConfState.encode(message.confState, writer.uint32(34).fork()).join();
+    }
+    if (message.appliedIndex !== 0) {
+      writer.uint32(40).uint64(message.appliedIndex);
     }
     return writer;
   },
@@ -526,6 +537,14 @@ export const IdentifyResponse: MessageFns<IdentifyResponse> = {
             message.confState = ConfState.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.appliedIndex = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -542,7 +561,9 @@ export const IdentifyResponse: MessageFns<IdentifyResponse> = {
 /**
  * Served on every node's peer address next to the Peer service. A node started with
  * --initial-cluster-state existing asks the members named in --initial-cluster who they are,
- * to learn the cluster id and the member list before it creates its data dir.
+ * to learn the cluster id and the member list before it creates its data dir. A node that
+ * restarts on its data dir asks its peers too, and so does a running node whose messages a peer
+ * refuses, to find out whether it belongs to another cluster or was removed from this one.
  */
 export type PeerInfoService = typeof PeerInfoService;
 export const PeerInfoService = {

@@ -19,7 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 
-export const protobufPackage = "raftctl.v1";
+export const protobufPackage = "raftctl.v1.legacy";
 
 export const protobufFileName = "raftctl/v1/kv.proto";
 
@@ -1245,7 +1245,7 @@ export const TxnResponse: MessageFns<TxnResponse> = {
 export type KVService = typeof KVService;
 export const KVService = {
   range: {
-    path: "/raftctl.v1.KV/Range" as const,
+    path: "/raftctl.v1.legacy.KV/Range" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RangeRequest): Buffer => Buffer.from(RangeRequest.encode(value).finish()),
@@ -1254,7 +1254,7 @@ export const KVService = {
     responseDeserialize: (value: Buffer): RangeResponse => RangeResponse.decode(value),
   },
   put: {
-    path: "/raftctl.v1.KV/Put" as const,
+    path: "/raftctl.v1.legacy.KV/Put" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: PutRequest): Buffer => Buffer.from(PutRequest.encode(value).finish()),
@@ -1263,7 +1263,7 @@ export const KVService = {
     responseDeserialize: (value: Buffer): PutResponse => PutResponse.decode(value),
   },
   deleteRange: {
-    path: "/raftctl.v1.KV/DeleteRange" as const,
+    path: "/raftctl.v1.legacy.KV/DeleteRange" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: DeleteRangeRequest): Buffer => Buffer.from(DeleteRangeRequest.encode(value).finish()),
@@ -1272,7 +1272,7 @@ export const KVService = {
     responseDeserialize: (value: Buffer): DeleteRangeResponse => DeleteRangeResponse.decode(value),
   },
   txn: {
-    path: "/raftctl.v1.KV/Txn" as const,
+    path: "/raftctl.v1.legacy.KV/Txn" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: TxnRequest): Buffer => Buffer.from(TxnRequest.encode(value).finish()),
@@ -1346,7 +1346,7 @@ export interface KVClient extends Client {
   ): ClientUnaryCall;
 }
 
-export const KVClient = makeGenericClientConstructor(KVService, "raftctl.v1.KV") as unknown as {
+export const KVClient = makeGenericClientConstructor(KVService, "raftctl.v1.legacy.KV") as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): KVClient;
   service: typeof KVService;
   serviceName: string;

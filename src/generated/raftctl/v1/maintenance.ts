@@ -24,7 +24,7 @@ import { ConfState, SnapshotMetadata } from "../../eraftpb.js";
 import { MemberStatus_Role } from "./cluster.js";
 import { ResponseHeader } from "./kv.js";
 
-export const protobufPackage = "raftctl.v1";
+export const protobufPackage = "raftctl.v1.legacy";
 
 export const protobufFileName = "raftctl/v1/maintenance.proto";
 
@@ -825,7 +825,7 @@ export type MaintenanceService = typeof MaintenanceService;
 export const MaintenanceService = {
   /** This node's identity, Raft state, log bounds, database size and view of the cluster. */
   status: {
-    path: "/raftctl.v1.Maintenance/Status" as const,
+    path: "/raftctl.v1.legacy.Maintenance/Status" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: StatusRequest): Buffer => Buffer.from(StatusRequest.encode(value).finish()),
@@ -838,7 +838,7 @@ export const MaintenanceService = {
    * the leader's commit index (ReadIndex) within the call's deadline.
    */
   health: {
-    path: "/raftctl.v1.Maintenance/Health" as const,
+    path: "/raftctl.v1.legacy.Maintenance/Health" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: HealthRequest): Buffer => Buffer.from(HealthRequest.encode(value).finish()),
@@ -851,7 +851,7 @@ export const MaintenanceService = {
    * size, the last one carries the file's checksum.
    */
   snapshot: {
-    path: "/raftctl.v1.Maintenance/Snapshot" as const,
+    path: "/raftctl.v1.legacy.Maintenance/Snapshot" as const,
     requestStream: false as const,
     responseStream: true as const,
     requestSerialize: (value: SnapshotRequest): Buffer => Buffer.from(SnapshotRequest.encode(value).finish()),
@@ -926,7 +926,7 @@ export interface MaintenanceClient extends Client {
 
 export const MaintenanceClient = makeGenericClientConstructor(
   MaintenanceService,
-  "raftctl.v1.Maintenance",
+  "raftctl.v1.legacy.Maintenance",
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): MaintenanceClient;
   service: typeof MaintenanceService;

@@ -1,0 +1,65 @@
+/**
+ * A download of this node's snapshot file (Maintenance.Snapshot): first a snapshot file that
+ * covers the applied index is made sure of (one is built when entries were applied since the
+ * last), then the file is read in chunks of at most CHUNK_BYTES, each with the bytes still to
+ * come and the running CRC-32 of the file so far. The stream writer waits for gRPC to drain, so a
+ * slow client holds at most one chunk in memory.
+ */
+import {createReadStream} from 'node:fs'
+import {stat} from 'node:fs/promises'
+import {crc32} from 'node:zlib'
+import type {ServerWritableStream} from '@grpc/grpc-js'
+import type {SnapshotInfo} from '../kv/index.js'
+import type {RaftNode} from './node.js'
+
+/** The largest chunk of a snapshot download. */
+export const CHUNK_BYTES = 1 << 20
+
+/** One chunk of the file, with what the stream message around it needs. */
+export interface SnapshotChunk {
+  readonly info: SnapshotInfo
+  readonly size: number
+  readonly blob: Buffer
+  readonly first: boolean
+  readonly remaining: number
+  /** The CRC-32 of the file up to and including this chunk. */
+  readonly crc: number
+}
+
+/** The chunks of a snapshot file covering the applied index; see the module comment. */
+export async function* snapshotChunks(node: RaftNode): AsyncGenerator<SnapshotChunk> {
+  const info = await node.snapshotter.create('snapshot download')
+  const {size} = await stat(info.path)
+  const input = createReadStream(info.path, {highWaterMark: CHUNK_BYTES})
+  node.log.info({event: 'snapshot-download', index: info.metadata.index, bytes: size}, 'streaming a snapshot to a client')
+  let sent = 0
+  let crc = 0
+  try {
+    for await (const blob of input as AsyncIterable<Buffer>) {
+      sent += blob.length
+      crc = crc32(blob, crc)
+      yield {info, size, blob, first: sent === blob.length, remaining: size - sent, crc}
+    }
+  } finally {
+    input.destroy()
+  }
+  if (sent !== size) throw new Error(`the snapshot file ${info.path} changed while it was streamed`)
+}
+
+/**
+ * Writes one message, waiting for the stream to drain when its buffer is full; resolves false
+ * when the client went away.
+ */
+export function writeDrained<T>(call: ServerWritableStream<unknown, T>, message: T): Promise<boolean> {
+  if (call.cancelled) return Promise.resolve(false)
+  if (call.write(message)) return Promise.resolve(true)
+  return new Promise((resolve) => {
+    const done = (): void => {
+      call.off('drain', done)
+      call.off('cancelled', done)
+      resolve(!call.cancelled)
+    }
+    call.once('drain', done)
+    call.once('cancelled', done)
+  })
+}
