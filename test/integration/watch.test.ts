@@ -3,7 +3,11 @@
  * restarted replays a watch from a past revision by itself; a watch from a compacted revision is
  * canceled with compact_revision (the raftctl client ends it with OUT_OF_RANGE naming it); and a
  * watch given only a follower keeps delivering every event, in order and once, while the leader
- * is killed and another is elected. Auto-compaction (revision mode) provides the compaction.
+ * is killed and another is elected; a stream opened with etcd's `hasleader` metadata ends with
+ * "etcdserver: no leader" once its member has known no leader for three election timeouts, as
+ * etcd's, while other streams stay; progress_notify answers come at the server's
+ * --experimental-watch-progress-notify-interval. Auto-compaction (revision mode) provides the
+ * compaction.
  */
 import {expect} from 'chai'
 import {bytesToString, ClientError, type RaftctlClient, type WatchBatch, type WatchStream} from '../../src/client/index.js'
@@ -38,7 +42,7 @@ describe('integration: watches on the MVCC history', function () {
     this.timeout(240_000)
     ensureBuilt()
     await cluster.bootstrap(3, ['--auto-compaction-mode', 'revision', '--auto-compaction-retention', String(RETENTION),
-      '--auto-compaction-check-interval', '200ms'])
+      '--auto-compaction-check-interval', '200ms', '--experimental-watch-progress-notify-interval', '300ms'])
     client = cluster.client()
     leader = await cluster.waitLeader()
     follower = [1, 2, 3].find((id) => id !== leader)!
@@ -112,6 +116,25 @@ describe('integration: watches on the MVCC history', function () {
     }
   })
 
+  it('sends a watch created with progress_notify the current revision at the server\'s interval while it gets no events', async () => {
+    const revision = (await client.put('p/other', 'x')).header!.revision
+    const probe = new WatchProbe(cluster.node(follower).client)
+    try {
+      await waitFor(`node ${follower} to apply revision ${revision}`, async () =>
+        (await client.get('p/other', {endpoint: cluster.node(follower).client, serializable: true}))?.modRevision === revision)
+      probe.send({createRequest: {...watchCreate('p/k').createRequest!, progressNotify: true}})
+      await probe.count(3, 15_000)
+      const [created, ...progress] = probe.responses
+      expect(created.created).to.equal(true)
+      for (const r of progress.slice(0, 2)) {
+        expect({created: r.created, canceled: r.canceled, events: r.events.length, watchId: r.watchId}).to.deep.equal({created: false, canceled: false, events: 0, watchId: 0n})
+        expect(r.header!.revision).to.be.at.least(revision)
+      }
+    } finally {
+      probe.close()
+    }
+  })
+
   it('keeps delivering every event, in order and once, to a watch on a follower while the leader is killed', async () => {
     const start = (await client.put('f/0', 'before')).header!.revision
     const w = cluster.client([follower], 10_000).watch('f/', {prefix: true, startRevision: start})
@@ -137,5 +160,35 @@ describe('integration: watches on the MVCC history', function () {
     const got = seen.flatMap((b) => b.events.map((e) => `${bytesToString(e.kv!.key)}=${bytesToString(e.kv!.value)}`))
     expect(got).to.deep.equal(['f/0=before', ...values, 'f/end=x'])
     expect(w.endpoint, 'the follower served it throughout').to.equal(cluster.node(follower).client)
+  })
+
+  it('ends a hasleader stream once its member has known no leader for three election timeouts, refuses a new one, and keeps the others', async () => {
+    // The previous test killed the leader; killing one more member leaves `follower` without a quorum.
+    const other = [1, 2, 3].find((id) => id !== leader && id !== follower)!
+    const required = new WatchProbe(cluster.node(follower).client, {hasleader: 'true'})
+    const plain = new WatchProbe(cluster.node(follower).client)
+    try {
+      required.send(watchCreate('h/k'))
+      plain.send(watchCreate('h/k'))
+      await required.count(1)
+      await plain.count(1)
+      expect(await cluster.node(other).stop('SIGKILL')).to.equal(null)
+      await required.closed(30_000)
+      expect(required.error).to.deep.equal({code: 'UNAVAILABLE', details: 'etcdserver: no leader'})
+      const late = new WatchProbe(cluster.node(follower).client, {hasleader: 'true'})
+      try {
+        late.send(watchCreate('h/k'))
+        await late.closed()
+        expect(late.error).to.deep.equal({code: 'UNAVAILABLE', details: 'etcdserver: no leader'})
+      } finally {
+        late.close()
+      }
+      plain.send(watchCreate('h/j'))
+      await plain.count(2)
+      expect(plain.error, 'a stream without hasleader stays open').to.equal(undefined)
+    } finally {
+      required.close()
+      plain.close()
+    }
   })
 })

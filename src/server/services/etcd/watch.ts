@@ -36,7 +36,8 @@ import {
 import {Event} from '../../../generated/etcd/mvccpb/kv.js'
 import {type WatchHub, type WatchItem, type Watcher, watchKeyRange} from '../../../kv/watch/index.js'
 import {toServiceError, unavailable} from '../../errors.js'
-import {checkAccepting, requestOf, type ServiceContext} from '../common.js'
+import {noLeader} from '../../requests.js'
+import {checkAccepting, etcdHeader, requestOf, requestOptions, type ServiceContext} from '../common.js'
 
 /** etcd's texts, word for word: clients compare them. */
 export const REASON_DUPLICATE_ID = 'mvcc: duplicate watch ID provided on the WatchStream'
@@ -82,17 +83,34 @@ export function watchService(opts: WatchServiceOptions): WatchServer {
   return {watch: (call) => new WatchStream(opts, call).open()}
 }
 
+/** etcd cancels a `hasleader` stream once its member has had no leader for this many election timeouts. */
+const NO_LEADER_TIMEOUTS = 3
+
 /**
  * The Watch service of a running member: its store's hub, headers with the member's ids and
- * term, and streams refused while the member is not accepting requests.
+ * term, the progress interval and request size of its settings; streams are refused while the
+ * member is not accepting requests. As etcd's, a stream opened with `hasleader: true` metadata is
+ * refused while the member knows no leader and ended once it has known none for three election
+ * timeouts (checked every election timeout); other streams do not depend on a leader.
  */
-export function nodeWatchService(ctx: ServiceContext, opts: Pick<WatchServiceOptions, 'progressIntervalMs' | 'maxRequestBytes'> = {}): WatchServer {
+export function nodeWatchService(ctx: ServiceContext): WatchServer {
   const node = ctx.node
+  const requireLeader = (call: ServerDuplexStream<WatchRequest, WatchResponse>): boolean => requestOptions(call.metadata).requireLeader === true
   return watchService({
-    ...opts,
     hub: node.kv.hub,
-    header: (revision) => ({clusterId: BigInt(node.clusterId), memberId: BigInt(node.id), revision, raftTerm: node.currentTerm}),
-    checkStream: () => checkAccepting(ctx),
+    header: (revision) => etcdHeader(node, revision),
+    progressIntervalMs: node.config.watchProgressNotifyIntervalMs,
+    maxRequestBytes: node.config.maxRequestBytes,
+    checkStream: (call) => {
+      checkAccepting(ctx)
+      if (requireLeader(call) && node.leaderId === 0) throw noLeader(node)
+    },
+    monitorStream: {
+      intervalMs: node.electionTimeoutMs,
+      check: (call) => {
+        if (requireLeader(call) && (node.leaderlessForMs ?? 0) >= NO_LEADER_TIMEOUTS * node.electionTimeoutMs) throw noLeader(node)
+      },
+    },
   })
 }
 
