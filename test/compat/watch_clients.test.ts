@@ -2,7 +2,8 @@
  * Watches of clients this project did not write, against real raftctl nodes (a 3-node cluster
  * on 127.0.0.1): etcdctl's `watch --rev --prefix --prev-kv` prints the same as against a real
  * etcd 3.4 that received the same writes (simple and json), and so does `raftctl kv watch -w
- * simple --prev-kv`; the `etcd3` npm client replays a prefix from a past revision with prev_kv,
+ * simple --prev-kv`; after the same `etcdctl compact`, a watch from a compacted revision fails
+ * with the same output and exit code; the `etcd3` npm client replays a prefix from a past revision with prev_kv,
  * and its watch given only a follower keeps delivering while the leader is killed.
  */
 import {expect} from 'chai'
@@ -94,6 +95,15 @@ describe('compat: etcdctl and the etcd3 client watch raftctl nodes', function ()
       const r = await ours.stop('SIGINT')
       expect(r.stdout.split('\n').slice(0, SIMPLE_LINES).join('\n')).to.equal(expected)
     }
+    // After the same compaction, a watch from a compacted revision fails the same way.
+    for (const endpoints of [etcd.endpoints(), raftctl]) expect((await etcdctl(endpoints, ['compact', '5'])).stdout).to.equal('compacted revision 5\n')
+    const compacted = async (endpoints: readonly string[]): Promise<{code: number | null, stdout: string, stderr: string}> => {
+      const r = await etcdctl(endpoints, ['watch', '--prefix', '--rev', '3', 'w/'])
+      return {code: r.code, stdout: r.stdout, stderr: r.stderr}
+    }
+    const fromEtcd = await compacted(etcd.endpoints())
+    expect(fromEtcd.code, fromEtcd.stderr).to.equal(5)
+    expect(await compacted(raftctl)).to.deep.equal(fromEtcd)
   })
 
   it('the etcd3 client replays a prefix from a past revision with prev_kv and follows live writes', async () => {
