@@ -44,6 +44,8 @@ export interface InspectResult {
   readonly compactRevision: number
   /** The number of history records in the file. */
   readonly records: number
+  /** The number of leases in the file. */
+  readonly leaseCount: number
   /** The SHA-256 the file carries. */
   readonly checksum: string
   /** True when the content hashes to that checksum. */
@@ -73,7 +75,7 @@ export const inspectView: View<InspectData> = {
       ['voters', ids(r.voters)], ['learners', ids(r.learners)], ['learners_next', ids(r.learnersNext)],
       ['voters_outgoing', ids(r.votersOutgoing)], ['auto_leave', String(r.autoLeave)],
       ['key count', r.keyCount], ['revision', r.revision],
-      ['history', `revisions ${r.compactRevision}..${r.revision} (${r.records} records)`],
+      ['history', `revisions ${r.compactRevision}..${r.revision} (${r.records} records)`], ['leases', r.leaseCount],
       ['checksum', `${r.checksumOk ? 'ok' : 'MISMATCH'} (sha256 ${r.checksum})`],
     ]
     const out = [renderTable(['FIELD', 'VALUE'], rows), renderTable(['MEMBER ID', 'NAME', 'PEER URLS', 'CLIENT URLS'],
@@ -85,7 +87,7 @@ export const inspectView: View<InspectData> = {
     ['File', r.path], ['Size', r.size], ['FormatVersion', r.formatVersion], ['ClusterID', r.clusterId], ['Index', r.index], ['Term', r.term],
     ['Voters', r.voters], ['Learners', r.learners], ['LearnersNext', r.learnersNext], ['VotersOutgoing', r.votersOutgoing],
     ['AutoLeave', r.autoLeave], ['KeyCount', r.keyCount], ['Revision', r.revision], ['CompactRevision', r.compactRevision],
-    ['Records', r.records], ['Checksum', r.checksum], ['ChecksumOK', r.checksumOk],
+    ['Records', r.records], ['Leases', r.leaseCount], ['Checksum', r.checksum], ['ChecksumOK', r.checksumOk],
     ...r.members.flatMap((m) => [['MemberID', m.id], ['Name', m.name], ['PeerURLs', m.peerUrls], ['ClientURLs', m.clientUrls]] as const),
     ...(keys ?? []).map((k) => ['Key', k] as const),
   ],

@@ -124,8 +124,11 @@ export function encodeInternalRequest(r: InternalRaftRequest): Uint8Array {
 /** Decodes the data of a normal log entry; throws WireDecodeError naming the problem. */
 export function decodeInternalRequest(b: Uint8Array): InternalRaftRequest {
   const r = decodeWith('raftctl.v1.InternalRaftRequest', () => InternalRaftRequest.decode(b))
-  const kinds = [r.put, r.deleteRange, r.txn, r.compaction].filter((x) => x !== undefined).length
-  if (kinds !== 1) throw new WireDecodeError('raftctl.v1.InternalRaftRequest must carry exactly one of put, delete_range, txn, compaction')
+  const kinds = [r.put, r.deleteRange, r.txn, r.compaction, r.leaseGrant, r.leaseRevoke, r.leaseCheckpoint].filter((x) => x !== undefined).length
+  if (kinds !== 1) {
+    throw new WireDecodeError('raftctl.v1.InternalRaftRequest must carry exactly one of put, delete_range, txn, compaction, ' +
+      'lease_grant, lease_revoke, lease_checkpoint')
+  }
   if (r.id < 0) throw new WireDecodeError(`InternalRaftRequest.id ${r.id} is negative`)
   return r
 }

@@ -1,6 +1,6 @@
 /**
- * Executes one write request (put, delete range or txn) against the store as of the previous
- * entry, collecting its writes in an overlay instead of writing them (etcd's apply of one
+ * Executes one write request (put, delete range, txn or lease request) against the store as of
+ * the previous entry, collecting its writes in an overlay instead of writing them (etcd's apply of one
  * request in one write txn). Later operations of a txn see the writes of earlier ones; every
  * write of the request gets main revision `begin + 1` and the next sub revision (0, 1, 2, ...),
  * so a request that writes nothing leaves the revision unchanged. The caller commits ops()
@@ -10,6 +10,10 @@
  * is evaluated against the state before the txn; then the chosen ops are checked (a put with
  * ignore_value / ignore_lease needs the key to exist, a lease must exist, a range's revision must
  * be neither compacted nor in the future), and only then run. A failed check applies nothing.
+ *
+ * Leases (lease_hooks.ts): a put with a lease attaches its key to it (detaching the key from its
+ * old lease), ignore_lease keeps the key's lease, a delete detaches the key; a lease revoke
+ * deletes every key attached to the lease in this request's one revision.
  *
  * Determinism: the result depends only on the stored state and the request, never on time or
  * on anything outside the log, so every replica computes the same writes.
@@ -21,11 +25,14 @@ import {
   type TxnResponse,
 } from '../generated/etcd/etcdserverpb/kv.js'
 import type {ResponseHeader} from '../generated/etcd/etcdserverpb/header.js'
+import type {LeaseCheckpointResponse, LeaseGrantRequest, LeaseGrantResponse, LeaseRevokeResponse} from '../generated/etcd/etcdserverpb/lease.js'
 import {type Event, Event_EventType, type KeyValue} from '../generated/etcd/mvccpb/kv.js'
+import type {InternalRaftRequest, LeaseCheckpointEntry, LeaseRevokeEntry} from '../generated/raftctl/v1/internal.js'
 import type {BatchOp, Db} from '../storage/db.js'
 import {historyKey, revKey, type Revision, userKey} from '../storage/keys.js'
 import {encodeKind, encodeRecord, encodeStoredKv, type HistoryRecord} from './codec.js'
-import {compacted, futureRevision, KvError} from './errors.js'
+import {compacted, futureRevision, KvError, leaseNotFound} from './errors.js'
+import {type LeaseApply, NO_LEASE} from './lease_hooks.js'
 import {dbBounds, historyBounds, inRange, isEmptyRange, keyFromString, keyString, type KeyRange, shapeRange, toRange} from './range.js'
 import {collectLatest, collectPast, readStored} from './view.js'
 
@@ -42,6 +49,16 @@ export function readRevision(requested: number, current: number, compactRevision
   return requested
 }
 
+/** The response of a write request (one field set). */
+export interface WriteResult {
+  readonly put?: PutResponse
+  readonly deleteRange?: DeleteRangeResponse
+  readonly txn?: TxnResponse
+  readonly leaseGrant?: LeaseGrantResponse
+  readonly leaseRevoke?: LeaseRevokeResponse
+  readonly leaseCheckpoint?: LeaseCheckpointResponse
+}
+
 export class Execution {
   private readonly overlay = new Map<string, KeyValue | null>()
   readonly records: Array<{rev: Revision, record: HistoryRecord}> = []
@@ -53,7 +70,20 @@ export class Execution {
     private readonly db: Db, private readonly dir: string,
     /** The store revision before this request. */
     readonly begin: number, private readonly compactRevision: number,
+    /** The lease side of the same entry. */
+    private readonly leases: LeaseApply,
   ) {}
+
+  /** Runs the write request of a log entry (anything but a compaction). */
+  async run(req: InternalRaftRequest): Promise<WriteResult> {
+    if (req.put !== undefined) return {put: await this.put(req.put)}
+    if (req.deleteRange !== undefined) return {deleteRange: await this.deleteRange(req.deleteRange)}
+    if (req.txn !== undefined) return {txn: await this.txn(req.txn)}
+    if (req.leaseGrant !== undefined) return {leaseGrant: this.leaseGrant(req.leaseGrant)}
+    if (req.leaseRevoke !== undefined) return {leaseRevoke: await this.leaseRevoke(req.leaseRevoke)}
+    if (req.leaseCheckpoint !== undefined) return {leaseCheckpoint: this.leaseCheckpoint(req.leaseCheckpoint)}
+    throw new KvError('INVALID_REQUEST', 'the request carries no write')
+  }
 
   /** The revision the state seen by the next op has: begin + 1 once something was written. */
   get current(): number {
@@ -118,14 +148,19 @@ export class Execution {
     this.events.push({type: kind === 'put' ? Event_EventType.PUT : Event_EventType.DELETE, kv, prevKv: prev})
   }
 
+  /** etcd's put: the lease is checked first, then the key ignore_value / ignore_lease need. */
   async put(req: PutRequest): Promise<PutResponse> {
+    if (req.lease !== NO_LEASE && !this.leases.exists(req.lease)) throw leaseNotFound(req.lease)
     const prev = await this.get(req.key)
     if ((req.ignoreValue || req.ignoreLease) && prev === undefined) throw keyNotFound(req.key)
-    if (req.lease !== 0n && !req.ignoreLease) throw leaseNotFound(req.lease)
     const main = this.begin + 1
     const kv: KeyValue = {
       key: req.key, createRevision: prev?.createRevision ?? main, modRevision: main, version: (prev?.version ?? 0) + 1,
       value: req.ignoreValue ? prev!.value : req.value, lease: req.ignoreLease ? prev!.lease : req.lease,
+    }
+    if (!req.ignoreLease) {
+      if (prev !== undefined && prev.lease !== NO_LEASE) this.leases.detach(prev.lease, req.key)
+      if (kv.lease !== NO_LEASE) this.leases.attach(kv.lease, req.key)
     }
     if (prev === undefined) this.countDelta += 1
     this.write('put', kv, prev)
@@ -135,10 +170,27 @@ export class Execution {
   async deleteRange(req: DeleteRangeRequest): Promise<DeleteRangeResponse> {
     const gone = await this.rangeAll(toRange(req.key, req.rangeEnd))
     for (const prev of gone) {
+      if (prev.lease !== NO_LEASE) this.leases.detach(prev.lease, prev.key)
       this.countDelta -= 1
       this.write('delete', {key: prev.key, createRevision: 0, modRevision: this.begin + 1, version: 0, value: EMPTY, lease: 0n}, prev)
     }
     return {header: revisionHeader(this.current), deleted: gone.length, prevKvs: req.prevKv ? gone : []}
+  }
+
+  leaseGrant(req: LeaseGrantRequest): LeaseGrantResponse {
+    const {ID, TTL} = this.leases.grant(req)
+    return {header: revisionHeader(this.current), ID, TTL, error: ''}
+  }
+
+  /** Revokes a lease and deletes its keys, in key order, in one revision (none without keys). */
+  async leaseRevoke(entry: LeaseRevokeEntry): Promise<LeaseRevokeResponse> {
+    for (const key of this.leases.applyRevoke(entry)) await this.deleteRange({key, rangeEnd: EMPTY, prevKv: false})
+    return {header: revisionHeader(this.current)}
+  }
+
+  leaseCheckpoint(entry: LeaseCheckpointEntry): LeaseCheckpointResponse {
+    this.leases.applyCheckpoint(entry)
+    return {header: revisionHeader(this.current)}
   }
 
   /** etcd's compare of a range: every key must satisfy it; no key compares as a missing one. */
@@ -177,7 +229,7 @@ export class Execution {
       const put = op.requestPut
       if (put !== undefined) {
         if ((put.ignoreValue || put.ignoreLease) && (await this.get(put.key)) === undefined) throw keyNotFound(put.key)
-        if (put.lease !== 0n) throw leaseNotFound(put.lease)
+        if (put.lease !== NO_LEASE && !this.leases.exists(put.lease)) throw leaseNotFound(put.lease)
       }
       if (op.requestRange !== undefined && op.requestRange.revision > 0) readRevision(op.requestRange.revision, this.begin, this.compactRevision)
       if (op.requestTxn !== undefined) await this.checkPath(op.requestTxn, path)
@@ -205,8 +257,6 @@ const show = (k: Uint8Array): string => JSON.stringify(Buffer.from(k).toString('
 const keyNotFound = (key: Uint8Array): KvError =>
   new KvError('KEY_NOT_FOUND', `put ${show(key)} with ignore_value or ignore_lease needs the key to exist, and it does not`)
 
-const leaseNotFound = (lease: bigint): KvError =>
-  new KvError('LEASE_NOT_FOUND', `lease ${lease} does not exist: leases are not supported by this raftctl version, so a put must not name one`)
 
 /** Compares one key (undefined = missing) with a compare's target value, as etcd's compareKV. */
 export function compareKv(c: Compare, kv: KeyValue | undefined): boolean {

@@ -26,6 +26,7 @@ import {clusterIdFor} from '../storage/cluster_id.js'
 import type {MemberInfo} from '../storage/records.js'
 import {RaftStorage} from '../storage/raft_storage.js'
 import {SnapshotFileError} from './errors.js'
+import type {LeaseHooks} from './lease_hooks.js'
 import {encodeSnapshotFile, type SnapshotHeaderInfo, type SnapshotRecord} from './snapshot_format.js'
 import {fileChunks, parseSnapshot, verifySnapshot} from './snapshot_reader.js'
 import {writeFileAtomic} from './snapshots.js'
@@ -49,6 +50,11 @@ export interface RestoreOptions {
   readonly nodeId: number
   /** The members of the new cluster. */
   readonly initialCluster: readonly RestoreMember[]
+  /**
+   * Opens the lease hooks of the new data dir (src/lease: LeaseStore.open), which restore the
+   * backup's leases. Without them only a backup without leases can be restored.
+   */
+  readonly leases?: (storage: RaftStorage) => Promise<LeaseHooks>
 }
 
 export interface RestoreResult {
@@ -61,6 +67,8 @@ export interface RestoreResult {
   readonly term: number
   readonly revision: number
   readonly keyCount: number
+  /** The number of leases restored (their TTLs start again when the new cluster elects a leader). */
+  readonly leaseCount: number
   readonly voters: readonly number[]
   readonly members: readonly MemberInfo[]
 }
@@ -117,7 +125,7 @@ function restoredHeader(src: SnapshotHeaderInfo, clusterId: number, members: rea
     index: Math.max(1, src.metadata.index), term: Math.max(1, src.metadata.term),
     confState: {...EMPTY_CONF_STATE, voters: members.map((m) => m.id)},
   }
-  return {metadata, members, keyCount: src.keyCount, revision: src.revision, compactRevision: src.compactRevision, clusterId}
+  return {metadata, members, keyCount: src.keyCount, revision: src.revision, compactRevision: src.compactRevision, clusterId, leaseCount: src.leaseCount}
 }
 
 /** Builds the data dir in `staging`; returns what it holds. */
@@ -127,12 +135,15 @@ async function build(o: RestoreOptions, staging: string, src: SnapshotHeaderInfo
   const header = restoredHeader(src, clusterId, members)
   const storage = await RaftStorage.open(staging, {clusterId, nodeId: o.nodeId, create: true})
   try {
-    const kv = await KvStore.open(storage)
+    const kv = await KvStore.open(storage, {leases: await o.leases?.(storage)})
     async function* records(): AsyncGenerator<SnapshotRecord> {
       for await (const item of parseSnapshot(fileChunks(o.snapshotPath), o.snapshotPath)) if (item.kind === 'record') yield item.raw
     }
+    async function* leaseItems(): AsyncGenerator<Uint8Array> {
+      for await (const item of parseSnapshot(fileChunks(o.snapshotPath), o.snapshotPath)) if (item.kind === 'lease') yield item.raw
+    }
     const path = storage.snapshotPath(header.metadata)
-    await writeFileAtomic(path, encodeSnapshotFile(header, records()))
+    await writeFileAtomic(path, encodeSnapshotFile(header, records(), leaseItems()))
     await kv.restoreFromFile(path)
     await kv.close()
   } finally {
@@ -140,7 +151,7 @@ async function build(o: RestoreOptions, staging: string, src: SnapshotHeaderInfo
   }
   return {
     dataDir: o.dataDir, nodeId: o.nodeId, clusterId, sourceClusterId: src.clusterId, index: header.metadata.index,
-    term: header.metadata.term, revision: header.revision, keyCount: header.keyCount,
+    term: header.metadata.term, revision: header.revision, keyCount: header.keyCount, leaseCount: src.leaseCount,
     voters: header.metadata.confState.voters, members,
   }
 }

@@ -3,14 +3,19 @@
  * sent to followers, for backups and by `raftctl snapshot inspect`:
  *
  *   offset 0   magic "RAFTCTL-SNAP" (12 ASCII bytes)
- *   12         format version, u32 big-endian (currently 2; version 1 held no history)
+ *   12         format version, u32 big-endian (currently 3; version 1 held no history,
+ *              version 2 no leases)
  *   16         header length H, u32 big-endian
  *   20         H bytes: raftctl.v1.SnapshotFileHeader (SnapshotMetadata, members, key count,
- *              revision, compact revision, cluster id)
+ *              revision, compact revision, cluster id, lease count)
  *   then       the retained history records in ascending revision order, each: length L (u32
  *              big-endian, >= 17) + L bytes: main (u64 BE) | sub (u64 BE) | the R/ value
  *              (kind byte + mvccpb.KeyValue, see codec.ts encodeRecord)
  *   then       u32 0 (end of records)
+ *   then       the lease section: items, each length L (u32 big-endian, >= 1) + L bytes of
+ *              raftctl.v1.LeaseSnapshotItem (a lease, then the keys attached to it; written and
+ *              checked by src/lease through the lease hooks)
+ *   then       u32 0 (end of lease items)
  *   then       32 bytes: SHA-256 of every byte before it
  *
  * The writer streams: it never holds more than one chunk (~64 KiB) plus one record in memory.
@@ -22,7 +27,7 @@ import {snapshotMetadataToWire} from '../raftpb/convert.js'
 import {memberToWire, type MemberInfo} from '../storage/records.js'
 
 export const SNAPSHOT_MAGIC = new TextEncoder().encode('RAFTCTL-SNAP')
-export const SNAPSHOT_FORMAT_VERSION = 2
+export const SNAPSHOT_FORMAT_VERSION = 3
 export const CHECKSUM_BYTES = 32
 /** Upper bound of the header and of one record, so a corrupt length cannot ask for gigabytes. */
 export const MAX_HEADER_BYTES = 64 << 20
@@ -44,6 +49,8 @@ export interface SnapshotHeaderInfo {
   /** Reads below it fail as compacted; the file holds no record the compaction dropped. */
   readonly compactRevision: number
   readonly clusterId: number
+  /** The number of leases (items of the lease section that are a lease, not an attached key). */
+  readonly leaseCount: number
 }
 
 /** One history record as the file carries it: the R/ key's 16 revision bytes and the R/ value. */
@@ -83,23 +90,35 @@ class ChunkBuilder {
   }
 }
 
+/** The header a writer gives: a file without leases may leave out the lease count. */
+export type SnapshotHeaderInput = Omit<SnapshotHeaderInfo, 'formatVersion' | 'leaseCount'> & {readonly leaseCount?: number}
+
 /** The header bytes of a snapshot file. */
-export function encodeHeader(header: Omit<SnapshotHeaderInfo, 'formatVersion'>): Uint8Array {
+export function encodeHeader(header: SnapshotHeaderInput): Uint8Array {
   return SnapshotFileHeader.encode({
     metadata: snapshotMetadataToWire(header.metadata),
     members: {members: [...header.members].sort((x, y) => x.id - y.id).map(memberToWire)},
     keyCount: header.keyCount, revision: header.revision, clusterId: header.clusterId,
-    compactRevision: header.compactRevision,
+    compactRevision: header.compactRevision, leaseCount: header.leaseCount ?? 0,
   }).finish()
+}
+
+/** What encodeSnapshotFile wrote. */
+export interface SnapshotWritten {
+  readonly size: number
+  readonly checksum: string
+  readonly records: number
 }
 
 /**
  * Streams a snapshot file: header, then every record of `records` (which must be in ascending
- * revision order), the end mark, then the checksum. Returns the size, checksum and record count.
+ * revision order), the end mark, every item of `leaseItems` (encoded LeaseSnapshotItems, in the
+ * lease section's order, holding header.leaseCount leases; none by default), the end mark, then
+ * the checksum. Returns the size, checksum and record count.
  */
 export async function* encodeSnapshotFile(
-  header: Omit<SnapshotHeaderInfo, 'formatVersion'>, records: AsyncIterable<SnapshotRecord>,
-): AsyncGenerator<Uint8Array, {size: number, checksum: string, records: number}> {
+  header: SnapshotHeaderInput, records: AsyncIterable<SnapshotRecord>, leaseItems: AsyncIterable<Uint8Array> | Iterable<Uint8Array> = [],
+): AsyncGenerator<Uint8Array, SnapshotWritten> {
   const b = new ChunkBuilder()
   const headerBytes = encodeHeader(header)
   for (const part of [SNAPSHOT_MAGIC, u32(SNAPSHOT_FORMAT_VERSION), u32(headerBytes.length), headerBytes]) {
@@ -116,6 +135,14 @@ export async function* encodeSnapshotFile(
   }
   const end = b.add(u32(0))
   if (end) yield end
+  for await (const item of leaseItems) {
+    for (const part of [u32(item.length), item]) {
+      const c = b.add(part)
+      if (c) yield c
+    }
+  }
+  const leaseEnd = b.add(u32(0))
+  if (leaseEnd) yield leaseEnd
   const digest = b.hash.digest()
   const last = b.flush()
   if (last) yield last

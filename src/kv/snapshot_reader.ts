@@ -1,13 +1,16 @@
 /**
  * Incremental reader of the snapshot file format (snapshot_format.ts). It reads a stream of
- * chunks of any size, yields the header and then each history record as soon as it is complete, and
- * verifies the SHA-256 at the end. Records yielded before the end are NOT yet verified: a caller
+ * chunks of any size, yields the header, each history record and then each lease item as soon as
+ * it is complete, and verifies the SHA-256 at the end. Lease items are checked here only as far
+ * as the file's structure goes (each decodes, and the leases among them match the header's
+ * count); their content is checked by the lease hooks that restore them. Records yielded before the end are NOT yet verified: a caller
  * must not commit anything before the generator finished (restore builds one batch and writes it
  * only afterwards). Every failure is a SnapshotFileError naming the file and the byte offset.
  */
 import {createHash, type Hash} from 'node:crypto'
 import {createReadStream, statSync} from 'node:fs'
 import {SnapshotFileHeader} from '../generated/raftctl/v1/internal.js'
+import {LeaseSnapshotItem} from '../generated/raftctl/v1/lease_internal.js'
 import {decodeWith} from '../raftpb/checked.js'
 import {snapshotMetadataFromWire} from '../raftpb/convert.js'
 import {compareBytes, concat, REV_PREFIX, type Revision, revOfKey} from '../storage/keys.js'
@@ -22,6 +25,8 @@ import {
 export type SnapshotItem =
   | {readonly kind: 'header', readonly header: SnapshotHeaderInfo}
   | {readonly kind: 'record', readonly rev: Revision, readonly record: HistoryRecord, readonly raw: SnapshotRecord}
+  /** One encoded raftctl.v1.LeaseSnapshotItem of the lease section. */
+  | {readonly kind: 'lease', readonly raw: Uint8Array}
   | {readonly kind: 'end', readonly size: number, readonly checksum: string, readonly checksumOk: boolean, readonly records: number}
 
 /** Pulls exact byte counts from an async stream of chunks, hashing what it hands out. */
@@ -76,14 +81,18 @@ function fail(name: string, at: number, problem: string): never {
   throw new SnapshotFileError(`snapshot file ${name}: ${problem} (at byte ${at})`)
 }
 
+/** What the formats before this one lacked, for the refusal of their files. */
+const OLDER_FORMATS: Record<number, string> = {1: 'MVCC history', 2: 'leases'}
+
 async function readHeader(src: ByteSource, name: string): Promise<SnapshotHeaderInfo> {
   const magic = await src.read(SNAPSHOT_MAGIC.length, 'the magic')
   if (compareBytes(magic, SNAPSHOT_MAGIC) !== 0) {
     throw new SnapshotFileError(`snapshot file ${name} is not a raftctl snapshot (bad magic ${JSON.stringify(magic.toString('latin1'))})`)
   }
   const version = (await src.read(4, 'the format version')).readUInt32BE(0)
-  if (version === 1) {
-    throw new SnapshotFileError(`snapshot file ${name} has format version 1 (written by a raftctl without MVCC history); ` +
+  const older = OLDER_FORMATS[version]
+  if (older !== undefined) {
+    throw new SnapshotFileError(`snapshot file ${name} has format version ${version} (written by a raftctl without ${older}); ` +
       `this raftctl reads only version ${SNAPSHOT_FORMAT_VERSION}: restore it with the raftctl that wrote it, or take a new ` +
       'snapshot from a cluster running this raftctl (raftctl snapshot save)')
   }
@@ -102,7 +111,7 @@ async function readHeader(src: ByteSource, name: string): Promise<SnapshotHeader
     if (h.compactRevision < 0 || h.compactRevision > h.revision) throw new Error(`compact revision ${h.compactRevision} is outside 0..${h.revision}`)
     return {
       formatVersion: version, metadata, members, keyCount: h.keyCount, revision: h.revision,
-      compactRevision: h.compactRevision, clusterId: h.clusterId,
+      compactRevision: h.compactRevision, clusterId: h.clusterId, leaseCount: h.leaseCount,
     }
   } catch (err) {
     return fail(name, at, `the header does not decode: ${(err as Error).message}`)
@@ -175,6 +184,7 @@ export async function* parseSnapshot(
       prev = item.rev
       yield item
     }
+    yield* readLeaseItems(src, name, header.leaseCount)
     const digest = src.hash.digest()
     const stored = await src.read(CHECKSUM_BYTES, 'the checksum', false)
     const checksumOk = digest.equals(stored)
@@ -187,6 +197,30 @@ export async function* parseSnapshot(
     yield {kind: 'end', size: src.offset, checksum: stored.toString('hex'), checksumOk, records: count}
   } finally {
     await src.close()
+  }
+}
+
+/**
+ * Reads the lease section up to its end mark: each item must decode as a LeaseSnapshotItem, and
+ * the items that are leases must be as many as the header says.
+ */
+async function* readLeaseItems(src: ByteSource, name: string, leaseCount: number): AsyncGenerator<SnapshotItem> {
+  let leases = 0
+  for (let n = 1; ; n++) {
+    const at = src.offset
+    const len = (await src.read(4, `the length of lease item ${n}`)).readUInt32BE(0)
+    if (len === 0) {
+      if (leases !== leaseCount) fail(name, at, `the lease section holds ${leases} leases, but the header says ${leaseCount}`)
+      return
+    }
+    if (len > MAX_RECORD_BYTES) fail(name, at, `lease item ${n} claims ${len} bytes`)
+    const raw = new Uint8Array(await src.read(len, `lease item ${n}`))
+    try {
+      if (decodeWith('raftctl.v1.LeaseSnapshotItem', () => LeaseSnapshotItem.decode(raw)).lease !== undefined) leases += 1
+    } catch (err) {
+      fail(name, at, `lease item ${n} does not decode: ${(err as Error).message}`)
+    }
+    yield {kind: 'lease', raw}
   }
 }
 
@@ -220,6 +254,8 @@ export interface SnapshotInspection {
   readonly compactRevision: number
   /** The number of history records. */
   readonly records: number
+  /** The number of leases. */
+  readonly leaseCount: number
   readonly clusterId: number
   readonly checksum: string
   readonly checksumOk: boolean
@@ -241,12 +277,12 @@ export async function inspectSnapshotFile(path: string, options: {keys?: number}
     if (item.kind === 'header') header = item.header
     else if (item.kind === 'record') {
       if (firstKeys.length < want) firstKeys.push(item.record.kv.key)
-    } else {
+    } else if (item.kind === 'end') {
       const h = header!
       return {
         path, size: item.size, formatVersion: h.formatVersion, index: h.metadata.index,
         term: h.metadata.term, confState: h.metadata.confState, members: h.members,
-        keyCount: h.keyCount, revision: h.revision, compactRevision: h.compactRevision, records: item.records,
+        keyCount: h.keyCount, revision: h.revision, compactRevision: h.compactRevision, records: item.records, leaseCount: h.leaseCount,
         clusterId: h.clusterId, checksum: item.checksum, checksumOk: item.checksumOk, firstKeys,
       }
     }

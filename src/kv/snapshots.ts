@@ -1,7 +1,8 @@
 /**
  * Snapshots of the state machine: a consistent image of the retained MVCC history (every R/
- * record not logically compacted, see hash.ts retainedRecords) and the KV meta at an applied
- * index, written as a snapshot file (snapshot_format.ts), and the atomic restore of one.
+ * record not logically compacted, see hash.ts retainedRecords), the KV meta and the leases (with
+ * their attached keys, through the lease hooks) at an applied index, written as a snapshot file
+ * (snapshot_format.ts), and the atomic restore of one.
  *
  * Consistency: the RocksDB iterators hold implicit RocksDB snapshots, taken synchronously when
  * each iterator is created (the binding's iterator_init calls GetSnapshot; leveldown's contract:
@@ -17,8 +18,9 @@
  * (writeFileAtomic), so neither the event loop nor the disk is held by a build for long.
  *
  * Restore: the file is verified completely first; then, under both storage locks, one native
- * batch deletes every old k/, R/ and h/ record and the compaction cursor, writes every history
- * record with its h/ entry and rebuilds k/ from them (records come in revision order, so the
+ * batch deletes every old k/, R/ and h/ record, the compaction cursor and (the lease hooks) every
+ * lease record, writes every history record with its h/ entry, every lease item the lease hooks
+ * accept, and rebuilds k/ from the records (records come in revision order, so the
  * batch's last write of each key is its latest state), the KV meta (physical revision = compact
  * revision: the file holds nothing compacted), (RaftStorage.
  * addSnapshotReset) the log reset, snapshot record, ConfState, members, applied index and hard
@@ -40,6 +42,7 @@ import {logBoundsAfterSnapshot, type RaftStorage, type ReadyWrites} from '../sto
 import {decodeRecord, encodeKind, encodeMeta, encodeStoredKv, type KvMeta} from './codec.js'
 import {COMPACT_CURSOR_KEY} from './compaction.js'
 import {SnapshotFileError} from './errors.js'
+import type {LeaseHooks} from './lease_hooks.js'
 import {openRetained, retainedRecords} from './hash.js'
 import {CHECKSUM_BYTES, encodeSnapshotFile, type SnapshotHeaderInfo, type SnapshotRecord} from './snapshot_format.js'
 import {SLICE_BYTES, type SnapshotPacer} from './snapshot_pace.js'
@@ -50,6 +53,7 @@ export interface SnapshotHost {
   readonly storage: RaftStorage
   readonly db: Db
   readonly currentMeta: KvMeta
+  readonly leases: LeaseHooks
   readonly options: {readonly keepSnapshots?: number}
   /** Paces createSnapshot (KvStoreOptions.snapshotPacer, by default restingPacer()). */
   readonly snapshotPacer: SnapshotPacer
@@ -86,10 +90,11 @@ async function capture(host: SnapshotHost, onlyIfNewer: boolean, pace?: Snapshot
     const header = {
       metadata: {index: applied.index, term: applied.term, confState: rs.confState},
       members: rs.members(), keyCount: meta.keyCount, revision: meta.revision,
-      compactRevision: meta.compactRevision, clusterId: rs.clusterId,
+      compactRevision: meta.compactRevision, clusterId: rs.clusterId, leaseCount: host.leases.count,
     }
     const {index, records: iter} = openRetained(host.db, meta.compactRevision, meta.revision, SLICE_BYTES)
-    return {header, chunks: encodeSnapshotFile(header, records(retainedRecords(rs.dir, index, iter, meta.compactRevision), rs.dir, pace))}
+    const leaseItems = host.leases.exportItems()
+    return {header, chunks: encodeSnapshotFile(header, records(retainedRecords(rs.dir, index, iter, meta.compactRevision), rs.dir, pace), leaseItems)}
   })
 }
 
@@ -334,7 +339,9 @@ async function restoreFile(
       for await (const [k] of host.db.iterate({gte: prefix, lt: prefixRangeEnd(prefix), values: false})) batch.del(k)
     }
     batch.del(COMPACT_CURSOR_KEY)
+    const leases = await host.leases.beginRestore(batch)
     for await (const item of parseSnapshot(fileChunks(path), path)) {
+      if (item.kind === 'lease') leases.add(item.raw)
       if (item.kind !== 'record') continue
       const {kind, kv} = item.record
       batch.put(revKey(item.rev), item.raw.value)
@@ -352,6 +359,7 @@ async function restoreFile(
     await batch.write({sync: true})
     after()
     afterReady()
+    leases.commit()
     host.replaced(meta)
   })
   await pruneSnapshots(rs, host.options.keepSnapshots ?? 2)

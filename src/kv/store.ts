@@ -10,10 +10,7 @@
  * entry. Compaction is logical at apply and physical in the background (compaction.ts).
  * Snapshots (snapshots.ts) stream the retained history into a file and restore one atomically.
  */
-import type {
-  CompactionResponse, DeleteRangeResponse, PutResponse, RangeRequest, RangeResponse, TxnRequest,
-  TxnResponse,
-} from '../generated/etcd/etcdserverpb/kv.js'
+import type {CompactionResponse, RangeRequest, RangeResponse, TxnRequest, TxnResponse} from '../generated/etcd/etcdserverpb/kv.js'
 import type {Event, KeyValue} from '../generated/etcd/mvccpb/kv.js'
 import type {CompactionRequest} from '../generated/etcd/etcdserverpb/kv.js'
 import {EntryType, type Entry, type SnapshotMetadata} from '../raft/types.js'
@@ -25,9 +22,10 @@ import {type RaftStorage, type ReadyWrites} from '../storage/raft_storage.js'
 import {decodeInternalRequest, decodeMeta, encodeMeta, INITIAL_META, type KvMeta} from './codec.js'
 import {checkCursor, COMPACT_CURSOR_KEY, type CompactionOptions, PhysicalCompactor} from './compaction.js'
 import {compacted, futureRevision, invalid, KvError} from './errors.js'
-import {Execution, readRevision, revisionHeader} from './exec.js'
+import {Execution, readRevision, revisionHeader, type WriteResult} from './exec.js'
 import {hashKV, type KvHash} from './hash.js'
 import {history, type RevisionEvents} from './history.js'
+import {type LeaseHooks, readOnlyLeases, WITHOUT_LEASES} from './lease_hooks.js'
 import {dbBounds, historyBounds, isEmptyRange, shapeRange, toRange} from './range.js'
 import type {SnapshotHeaderInfo} from './snapshot_format.js'
 import * as snapshots from './snapshots.js'
@@ -45,13 +43,18 @@ export interface KvStoreOptions {
   readonly snapshotPacer?: SnapshotPacer
   /** Physical compaction batches and test hook. */
   readonly compaction?: CompactionOptions
+  /**
+   * The leases (src/lease's LeaseStore, through openStateMachine). Without them a put without a
+   * lease and a snapshot without leases work, and anything touching a lease throws.
+   */
+  readonly leases?: LeaseHooks
 }
 
 /**
  * The outcome of applying one normal entry. Responses carry a header with only the revision
  * set; the service fills cluster_id, member_id and raft_term.
  */
-export interface ApplyResult {
+export interface ApplyResult extends WriteResult {
   readonly index: number
   /** False when the entry had been applied before (nothing was done). */
   readonly applied: boolean
@@ -59,9 +62,6 @@ export interface ApplyResult {
   readonly revision: number
   /** InternalRaftRequest.id, for matching the result to the waiting proposer. */
   readonly requestId?: number
-  readonly put?: PutResponse
-  readonly deleteRange?: DeleteRangeResponse
-  readonly txn?: TxnResponse
   readonly compaction?: CompactionResponse
   /** Set when the entry's request was refused: it was applied as a no-op. */
   readonly error?: KvError
@@ -89,11 +89,14 @@ export class KvStore implements WatchSource {
   readonly snapshotPacer: SnapshotPacer
   private readonly listeners = new Set<KvListener>()
   private readonly compactor: PhysicalCompactor
+  /** The lease hooks (KvStoreOptions.leases); the services look a lease up before proposing. */
+  readonly leases: LeaseHooks
 
   private constructor(readonly storage: RaftStorage, meta: KvMeta, readonly options: KvStoreOptions) {
     this.meta = meta
     this.hub = new WatchHub(this, options.watch)
     this.snapshotPacer = options.snapshotPacer ?? restingPacer()
+    this.leases = options.leases ?? WITHOUT_LEASES
     const store = this
     this.compactor = new PhysicalCompactor({
       db: storage.db, dir: storage.dir,
@@ -198,18 +201,22 @@ export class KvStore implements WatchSource {
     })
   }
 
+  /**
+   * Applies a write request with the lease side of the same entry: the key/value writes, the
+   * lease writes, the meta and the applied index are one batch; the lease state changes only
+   * after it is written.
+   */
   private async execute(index: number, term: number, requestId: number, req: ReturnType<typeof decodeInternalRequest>): Promise<ApplyResult> {
-    const x = new Execution(this.db, this.storage.dir, this.meta.revision, this.meta.compactRevision)
-    let out: Pick<ApplyResult, 'put' | 'deleteRange' | 'txn'>
-    if (req.put !== undefined) out = {put: await x.put(req.put)}
-    else if (req.deleteRange !== undefined) out = {deleteRange: await x.deleteRange(req.deleteRange)}
-    else out = {txn: await x.txn(req.txn!)}
+    const leases = this.leases.begin(index)
+    const x = new Execution(this.db, this.storage.dir, this.meta.revision, this.meta.compactRevision, leases)
+    const out = await x.run(req)
     const wrote = x.records.length > 0
     const next = wrote ? {...this.meta, revision: x.begin + 1, keyCount: this.meta.keyCount + x.countDelta} : this.meta
-    const ops = x.ops()
+    const ops = [...x.ops(), ...leases.ops()]
     if (wrote) ops.push({type: 'put', key: KV_META_KEY, value: encodeMeta(next)})
     await this.storage.commitApplied(index, term, ops)
     this.meta = next
+    leases.commit()
     if (wrote) this.publish(next.revision, x.events)
     return {index, applied: true, revision: next.revision, requestId, ...out}
   }
@@ -278,7 +285,7 @@ export class KvStore implements WatchSource {
     validateTxn(req)
     if (!isReadOnlyTxn(req)) throw invalid('txnRead serves only txns whose operations are all ranges')
     return this.storage.exclusive(() =>
-      new Execution(this.db, this.storage.dir, this.meta.revision, this.meta.compactRevision).txn(req))
+      new Execution(this.db, this.storage.dir, this.meta.revision, this.meta.compactRevision, readOnlyLeases(this.leases)).txn(req))
   }
 
   /** @see hashKV */

@@ -144,12 +144,17 @@ export function isReadOnlyTxn(t: TxnRequest): boolean {
     op.requestRange !== undefined || (op.requestTxn !== undefined && isReadOnlyTxn(op.requestTxn)))
 }
 
-/** Validates the request carried by a log entry (no ops limit: see the module comment). */
+/**
+ * Validates the request carried by a log entry (no ops limit: see the module comment). Lease
+ * requests are checked by the lease hooks that apply them.
+ */
 export function validateRequest(r: InternalRaftRequest): void {
   if (r.put !== undefined) validatePut(r.put)
   else if (r.deleteRange !== undefined) validateDeleteRange(r.deleteRange)
   else if (r.txn !== undefined) validateTxn(r.txn)
   else if (r.compaction !== undefined) {
     if (r.compaction.revision < 0) throw invalid(`compaction revision ${r.compaction.revision} is negative`)
-  } else throw invalid('the request carries no operation')
+  } else if (r.leaseGrant === undefined && r.leaseRevoke === undefined && r.leaseCheckpoint === undefined) {
+    throw invalid('the request carries no operation')
+  }
 }

@@ -22,7 +22,8 @@ export const ALL_FROM: Uint8Array = Uint8Array.of(0)
 export function prefixEnd(prefix: Uint8Array): Uint8Array {
   for (let i = prefix.length - 1; i >= 0; i--) {
     if (prefix[i] < 0xff) {
-      const end = prefix.slice(0, i + 1)
+      // A copy even when `prefix` is a Buffer, whose slice() shares memory with it.
+      const end = Uint8Array.prototype.slice.call(prefix, 0, i + 1)
       end[i] += 1
       return end
     }

@@ -28,7 +28,8 @@
  * START_CHECK_TIMEOUT_MS — all belong to another cluster or removed it, stops the start with one
  * line (MembershipLostError), and a new data dir is then not created.
  */
-import {encodeSnapshotFile, KvStore, type SnapshotRecord, writeFileAtomic} from '../kv/index.js'
+import {encodeSnapshotFile, type KvStore, type SnapshotRecord, writeFileAtomic} from '../kv/index.js'
+import {openStateMachine, type LeaseStore} from '../lease/index.js'
 import {EMPTY_CONF_STATE, type SnapshotMetadata} from '../raft/index.js'
 import {clusterIdFor, dataDirCreated, type MemberInfo, RaftStorage} from '../storage/index.js'
 import type {ServerConfig} from './config.js'
@@ -44,6 +45,8 @@ export type StartMode = 'restart' | 'new' | 'join' | 'existing'
 export interface OpenedData {
   readonly storage: RaftStorage
   readonly kv: KvStore
+  /** The replicated leases (the kv store's lease hooks). */
+  readonly leases: LeaseStore
   readonly mode: StartMode
 }
 
@@ -59,11 +62,11 @@ export async function openNodeData(cfg: ServerConfig, log: NodeLogger, signal?: 
     RaftStorage.open(cfg.dataDir, {...o, compactTrailing: cfg.snapshotCatchUpEntries})
   if (await dataDirCreated(cfg.dataDir)) {
     const storage = await open({nodeId: cfg.id})
-    const kv = await KvStore.open(storage)
+    const {kv, leases} = await openStateMachine(storage)
     if (unfinishedBootstrap(storage) && cfg.join === undefined && cfg.initialClusterState === 'new') {
       log.info({event: 'bootstrap-resumed', dataDir: cfg.dataDir}, 'finishing the bootstrap of a new data dir that was interrupted')
       await writeInitialSnapshot(storage, kv, cfg)
-      return {storage, kv, mode: 'new'}
+      return {storage, kv, leases, mode: 'new'}
     }
     log.info({event: 'restart', dataDir: cfg.dataDir, clusterId: storage.clusterId, applied: storage.applied.index,
       term: storage.hardState.term, voters: storage.confState.voters, learners: storage.confState.learners},
@@ -77,7 +80,7 @@ export async function openNodeData(cfg: ServerConfig, log: NodeLogger, signal?: 
       await storage.close()
       throw err
     }
-    return {storage, kv, mode: 'restart'}
+    return {storage, kv, leases, mode: 'restart'}
   }
   if (cfg.join !== undefined || cfg.initialClusterState === 'existing') {
     const mode: StartMode = cfg.join !== undefined ? 'join' : 'existing'
@@ -88,18 +91,18 @@ export async function openNodeData(cfg: ServerConfig, log: NodeLogger, signal?: 
     })
     log.info({event: 'data-dir-created', mode, dataDir: cfg.dataDir, clusterId: info.clusterId,
       members: info.members.map((m) => m.id)}, 'joining an existing cluster; waiting for a snapshot from the leader')
-    return {storage, kv: await KvStore.open(storage), mode}
+    return {storage, ...(await openStateMachine(storage)), mode}
   }
   const clusterId = clusterIdFor(cfg.initialCluster)
   const founders = foundingMembers(cfg)
   await refuseUnlessMember({id: cfg.id, clusterId, dataDir: cfg.dataDir, confState: {...EMPTY_CONF_STATE, voters: founders.map((m) => m.id)}, applied: 0},
     founders, cfg, log, signal)
   const storage = await open({clusterId, nodeId: cfg.id, create: true})
-  const kv = await KvStore.open(storage)
+  const {kv, leases} = await openStateMachine(storage)
   await writeInitialSnapshot(storage, kv, cfg)
   log.info({event: 'bootstrapped', dataDir: cfg.dataDir, clusterId, voters: storage.confState.voters},
     'bootstrapped a new cluster')
-  return {storage, kv, mode: 'new'}
+  return {storage, kv, leases, mode: 'new'}
 }
 
 /** Throws MembershipLostError when `self` does not belong (see the module comment). */

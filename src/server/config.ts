@@ -50,6 +50,8 @@ export interface ServerConfig {
   readonly maxLearners: number
   /** Auto-compaction (etcd's flags): mode, retention (ms or revisions; 0 = off), revision-mode check interval (ms). */
   readonly autoCompaction: AutoCompactionConfig
+  /** How often the leader checkpoints the remaining TTL of long leases, in ms (0 = never). */
+  readonly leaseCheckpointIntervalMs: number
   /** The largest client request accepted, in encoded bytes (INVALID_ARGUMENT beyond). */
   readonly maxRequestBytes: number
   /** The leader's proposed but not yet applied entry bytes beyond which writes are refused. */
@@ -74,7 +76,7 @@ export const SETTINGS = [
   'id', 'name', 'data-dir', 'listen-client', 'listen-peer', 'advertise-client', 'advertise-peer',
   'initial-cluster', 'initial-cluster-state', 'join', 'tick-ms', 'election-ticks',
   'heartbeat-ticks', 'snapshot-count', 'snapshot-catch-up-entries', 'max-learners',
-  'auto-compaction-mode', 'auto-compaction-retention', 'auto-compaction-check-interval', 'log-level',
+  'auto-compaction-mode', 'auto-compaction-retention', 'auto-compaction-check-interval', 'lease-checkpoint-interval', 'log-level',
   'log-format', 'max-request-bytes', 'max-uncommitted-bytes', 'max-queued-proposals', 'max-unapplied-entries',
   'max-concurrent-streams', 'experimental-watch-progress-notify-interval',
 ] as const
@@ -100,6 +102,8 @@ export const DEFAULTS: Readonly<Record<SettingName, string | undefined>> = {
   'auto-compaction-mode': 'periodic',
   'auto-compaction-retention': '0',
   'auto-compaction-check-interval': '5m',
+  // etcd's --experimental-lease-checkpoint-interval default.
+  'lease-checkpoint-interval': '5m',
   'log-level': 'info',
   'log-format': 'text',
   // etcd's --max-request-bytes default, 1.5 MiB.

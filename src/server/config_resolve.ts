@@ -127,6 +127,20 @@ function durationSetting(raw: Raw, name: SettingName, examples: string): number 
   return ms
 }
 
+/**
+ * --lease-checkpoint-interval: a duration (etcd's --experimental-lease-checkpoint-interval, 5
+ * minutes by default); "0" turns checkpoints off.
+ */
+function leaseCheckpointInterval(raw: Raw): number {
+  const c = get(raw, 'lease-checkpoint-interval')!
+  if (c.value.trim() === '0') return 0
+  const ms = durationMs(c.value)
+  if (ms === undefined || ms < 1 || ms > MAX_DURATION_MS) {
+    throw new ConfigError(`${c.source}: "${c.value}" is not a duration from 1ms to ${MAX_DURATION_MS}ms such as 5m or 10s, or 0 (no checkpoints)`)
+  }
+  return ms
+}
+
 /** The largest --max-request-bytes: the gRPC receive limit derived from it must stay below 2 GiB. */
 export const MAX_REQUEST_BYTES_LIMIT = 512 * 1024 * 1024
 
@@ -195,6 +209,7 @@ export function resolveServerConfig(
     snapshotCatchUpEntries: intSetting(raw, 'snapshot-catch-up-entries', 0),
     maxLearners: intSetting(raw, 'max-learners', 0),
     autoCompaction: autoCompaction(raw),
+    leaseCheckpointIntervalMs: leaseCheckpointInterval(raw),
     ...admission,
     watchProgressNotifyIntervalMs: durationSetting(raw, 'experimental-watch-progress-notify-interval', '10m or 500ms'),
     logLevel: choice<LogLevel>(raw, 'log-level', ['debug', 'info', 'warn', 'error']),

@@ -355,7 +355,7 @@ export class RaftNode {
       this.peerAddrs.set(id, url)
     }
     const removed = removedLocally(this.selfView())
-    if (removed !== undefined) this.leave(removed)
+    if (removed !== undefined) this.watch.confirmRemoval(removed)
   }
 
   /** What this node knows of its own membership, for peer_check.ts. */

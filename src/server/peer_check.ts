@@ -85,6 +85,18 @@ export function judgeAnswers(self: SelfView, answers: readonly PeerAnswer[]): Me
   return undefined
 }
 
+/**
+ * After this node applied its own removal: a peer of the same cluster that applied at least as
+ * much of the log and whose configuration names this node again, or undefined. Node ids are
+ * reused (`member add` of a removed id), so a node that catches up from an older snapshot replays
+ * its earlier removal before the entry that added it back; such a peer proves that a later
+ * committed entry did, and the node must stay.
+ */
+export function addedBackByPeer(self: SelfView, answers: readonly PeerAnswer[]): PeerAnswer | undefined {
+  return answers.find((a) => a.res.clusterId === self.clusterId && a.res.appliedIndex >= self.applied &&
+    isMember(confStateFromWire(a.res.confState), self.id))
+}
+
 /** Asks every peer at once, each within `timeoutMs`; returns the answers of those that replied. */
 export async function askPeers(self: SelfView, peers: readonly PeerAddress[], timeoutMs: number, signal?: AbortSignal): Promise<PeerAnswer[]> {
   const asked = peers.filter((p) => p.id !== self.id)

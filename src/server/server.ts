@@ -29,6 +29,7 @@ import {openNodeData, type StartMode} from './bootstrap.js'
 import {nodeAutoCompactor} from './compactor.js'
 import {ConfigError, type ServerConfig} from './config.js'
 import {LeaderForwarder} from './forward.js'
+import {LessorDriver} from './lessor_driver.js'
 import type {NodeLogger} from './logger.js'
 import {RaftNode} from './node.js'
 import {MembershipLostError} from './peer_check.js'
@@ -37,7 +38,7 @@ import {checkedDecoding, clientReceiveLimit, type ServiceContext} from './servic
 import {authService} from './services/etcd/auth.js'
 import {etcdClusterService} from './services/etcd/cluster.js'
 import {etcdKvService} from './services/etcd/kv.js'
-import {leaseService} from './services/etcd/lease.js'
+import {etcdLeaseService} from './services/etcd/lease.js'
 import {raftctlService} from './services/etcd/raftctl.js'
 import {nodeWatchService} from './services/etcd/watch.js'
 import {kvService} from './services/kv.js'
@@ -123,7 +124,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     maxQueuedProposals: cfg.maxQueuedProposals, maxUnappliedEntries: cfg.maxUnappliedEntries,
     maxConcurrentStreams: cfg.maxConcurrentStreams}, 'starting raftctl node')
   routeGrpcLogs(log)
-  const {storage, kv, mode} = await openNodeData(cfg, log, opts.signal)
+  const {storage, kv, leases, mode} = await openNodeData(cfg, log, opts.signal)
   let accepting = false
   let stopping: Promise<void> | undefined
   let exitCode = 0
@@ -149,6 +150,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     stopping ??= (async () => {
       log.info({event: 'stopping', reason}, 'stopping: no new requests; finishing the batch in flight')
       accepting = false
+      lessor.stop()
       await kv.close()
       const clientsDone = shutdown(clientServer)
       forwarder.close()
@@ -163,12 +165,13 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     return stopping
   }
   const forwarder = new LeaderForwarder(node)
+  const lessor = new LessorDriver(node, leases, log, {checkpointIntervalMs: cfg.leaseCheckpointIntervalMs})
   const ctx: ServiceContext = {node, accepting: () => accepting, forwarder}
   try {
     clientServer.addService(checkedDecoding(EtcdKVService), etcdKvService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(WatchService), nodeWatchService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(EtcdClusterService), etcdClusterService(ctx) as unknown as UntypedServiceImplementation)
-    clientServer.addService(checkedDecoding(LeaseService), leaseService())
+    clientServer.addService(checkedDecoding(LeaseService), etcdLeaseService(ctx, lessor) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(AuthService), authService())
     clientServer.addService(checkedDecoding(RaftctlService), raftctlService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(KVService), kvService(ctx) as unknown as UntypedServiceImplementation)
@@ -179,6 +182,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     const peerPort = await bind(peerGrpc, cfg.listenPeer, 'peers', '--listen-peer')
     const clientPort = await bind(clientServer, cfg.listenClient, 'clients', '--listen-client')
     node.start()
+    lessor.start()
     kv.resumeCompaction()
     const compactor = nodeAutoCompactor(node, cfg.autoCompaction, log)
     compactor.start()
@@ -188,6 +192,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
       advertiseClient: cfg.advertiseClient, advertisePeer: cfg.advertisePeer}, `serving clients on ${cfg.listenClient}`)
     return {node, mode, clientPort, peerPort, stop, done}
   } catch (err) {
+    lessor.stop()
     forwarder.close()
     clientServer.forceShutdown()
     peerGrpc.forceShutdown()

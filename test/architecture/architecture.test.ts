@@ -47,6 +47,9 @@ describe('architecture (DESIGN.md §1)', () => {
     it('refuses upward imports and membership packages importing upwards', () => {
       expect(checkEdges([edge('raftpb/a.ts', '../client/x.js', 'client/x.ts')])).to.have.length(1)
       expect(checkEdges([edge('storage/a.ts', '../kv/x.js', 'kv/x.ts')])).to.have.length(1)
+      expect(checkEdges([edge('kv/a.ts', '../lease/x.js', 'lease/x.ts')])).to.have.length(1)
+      expect(checkEdges([edge('lease/a.ts', '../kv/x.js', 'kv/x.ts')])).to.deep.equal([])
+      expect(checkEdges([edge('lease/a.ts', '../server/x.js', 'server/x.ts')])).to.have.length(1)
       expect(checkEdges([edge('client/a.ts', '../server/x.js', 'server/x.ts')])).to.have.length(1)
       expect(checkEdges([edge('commands/kv/put.ts', '../../server/x.js', 'server/x.ts')])).to.have.length(1)
       expect(checkEdges([edge('commands/server/start.ts', '../../server/x.js', 'server/x.ts')]))
@@ -56,6 +59,14 @@ describe('architecture (DESIGN.md §1)', () => {
         .to.have.length(1)
       expect(checkEdges([edge('raft/confchange/a.ts', '../tracker/x.js', 'raft/tracker/x.ts')]))
         .to.deep.equal([])
+    })
+
+    it('lets only the Lock and Election services import the client, and only its concurrency recipes', () => {
+      expect(checkEdges([edge('server/services/etcd/lock.ts', '../../../client/concurrency/index.js', 'client/concurrency/index.ts')]))
+        .to.deep.equal([])
+      expect(checkEdges([edge('server/services/etcd/lock.ts', '../../../client/client.js', 'client/client.ts')])).to.have.length(1)
+      expect(checkEdges([edge('server/services/kv.ts', '../../client/concurrency/index.js', 'client/concurrency/index.ts')]))
+        .to.have.length(1)
     })
 
     it('finds a cycle', () => {

@@ -61,9 +61,9 @@ export function moduleOf(path: string): string {
 
 /**
  * Which modules each module may import (itself always allowed). Mirrors DESIGN.md §1:
- * commands → cli → client → raftpb → raft; commands/server → server → {transport, kv, storage}
- * → raftpb → raft. kv sits on storage's database wrapper; the offline snapshot and server
- * commands reach kv/storage/server directly, as listed in COMMAND_EXCEPTIONS.
+ * commands → cli → client → raftpb → raft; commands/server → server → {transport, lease, kv,
+ * storage} → raftpb → raft, with lease → kv → storage. kv sits on storage's database wrapper; the offline snapshot and server
+ * commands reach lease/kv/storage/server directly, as listed in COMMAND_EXCEPTIONS.
  */
 export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   raft: ['generated'],
@@ -71,8 +71,9 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   raftpb: ['raft', 'generated'],
   storage: ['raftpb', 'raft', 'generated'],
   kv: ['storage', 'raftpb', 'raft', 'generated'],
+  lease: ['kv', 'storage', 'raftpb', 'raft', 'generated'],
   transport: ['raftpb', 'raft', 'generated'],
-  server: ['transport', 'kv', 'storage', 'raftpb', 'raft', 'generated'],
+  server: ['transport', 'lease', 'kv', 'storage', 'raftpb', 'raft', 'generated'],
   client: ['raftpb', 'raft', 'generated'],
   cli: ['client', 'raftpb', 'raft', 'generated'],
   commands: ['cli', 'client', 'raftpb', 'raft', 'generated'],
@@ -81,8 +82,19 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
 /** Command folders that may reach further down than `cli`, and what they may reach. */
 export const COMMAND_EXCEPTIONS: Readonly<Record<string, readonly string[]>> = {
   'commands/server/': ['server'],
-  'commands/snapshot/': ['kv', 'storage'],
+  'commands/snapshot/': ['lease', 'kv', 'storage'],
 }
+
+/**
+ * etcd's Lock and Election services are clients of their own server, as etcd's v3lock and
+ * v3election servers are (a clientv3 to themselves): they run the client's concurrency recipes
+ * over the server's own client port. Only these files may import the client, and only those
+ * recipes.
+ */
+export const SERVER_CLIENT_FILES: ReadonlySet<string> = new Set([
+  'server/services/etcd/lock.ts', 'server/services/etcd/election.ts', 'server/services/etcd/recipes.ts',
+])
+const SERVER_CLIENT_TARGET = 'client/concurrency/'
 
 /** Packages the pure core may never use (besides every node: builtin). */
 const RAFT_FORBIDDEN_PACKAGES = /^(@grpc\/|rocksdb$|node:)/
@@ -109,6 +121,7 @@ export function checkEdges(edges: readonly ImportEdge[]): string[] {
     }
     const extra = Object.entries(COMMAND_EXCEPTIONS)
       .filter(([prefix]) => e.from.startsWith(prefix)).flatMap(([, mods]) => mods)
+    if (SERVER_CLIENT_FILES.has(e.from) && e.target.startsWith(SERVER_CLIENT_TARGET)) extra.push('client')
     const allowed = [...(ALLOWED[fromMod] ?? []), ...extra]
     if (!allowed.includes(toMod)) {
       problems.push(`${e.from} imports ${e.target}: ${fromMod} may not depend on ${toMod}`)

@@ -59,6 +59,8 @@ describe('duration flags: ranges Node.js timers can honour', function () {
       error: /^Error: flag --auto-compaction-check-interval: "3000000s" is not a duration from 1ms to 2147483647ms such as 5m or 500ms$/},
     'experimental-watch-progress-notify-interval': {args: ['server', 'start', '--experimental-watch-progress-notify-interval', '3000000s'],
       error: /^Error: flag --experimental-watch-progress-notify-interval: "3000000s" is not a duration from 1ms to 2147483647ms such as 10m or 500ms$/},
+    'lease-checkpoint-interval': {args: ['server', 'start', '--lease-checkpoint-interval', '3000000s'],
+      error: /^Error: flag --lease-checkpoint-interval: "3000000s" is not a duration from 1ms to 2147483647ms such as 5m or 10s, or 0 \(no checkpoints\)$/},
   }
 
   it('every command refuses an out-of-range duration in one line, before contacting anything', async () => {

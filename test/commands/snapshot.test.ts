@@ -102,7 +102,7 @@ describe('raftctl snapshot (save, inspect, restore)', function () {
     it('describes the file field by field with --json and lists keys with --keys', async () => {
       const {result, json} = await runCliJson<Inspect>(['snapshot', 'inspect', backup, '--keys', '3'])
       expect(result.code, result.stderr).to.equal(0)
-      expect(json).to.deep.include({path: backup, formatVersion: 2, keyCount: 20, revision, compactRevision: 0, records: 20, checksumOk: true, autoLeave: false})
+      expect(json).to.deep.include({path: backup, formatVersion: 3, keyCount: 20, revision, compactRevision: 0, records: 20, leaseCount: 0, checksumOk: true, autoLeave: false})
       expect(json.size).to.equal(readFileSync(backup).length)
       expect(json.voters).to.deep.equal([1, 2, 3])
       expect(json.learners).to.deep.equal([])
@@ -135,7 +135,7 @@ describe('raftctl snapshot (save, inspect, restore)', function () {
       expect(r.code, r.stderr).to.equal(0)
       expect(r.stdout).to.equal(`${json.checksum}, ${revision}, 20, ${json.size}\ncfg/k00\ncfg/k01\n`)
       const f = await runCli(['snapshot', 'inspect', backup, '-w', 'fields'])
-      expect(f.stdout).to.contain(`"KeyCount" : 20\n"Revision" : ${revision}\n"CompactRevision" : 0\n"Records" : 20\n"Checksum" : "${json.checksum}"\n"ChecksumOK" : true\n`)
+      expect(f.stdout).to.contain(`"KeyCount" : 20\n"Revision" : ${revision}\n"CompactRevision" : 0\n"Records" : 20\n"Leases" : 0\n"Checksum" : "${json.checksum}"\n"ChecksumOK" : true\n`)
     })
 
     it('reports a missing, truncated, non-snapshot or altered file in one line with exit 1', async () => {

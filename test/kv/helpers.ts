@@ -1,4 +1,7 @@
-/** A one-node state machine over real RocksDB in a temp dir, fed with log entries by hand. */
+/**
+ * A one-node state machine (the MVCC store with its leases, as the server opens it) over real
+ * RocksDB in a temp dir, fed with log entries by hand.
+ */
 import {
   type DeleteRangeRequest, type PutRequest, type RangeRequest, RangeRequest_SortOrder, RangeRequest_SortTarget,
   type TxnRequest,
@@ -8,6 +11,7 @@ import type {InternalRaftRequest} from '../../src/generated/raftctl/v1/internal.
 import {type ApplyResult, encodeInternalRequest, KvStore, type KvStoreOptions, type SnapshotRecord} from '../../src/kv/index.js'
 import {encodeRecord} from '../../src/kv/codec.js'
 import {u64be} from '../../src/storage/keys.js'
+import {openStateMachine, type LeaseStore} from '../../src/lease/index.js'
 import {EMPTY_CONF_STATE, EntryType, type Entry} from '../../src/raft/types.js'
 import {RaftStorage, type OpenOptions} from '../../src/storage/index.js'
 
@@ -19,11 +23,14 @@ export const MEMBERS = [{id: 1, name: 'n1', peerUrls: ['127.0.0.1:2380'], client
 
 export class TestNode {
   private nextId = 1
-  private constructor(readonly dir: string, public rs: RaftStorage, public kv: KvStore, private readonly kvOpts: KvStoreOptions) {}
+  private constructor(
+    readonly dir: string, public rs: RaftStorage, public kv: KvStore, public leases: LeaseStore, private readonly kvOpts: KvStoreOptions,
+  ) {}
 
   static async create(dir: string, opts: Partial<OpenOptions> = {}, kvOpts: KvStoreOptions = {}): Promise<TestNode> {
     const rs = await RaftStorage.open(dir, {clusterId: 42, nodeId: 1, create: true, bootstrap: {confState: CS, members: MEMBERS}, ...opts})
-    return new TestNode(dir, rs, await KvStore.open(rs, kvOpts), kvOpts)
+    const {kv, leases} = await openStateMachine(rs, kvOpts)
+    return new TestNode(dir, rs, kv, leases, kvOpts)
   }
 
   /** Appends an entry with `data` at the next index (term 1), persists it and applies it. */
@@ -70,7 +77,7 @@ export class TestNode {
     await this.kv.close()
     await this.rs.close()
     this.rs = await RaftStorage.open(this.dir)
-    this.kv = await KvStore.open(this.rs, this.kvOpts)
+    ;({kv: this.kv, leases: this.leases} = await openStateMachine(this.rs, this.kvOpts))
   }
 
   async close(): Promise<void> {

@@ -263,10 +263,12 @@ describe('kv/snapshots', function () {
       m.write('NOTASNAP', 0)
       expect((await verifyErr(m)).message).to.match(/not a raftctl snapshot \(bad magic/)
       const v = Buffer.from(bytes)
-      v.writeUInt32BE(3, 12)
-      expect((await verifyErr(v)).message).to.match(/format version 3; this raftctl reads version 2/)
+      v.writeUInt32BE(4, 12)
+      expect((await verifyErr(v)).message).to.match(/format version 4; this raftctl reads version 3/)
       v.writeUInt32BE(1, 12)
-      expect((await verifyErr(v)).message).to.match(/has format version 1 \(written by a raftctl without MVCC history\); this raftctl reads only version 2: restore it with the raftctl that wrote it, or take a new snapshot/)
+      expect((await verifyErr(v)).message).to.match(/has format version 1 \(written by a raftctl without MVCC history\); this raftctl reads only version 3: restore it with the raftctl that wrote it, or take a new snapshot/)
+      v.writeUInt32BE(2, 12)
+      expect((await verifyErr(v)).message).to.match(/has format version 2 \(written by a raftctl without leases\); this raftctl reads only version 3: restore it with the raftctl that wrote it, or take a new snapshot/)
       expect((await verifyErr(Buffer.concat([bytes, Buffer.from([0])]))).message).to.match(/1 unexpected bytes after the checksum/)
     })
 
@@ -274,7 +276,7 @@ describe('kv/snapshots', function () {
       const i = await inspectSnapshotFile(file, {keys: 3})
       expect(i).to.deep.include({
         index: 20, term: 1, keyCount: 20, revision: 21, compactRevision: 0, records: 20, clusterId: 42,
-        size: bytes.length, checksumOk: true, formatVersion: 2,
+        size: bytes.length, checksumOk: true, formatVersion: 3, leaseCount: 0,
       })
       expect(i.confState).to.deep.equal(CS)
       expect(i.members).to.deep.equal(MEMBERS)

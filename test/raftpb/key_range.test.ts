@@ -34,4 +34,10 @@ describe('raftpb/key_range: etcd\'s prefix end, the one implementation for clien
     prefixEnd(p)
     expect([...p]).to.deep.equal([1, 2])
   })
+
+  it('does not change a Buffer it is given (Buffer.slice shares memory)', () => {
+    const p = Buffer.from('lock/')
+    expect(Buffer.from(prefixEnd(p)).toString()).to.equal('lock0')
+    expect(p.toString()).to.equal('lock/')
+  })
 })

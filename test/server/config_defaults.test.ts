@@ -18,7 +18,7 @@ describe('server config: defaults of every setting', () => {
       advertiseClient: '127.0.0.1:2379', advertisePeer: '127.0.0.1:2380',
       initialCluster: [{id: 1, peerUrl: '127.0.0.1:2380'}], initialClusterState: 'new', join: undefined,
       tickMs: 100, electionTicks: 10, heartbeatTicks: 1, snapshotCount: 10_000, snapshotCatchUpEntries: 10_000,
-      maxLearners: 1, autoCompaction: {mode: 'periodic', retention: 0, checkIntervalMs: 300_000}, logLevel: 'info', logFormat: 'text',
+      maxLearners: 1, autoCompaction: {mode: 'periodic', retention: 0, checkIntervalMs: 300_000}, leaseCheckpointIntervalMs: 300_000, logLevel: 'info', logFormat: 'text',
       maxRequestBytes: 1_572_864, maxUncommittedBytes: 64 * 1024 * 1024, maxQueuedProposals: 1024, maxUnappliedEntries: 5000,
       maxConcurrentStreams: 2 ** 32 - 1, watchProgressNotifyIntervalMs: 600_000,
     })

@@ -6,7 +6,7 @@
  * Lease and Auth answer UNIMPLEMENTED.
  */
 import {expect} from 'chai'
-import {credentials, Metadata, type ServiceError} from '@grpc/grpc-js'
+import {credentials, type ServiceError} from '@grpc/grpc-js'
 import {Etcd3} from 'etcd3'
 import type {Member} from '../../src/generated/etcd/etcdserverpb/cluster.js'
 import {
@@ -15,7 +15,6 @@ import {
 import {ConfChangeTransition} from '../../src/raft/index.js'
 import {decodeDetail, DETAIL_KEY, FORCE_KEY, MEMBER_ID_KEY} from '../../src/raftpb/metadata.js'
 import {AUTH_UNSUPPORTED} from '../../src/server/services/etcd/auth.js'
-import {LEASES_UNSUPPORTED} from '../../src/server/services/etcd/lease.js'
 import {call, etcdClients, failureOf, type GrpcFailure} from '../compat/etcd_grpc.js'
 import {ETCD_ERRORS as E} from '../compat/etcd_facts.js'
 import {ensureBuilt, stopAll, TestCluster, waitFor} from '../integration/harness.js'
@@ -183,16 +182,8 @@ describe('server: etcd Cluster and the raftctl extension on a 3-node cluster', f
     expect(st.errors).to.deep.equal([])
   })
 
-  it('Lease and Auth answer UNIMPLEMENTED with a sentence, unary and streaming calls alike', async () => {
-    expect(await failureOf(call(c.lease, c.lease.leaseGrant, {TTL: 10, ID: 0n}))).to.deep.equal({code: 'UNIMPLEMENTED', details: LEASES_UNSUPPORTED})
+  it('Auth answers UNIMPLEMENTED with a sentence', async () => {
     expect(await failureOf(call(c.auth, c.auth.authStatus, {}))).to.deep.equal({code: 'UNIMPLEMENTED', details: AUTH_UNSUPPORTED})
-    const stream = c.lease.leaseKeepAlive(new Metadata())
-    const err = await new Promise<ServiceError>((resolve) => {
-      stream.on('error', resolve)
-      stream.on('data', () => {})
-      stream.write({ID: 1n})
-    })
-    expect([err.code, err.details]).to.deep.equal([12, LEASES_UNSUPPORTED])
   })
 
   it('with the quorum lost, refuses hasleader requests at once and lets a change wait for its deadline', async () => {

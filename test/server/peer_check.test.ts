@@ -10,7 +10,7 @@ import {confStateToWire} from '../../src/raftpb/convert.js'
 import {sleep} from '../integration/harness.js'
 import {MembershipWatch} from '../../src/server/membership_watch.js'
 import {
-  judgeAnswers, MembershipLostError, type PeerAnswer, peerAddresses, removedLocally, type SelfView,
+  addedBackByPeer, judgeAnswers, MembershipLostError, type PeerAnswer, peerAddresses, removedLocally, type SelfView,
 } from '../../src/server/peer_check.js'
 import {createLogger} from '../../src/server/logger.js'
 
@@ -29,6 +29,16 @@ function lost(err: MembershipLostError | undefined, code: string, re: RegExp): v
 }
 
 describe('peer_check: does this node still belong?', () => {
+  it('after replaying its own removal, a node stays when a peer that applied at least as much names it again', () => {
+    const replayed = self({confState: cs([1, 2]), applied: 50})
+    const again = answer(1, 100, cs([1, 2], {learners: [3]}), 60)
+    expect(addedBackByPeer(replayed, [answer(2, 100, cs([1, 2]), 55), again])).to.equal(again)
+    expect(addedBackByPeer(replayed, [answer(1, 100, cs([1, 2]), 60)]), 'the peer confirms the removal').to.equal(undefined)
+    expect(addedBackByPeer(replayed, [answer(1, 100, cs([1, 2, 3]), 49)]), 'a peer that applied less proves nothing').to.equal(undefined)
+    expect(addedBackByPeer(replayed, [answer(1, 200, cs([1, 2, 3]), 90)]), 'another cluster proves nothing').to.equal(undefined)
+    expect(addedBackByPeer(replayed, []), 'no answer').to.equal(undefined)
+  })
+
   it('a configuration that no longer names the node means it was removed; an empty one (a new learner) does not', () => {
     lost(removedLocally(self({confState: cs([1, 2])})), 'REMOVED',
       /^node 3 was removed from cluster 100 \(its configuration at applied index 50 is voters=\(1 2\)\), so it stops; .*raftctl member add.* --data-dir$/)

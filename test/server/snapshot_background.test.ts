@@ -49,7 +49,7 @@ describe('server: snapshots are built in the background', function () {
       id: 1, name: 'node1', dataDir: join(dir, 'n1'), listenClient: '127.0.0.1:0', listenPeer: '127.0.0.1:0',
       advertiseClient: '127.0.0.1:1', advertisePeer: '127.0.0.1:2', initialCluster: [{id: 1, peerUrl: '127.0.0.1:2'}],
       initialClusterState: 'new', tickMs: 10, electionTicks: 10, heartbeatTicks: 1, snapshotCount: 30,
-      snapshotCatchUpEntries: 5, maxLearners: 1, autoCompaction: {mode: 'periodic', retention: 0, checkIntervalMs: 300_000}, logLevel: 'info', logFormat: 'json',
+      snapshotCatchUpEntries: 5, maxLearners: 1, autoCompaction: {mode: 'periodic', retention: 0, checkIntervalMs: 300_000}, leaseCheckpointIntervalMs: 300_000, logLevel: 'info', logFormat: 'json',
       maxRequestBytes: 1_572_864, maxUncommittedBytes: 64 << 20, maxQueuedProposals: 1024, maxUnappliedEntries: 5000,
       maxConcurrentStreams: 2 ** 32 - 1, watchProgressNotifyIntervalMs: 600_000,
     }

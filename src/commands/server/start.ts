@@ -27,6 +27,7 @@ const HELP: Record<SettingName, string> = {
   'auto-compaction-mode': 'periodic (keep a duration of history) or revision (keep a number of revisions), as etcd (default periodic).',
   'auto-compaction-retention': 'History to keep: periodic, a duration such as 30m or 1h, or a number of hours; revision, a number of revisions; 0 disables (default 0).',
   'auto-compaction-check-interval': 'How often revision mode checks whether to compact (default 5m, etcd\'s fixed interval).',
+  'lease-checkpoint-interval': 'How often the leader records the remaining TTL of leases longer than this, so a new leader does not restart them at full TTL; 0 disables (default 5m).',
   'log-level': 'debug, info, warn or error (default info).',
   'log-format': 'text (one line per event) or json (default text).',
   'max-request-bytes': 'Largest client request accepted, in bytes; a larger one is refused with INVALID_ARGUMENT (default 1572864, 1.5 MiB, as etcd).',

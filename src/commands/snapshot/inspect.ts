@@ -13,7 +13,7 @@ export default class SnapshotInspect extends OfflineCommand {
   static override description = [
     'Reads the whole file without contacting any node and prints its index, term, configuration',
     '(voters, learners, learners_next, voters_outgoing, auto_leave), members, key count, the revisions whose history',
-    'it holds (compact revision .. revision), its number of history records, size and whether its SHA-256 checksum',
+    'it holds (compact revision .. revision), its number of history records and of leases, size and whether its SHA-256 checksum',
     'matches. A truncated or malformed file is one error line and exit code 1;',
     'a file whose checksum does not match is described, then reported the same way.',
     'Output (-w): tables on a terminal; simple otherwise, as etcdctl\'s snapshot status: one line "sha256, revision,',
@@ -46,7 +46,7 @@ export default class SnapshotInspect extends OfflineCommand {
       path: i.path, size: i.size, formatVersion: i.formatVersion, clusterId: i.clusterId, index: i.index, term: i.term,
       voters: cs.voters, learners: cs.learners, learnersNext: cs.learnersNext, votersOutgoing: cs.votersOutgoing,
       autoLeave: cs.autoLeave, members: i.members, keyCount: i.keyCount, revision: i.revision,
-      compactRevision: i.compactRevision, records: i.records, checksum: i.checksum, checksumOk: i.checksumOk,
+      compactRevision: i.compactRevision, records: i.records, leaseCount: i.leaseCount, checksum: i.checksum, checksumOk: i.checksumOk,
       ...(flags.keys === undefined ? {} : {keys: i.firstKeys.map(bytesToString)}),
     }
     if (format !== 'result') emit(format, inspectView, {result, keys: flags.keys === undefined ? undefined : i.firstKeys})

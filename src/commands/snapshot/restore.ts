@@ -5,6 +5,7 @@ import {parseUrl} from '../../cli/member_args.js'
 import {checkSnapshotFile, OfflineCommand} from '../../cli/snapshot_command.js'
 import {confirmRisky} from '../../cli/prompt.js'
 import {checkRestoreOptions, parseInitialCluster, restoreDataDir, type RestoreResult} from '../../kv/restore_data_dir.js'
+import {LeaseStore} from '../../lease/index.js'
 
 /** What `raftctl snapshot restore` prints with --json. */
 export interface SnapshotRestoreResult extends RestoreResult {
@@ -44,7 +45,10 @@ export default class SnapshotRestore extends OfflineCommand {
 
   public async run(): Promise<SnapshotRestoreResult> {
     const {args, flags} = await this.parse(SnapshotRestore)
-    const options = {snapshotPath: args.file, dataDir: flags['data-dir'], nodeId: flags.id, initialCluster: parseInitialCluster(flags['initial-cluster'])}
+    const options = {
+      snapshotPath: args.file, dataDir: flags['data-dir'], nodeId: flags.id, initialCluster: parseInitialCluster(flags['initial-cluster']),
+      leases: LeaseStore.openOn,
+    }
     const clientUrl = flags['client-url'] === undefined ? undefined : parseUrl('--client-url', flags['client-url'])
     checkSnapshotFile(args.file)
     checkRestoreOptions(options)
@@ -59,7 +63,7 @@ export default class SnapshotRestore extends OfflineCommand {
     ]
     const startCommand = commandLine(this.config, startArgs)
     this.log(`restored ${args.file} into ${r.dataDir}: node ${r.nodeId} of a new cluster (cluster id ${r.clusterId}), ` +
-      `voters (${r.voters.join(' ')}), ${r.keyCount} keys at revision ${r.revision}, snapshot index ${r.index} term ${r.term}`)
+      `voters (${r.voters.join(' ')}), ${r.keyCount} keys at revision ${r.revision}, ${r.leaseCount} leases, snapshot index ${r.index} term ${r.term}`)
     this.log(`start it with: ${startCommand}`)
     if (clientUrl === undefined) this.log('(it serves clients on 127.0.0.1:2379 unless you add --listen-client host:port)')
     return {...r, startCommand, startArgs}

@@ -20,6 +20,7 @@ import {
 } from "@grpc/grpc-js";
 import { ConfState, SnapshotMetadata } from "../../eraftpb.js";
 import { CompactionRequest, DeleteRangeRequest, PutRequest, TxnRequest } from "../../etcd/etcdserverpb/kv.js";
+import { LeaseCheckpointRequest, LeaseGrantRequest, LeaseRevokeRequest } from "../../etcd/etcdserverpb/lease.js";
 import { Member, MemberList } from "./member.js";
 
 export const protobufPackage = "raftctl.v1";
@@ -34,8 +35,9 @@ export const protobufFileName = "raftctl/v1/internal.proto";
  */
 
 /**
- * The data of every normal log entry of the key/value store: one client write (or compaction)
- * in etcd's own request types, applied by every member to the same MVCC state.
+ * The data of every normal log entry of the key/value store: one client write, compaction or
+ * lease request in etcd's own request types (a revoke or checkpoint wrapped with the grant it was
+ * decided for), applied by every member to the same MVCC and lease state.
  */
 export interface InternalRaftRequest {
   /**
@@ -46,12 +48,53 @@ export interface InternalRaftRequest {
   put?: PutRequest | undefined;
   deleteRange?: DeleteRangeRequest | undefined;
   txn?: TxnRequest | undefined;
-  compaction?: CompactionRequest | undefined;
+  compaction?:
+    | CompactionRequest
+    | undefined;
+  /**
+   * The proposer filled in the lease id (a random positive 63-bit id when the client sent 0)
+   * and raised the TTL to the minimum, so every member applies the same grant.
+   */
+  leaseGrant?: LeaseGrantRequest | undefined;
+  leaseRevoke?: LeaseRevokeEntry | undefined;
+  leaseCheckpoint?: LeaseCheckpointEntry | undefined;
+}
+
+/**
+ * A lease revoke: a client's LeaseRevoke, or the leader's for a lease it found expired. It
+ * deletes every key attached to the lease in one revision.
+ */
+export interface LeaseRevokeEntry {
+  request:
+    | LeaseRevokeRequest
+    | undefined;
+  /**
+   * For a revoke the leader proposes because the lease expired: the Raft index of the grant of the
+   * lease it found expired; the entry revokes that lease only. 0 for a client's LeaseRevoke, which
+   * revokes whatever lease has the id.
+   */
+  grantedIndex: number;
+}
+
+/**
+ * The leader's checkpoint of remaining TTLs, so a new leader does not restart a long lease at its
+ * full TTL.
+ */
+export interface LeaseCheckpointEntry {
+  request:
+    | LeaseCheckpointRequest
+    | undefined;
+  /**
+   * One per request.checkpoints, in the same order: the Raft index of the grant of the lease the
+   * checkpoint was taken for; a checkpoint of a lease that is gone or was granted again is skipped.
+   */
+  grantedIndex: number[];
 }
 
 /**
  * The header of a snapshot file (docs/storage-layout.md, "Snapshot file"): what the snapshot
- * covers. The retained history records follow it, ended by a zero length.
+ * covers. The retained history records follow it, ended by a zero length, then the lease items
+ * (raftctl.v1.LeaseSnapshotItem), ended by a zero length.
  */
 export interface SnapshotFileHeader {
   metadata: SnapshotMetadata | undefined;
@@ -68,6 +111,8 @@ export interface SnapshotFileHeader {
    * dropped.
    */
   compactRevision: number;
+  /** The number of leases in the file's lease section (format 3). */
+  leaseCount: number;
 }
 
 /**
@@ -118,7 +163,16 @@ export interface IdentifyResponse {
 }
 
 function createBaseInternalRaftRequest(): InternalRaftRequest {
-  return { id: 0, put: undefined, deleteRange: undefined, txn: undefined, compaction: undefined };
+  return {
+    id: 0,
+    put: undefined,
+    deleteRange: undefined,
+    txn: undefined,
+    compaction: undefined,
+    leaseGrant: undefined,
+    leaseRevoke: undefined,
+    leaseCheckpoint: undefined,
+  };
 }
 
 export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
@@ -137,6 +191,15 @@ export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
     }
     if (message.compaction !== undefined) {
       CompactionRequest.encode(message.compaction, writer.uint32(42).fork()).join();
+    }
+    if (message.leaseGrant !== undefined) {
+      LeaseGrantRequest.encode(message.leaseGrant, writer.uint32(50).fork()).join();
+    }
+    if (message.leaseRevoke !== undefined) {
+      LeaseRevokeEntry.encode(message.leaseRevoke, writer.uint32(58).fork()).join();
+    }
+    if (message.leaseCheckpoint !== undefined) {
+      LeaseCheckpointEntry.encode(message.leaseCheckpoint, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -194,6 +257,158 @@ export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
             message.compaction = CompactionRequest.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.leaseGrant = LeaseGrantRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.leaseRevoke = LeaseRevokeEntry.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.leaseCheckpoint = LeaseCheckpointEntry.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseLeaseRevokeEntry(): LeaseRevokeEntry {
+  return { request: undefined, grantedIndex: 0 };
+}
+
+export const LeaseRevokeEntry: MessageFns<LeaseRevokeEntry> = {
+  encode(message: LeaseRevokeEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.request !== undefined) {
+      LeaseRevokeRequest.encode(message.request, writer.uint32(10).fork()).join();
+    }
+    if (message.grantedIndex !== 0) {
+      writer.uint32(16).uint64(message.grantedIndex);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LeaseRevokeEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLeaseRevokeEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.request = LeaseRevokeRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.grantedIndex = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseLeaseCheckpointEntry(): LeaseCheckpointEntry {
+  return { request: undefined, grantedIndex: [] };
+}
+
+export const LeaseCheckpointEntry: MessageFns<LeaseCheckpointEntry> = {
+  encode(message: LeaseCheckpointEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.request !== undefined) {
+      LeaseCheckpointRequest.encode(message.request, writer.uint32(10).fork()).join();
+    }
+    if (message.grantedIndex.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.grantedIndex) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LeaseCheckpointEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLeaseCheckpointEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.request = LeaseCheckpointRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.grantedIndex.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.grantedIndex.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -208,7 +423,15 @@ export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
 };
 
 function createBaseSnapshotFileHeader(): SnapshotFileHeader {
-  return { metadata: undefined, members: undefined, keyCount: 0, revision: 0, clusterId: 0, compactRevision: 0 };
+  return {
+    metadata: undefined,
+    members: undefined,
+    keyCount: 0,
+    revision: 0,
+    clusterId: 0,
+    compactRevision: 0,
+    leaseCount: 0,
+  };
 }
 
 export const SnapshotFileHeader: MessageFns<SnapshotFileHeader> = {
@@ -230,6 +453,9 @@ export const SnapshotFileHeader: MessageFns<SnapshotFileHeader> = {
     }
     if (message.compactRevision !== 0) {
       writer.uint32(48).int64(message.compactRevision);
+    }
+    if (message.leaseCount !== 0) {
+      writer.uint32(56).uint64(message.leaseCount);
     }
     return writer;
   },
@@ -293,6 +519,14 @@ export const SnapshotFileHeader: MessageFns<SnapshotFileHeader> = {
             }
 
             message.compactRevision = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.leaseCount = longToNumber(reader.uint64());
             continue;
           }
         }

@@ -26,7 +26,7 @@ import {
   type RangeResponse, type RequestOp, type TxnRequest, type TxnResponse,
 } from '../../../generated/etcd/etcdserverpb/kv.js'
 import {
-  type ApplyResult, DEFAULT_MAX_TXN_OPS, isReadOnlyTxn, validateRange, validateTxn,
+  type ApplyResult, DEFAULT_MAX_TXN_OPS, isReadOnlyTxn, leaseNotFound, validatePut, validateRange, validateTxn,
 } from '../../../kv/index.js'
 import {etcdError} from '../../errors.js'
 import type {RaftNode} from '../../node.js'
@@ -81,6 +81,10 @@ export function etcdKvService(ctx: ServiceContext): KVServer {
       return withHeader(node, await node.kv.range(req))
     }),
     put: unary(ctx, 'Put', async (req, ms, call): Promise<PutResponse> => {
+      // The leader applied every grant a client was answered for, so a lease it lacks is gone:
+      // refuse without a proposal (apply refuses it anyway, on any member), after etcd's checks.
+      validatePut(req)
+      if (req.lease !== 0n && node.isLeader && !node.kv.leases.exists(req.lease)) throw leaseNotFound(req.lease)
       const r = await proposeKv(node, {put: req}, ms, opts(call))
       return withHeader(node, resultOf(r, 'put'))
     }),
