@@ -10,6 +10,7 @@ import {expect} from 'chai'
 import {Event_EventType} from '../../src/generated/etcd/mvccpb/kv.js'
 import {prefixEnd, type WatchItem, type Watcher, watchKeyRange} from '../../src/kv/index.js'
 import {waitFor} from '../integration/harness.js'
+import {grant, putLease, revoke} from '../lease/kv_node.js'
 import {TempDirs} from '../storage/helpers.js'
 import {b, putOp, s, TestNode} from './helpers.js'
 
@@ -97,6 +98,19 @@ describe('kv/watch: the hub over the MVCC store', () => {
     const e = (item as Extract<WatchItem, {kind: 'events'}>).events[0]
     expect(s(e.prevKv!.value)).to.equal('1')
     expect(e.prevKv!.modRevision).to.equal(2)
+  })
+
+  it('delivers a lease revoke\'s deletions as one revision, with prev_kv, live and from history', async () => {
+    await grant(n, 7n)
+    await putLease(n, 'l/a', '1', 7n)
+    const from = (await putLease(n, 'l/b', '2', 7n)).revision
+    const live = watch('l/', 'l0', 0, true)
+    const r = await revoke(n, 7n)
+    const item = await live.next()
+    expect(item === undefined ? 'done' : render(item)).to.equal(`${r.revision}: DEL l/a, DEL l/b`)
+    const prev = (item as Extract<WatchItem, {kind: 'events'}>).events.map((e) => s(e.prevKv!.value))
+    expect(prev).to.deep.equal(['1', '2'])
+    expect(await eventsUntil(watch('l/', 'l0', from), r.revision)).to.deep.equal([`${from}:PUT:l/b`, `${r.revision}:DELETE:l/a`, `${r.revision}:DELETE:l/b`])
   })
 
   it('replays any past revision from the history records, ends a compacted start with the compact revision, and waits for a future one', async () => {
