@@ -23,6 +23,7 @@ import {PeerInfoService} from '../generated/raftctl/v1/internal.js'
 import {RaftctlService} from '../generated/raftctl/v1/raftctl.js'
 import {KVService} from '../generated/raftctl/v1/kv.js'
 import {MaintenanceService} from '../generated/raftctl/v1/maintenance.js'
+import {parseEndpoint} from '../raftpb/address.js'
 import {DEFAULT_LIMITS} from '../transport/index.js'
 import {serverOptions} from '../transport/options.js'
 import {openNodeData, type StartMode} from './bootstrap.js'
@@ -38,8 +39,11 @@ import {checkedDecoding, clientReceiveLimit, type ServiceContext} from './servic
 import {authService} from './services/etcd/auth.js'
 import {etcdClusterService} from './services/etcd/cluster.js'
 import {etcdKvService} from './services/etcd/kv.js'
+import {registerElectionService} from './services/etcd/election.js'
 import {etcdLeaseService} from './services/etcd/lease.js'
+import {registerLockService} from './services/etcd/lock.js'
 import {raftctlService} from './services/etcd/raftctl.js'
+import {ownClientFactory, type RecipeServices} from './services/etcd/recipes.js'
 import {nodeWatchService} from './services/etcd/watch.js'
 import {kvService} from './services/kv.js'
 import {maintenanceService} from './services/maintenance.js'
@@ -151,6 +155,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
       log.info({event: 'stopping', reason}, 'stopping: no new requests; finishing the batch in flight')
       accepting = false
       lessor.stop()
+      for (const r of recipes) r.close()
       await kv.close()
       const clientsDone = shutdown(clientServer)
       forwarder.close()
@@ -167,6 +172,10 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
   const forwarder = new LeaderForwarder(node)
   const lessor = new LessorDriver(node, leases, log, {checkpointIntervalMs: cfg.leaseCheckpointIntervalMs})
   const ctx: ServiceContext = {node, accepting: () => accepting, forwarder}
+  // Lock and Election run etcd's recipes through a client of this server's own port (recipes.ts).
+  let boundClientPort = 0
+  const ownClient = ownClientFactory(parseEndpoint('--listen-client', cfg.listenClient, true).host, () => boundClientPort)
+  const recipes: RecipeServices[] = []
   try {
     clientServer.addService(checkedDecoding(EtcdKVService), etcdKvService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(WatchService), nodeWatchService(ctx) as unknown as UntypedServiceImplementation)
@@ -174,6 +183,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     clientServer.addService(checkedDecoding(LeaseService), etcdLeaseService(ctx, lessor) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(AuthService), authService())
     clientServer.addService(checkedDecoding(RaftctlService), raftctlService(ctx) as unknown as UntypedServiceImplementation)
+    recipes.push(registerLockService(clientServer, ownClient), registerElectionService(clientServer, ownClient))
     clientServer.addService(checkedDecoding(KVService), kvService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(ClusterService), clusterService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(MaintenanceService), maintenanceService(ctx) as unknown as UntypedServiceImplementation)
@@ -181,6 +191,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     peerGrpc.addService(checkedDecoding(PeerInfoService), peerInfoService(ctx) as unknown as UntypedServiceImplementation)
     const peerPort = await bind(peerGrpc, cfg.listenPeer, 'peers', '--listen-peer')
     const clientPort = await bind(clientServer, cfg.listenClient, 'clients', '--listen-client')
+    boundClientPort = clientPort
     node.start()
     lessor.start()
     kv.resumeCompaction()
@@ -193,6 +204,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     return {node, mode, clientPort, peerPort, stop, done}
   } catch (err) {
     lessor.stop()
+    for (const r of recipes) r.close()
     forwarder.close()
     clientServer.forceShutdown()
     peerGrpc.forceShutdown()

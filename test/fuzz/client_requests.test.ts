@@ -20,6 +20,8 @@ import {
   Compare_CompareResult as EtcdResult, Compare_CompareTarget as EtcdTarget, KVService as EtcdKVService,
 } from '../../src/generated/etcd/etcdserverpb/kv.js'
 import {LeaseService} from '../../src/generated/etcd/etcdserverpb/lease.js'
+import {ElectionService} from '../../src/generated/etcd/v3electionpb/v3election.js'
+import {LockService} from '../../src/generated/etcd/v3lockpb/v3lock.js'
 import {AuthService} from '../../src/generated/etcd/etcdserverpb/auth.js'
 import {WatchCreateRequest, WatchRequest, WatchService} from '../../src/generated/etcd/etcdserverpb/watch.js'
 import {MemberChangeRequest_Change_Kind as ExtKind, RaftctlService} from '../../src/generated/raftctl/v1/raftctl.js'
@@ -96,6 +98,9 @@ const SEEDS: Array<[string, Method, Array<object>]> = [
 /** Methods served but not fuzzed here, and why. */
 const NOT_FUZZED: Record<string, string> = {
   '/raftctl.v1.legacy.Maintenance/Snapshot': 'every accepted call writes and streams a snapshot file; its decoding is checked below',
+  ...Object.fromEntries([...Object.values(LockService), ...Object.values(ElectionService)].map((m) =>
+    [m.path, 'answers etcd\'s errors as UNKNOWN, as etcd\'s v3lock/v3election servers do, and a Lock or Campaign waits its ' +
+      'deadline by design; its undecodable requests are refused INVALID_ARGUMENT (test/server/etcd_lock.test.ts, etcd_election.test.ts)'])),
   ...Object.fromEntries(Object.values(AuthService).map((m) =>
     [m.path, 'answers UNIMPLEMENTED whatever the bytes (unimplementedService), checked below with undecodable bytes'])),
 }
@@ -103,7 +108,7 @@ const NOT_FUZZED: Record<string, string> = {
 /** The services the server registers (src/server/server.ts), each with checkedDecoding. */
 const SERVED = [
   KVService, ClusterService, MaintenanceService, PeerInfoService, EtcdKVService, WatchService, EtcdClusterService, LeaseService, AuthService,
-  RaftctlService,
+  RaftctlService, LockService, ElectionService,
 ]
 
 /**

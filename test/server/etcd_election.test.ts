@@ -13,54 +13,10 @@ import {etcdctlProcess, stopAllLineProcesses} from '../client/concurrency/helper
 import {call} from '../compat/etcd_grpc.js'
 import {type EtcdCluster, requireEtcd, startEtcd, stopAllEtcd} from '../compat/etcd_harness.js'
 import {waitFor} from '../integration/harness.js'
-import {normalize, RecipeTestServer, record, type Step, waitKeys} from './etcd_lock_helpers.js'
+import {normalize, RecipeTestServer, waitKeys} from './etcd_lock_helpers.js'
+import {electionScenario} from './etcd_recipe_scenarios.js'
 
 const b = (s: string): Buffer => Buffer.from(s)
-
-/** An Observe stream's answers, collected until stop(). */
-function observeStream(el: ElectionClient, name: string): {seen: LeaderResponse[], stop: () => {error?: string}} {
-  const seen: LeaderResponse[] = []
-  let error: string | undefined
-  const stream = el.observe({name: b(name)}, {deadline: Date.now() + 60_000})
-  stream.on('data', (r: LeaderResponse) => seen.push(r))
-  stream.on('error', (e: ServiceError) => { if (e.code !== 1) error = `${e.code} ${e.details}` })
-  return {seen, stop: () => { stream.cancel(); return error === undefined ? {} : {error} }}
-}
-
-/** Campaign, Proclaim, Leader, Resign and Observe, covering every answer and error etcd gives. */
-async function electionScenario(el: ElectionClient, kv: EtcdClient, name: string): Promise<{t: Step[], base: number}> {
-  const t: Step[] = []
-  const [l1, l2] = [(await kv.leaseGrant(30)).ID, (await kv.leaseGrant(30)).ID]
-  const base = (await kv.range(rangeRequest(b(name)))).header!.revision
-  await record(t, 'leader of an empty election', call(el, el.leader, {name: b(name)}))
-  await record(t, 'proclaim without a leader key', call(el, el.proclaim, {leader: undefined, value: b('x')}))
-  await record(t, 'resign without a leader key', call(el, el.resign, {leader: undefined}))
-  const obs = observeStream(el, name)
-  const first = await call(el, el.campaign, {name: b(name), lease: l1, value: b('v1')})
-  t.push(['campaign with l1', first])
-  const leader = first.leader!
-  await record(t, 'leader', call(el, el.leader, {name: b(name)}))
-  await record(t, 'proclaim v2', call(el, el.proclaim, {leader, value: b('v2')}))
-  await record(t, 'proclaim with a wrong revision', call(el, el.proclaim, {leader: {...leader, rev: leader.rev + 100}, value: b('x')}))
-  await record(t, 'resign with a wrong revision', call(el, el.resign, {leader: {...leader, rev: leader.rev + 100}}))
-  await record(t, 'campaign with an unknown lease', call(el, el.campaign, {name: b(name), lease: 0x1234n, value: b('x')}))
-  await record(t, 'campaign with l2 until the deadline', call(el, el.campaign, {name: b(name), lease: l2, value: b('w')}, {}, 500))
-  await waitKeys(kv, name, 1)
-  const waiting = call(el, el.campaign, {name: b(name), lease: l2, value: b('w')}, {}, 15_000)
-  await waitKeys(kv, name, 2)
-  await record(t, 'resign l1', call(el, el.resign, {leader}))
-  await record(t, 'the waiting campaign with l2', waiting)
-  await record(t, 'campaign again with l2 and a new value', call(el, el.campaign, {name: b(name), lease: l2, value: b('w2')}))
-  await waitFor('observe to see w2', () => obs.seen.some((r) => Buffer.from(r.kv?.value ?? []).toString() === 'w2'),
-    {timeoutMs: 5000, intervalMs: 20})
-  t.push(['observe', {...obs.stop(), seen: obs.seen}])
-  await record(t, 'campaign with lease 0', call(el, el.campaign, {name: b(`${name}-zero`), lease: 0n, value: b('z')}))
-  const granted = (await kv.range({...rangeRequest(b(`${name}-zero/`)), rangeEnd: b(`${name}-zero0`)})).kvs[0].lease
-  await kv.leaseRevoke(granted)
-  await kv.leaseRevoke(l1)
-  await kv.leaseRevoke(l2)
-  return {t, base}
-}
 
 describe('server: the Election service over a real etcd 3.4, compared with etcd\'s own', function () {
   this.timeout(90_000)
@@ -97,6 +53,22 @@ describe('server: the Election service over a real etcd 3.4, compared with etcd\
     expect(facts).to.include('{"code":"UNKNOWN","details":"election: not leader"}')
     expect(facts).to.include('{"code":"UNKNOWN","details":"\\"leader\\" field must be provided"}')
     expect(facts).to.include('{"code":"UNKNOWN","details":"etcdserver: requested lease not found"}')
+  })
+
+  it('refuses a request that does not decode with INVALID_ARGUMENT naming the method', async () => {
+    const raw = new ElectionClient(ours.endpoint, credentials.createInsecure())
+    try {
+      for (const method of ['Campaign', 'Leader', 'Resign']) {
+        const bad = await new Promise<{code: number, details: string}>((resolve) => {
+          raw.makeUnaryRequest(`/v3electionpb.Election/${method}`, (x: Buffer) => x, (x: Buffer) => x, Buffer.from([0x0a, 0xff]), (err) =>
+            resolve({code: err?.code ?? 0, details: err?.details ?? ''}))
+        })
+        expect(bad.code, method).to.equal(3)
+        expect(bad.details).to.match(new RegExp(`^the request to v3electionpb\\.Election/${method} does not decode: `))
+      }
+    } finally {
+      raw.close()
+    }
   })
 
   it('interoperates with etcdctl elect: etcdctl observes our leader and waits for our resignation', async () => {

@@ -12,35 +12,10 @@ import {LockClient} from '../../src/generated/etcd/v3lockpb/v3lock.js'
 import {etcdctlProcess, settledWithin, stopAllLineProcesses} from '../client/concurrency/helpers.js'
 import {call} from '../compat/etcd_grpc.js'
 import {type EtcdCluster, requireEtcd, startEtcd, stopAllEtcd} from '../compat/etcd_harness.js'
-import {normalize, RecipeTestServer, record, type Step, waitKeys} from './etcd_lock_helpers.js'
+import {normalize, RecipeTestServer, waitKeys} from './etcd_lock_helpers.js'
+import {lockScenario} from './etcd_recipe_scenarios.js'
 
 const b = (s: string): Buffer => Buffer.from(s)
-
-/** A sequence of Lock/Unlock calls covering success, waiting, cancellation and every error seen. */
-async function lockScenario(lock: LockClient, kv: EtcdClient, name: string): Promise<{t: Step[], base: number}> {
-  const t: Step[] = []
-  const [l1, l2] = [(await kv.leaseGrant(30)).ID, (await kv.leaseGrant(30)).ID]
-  const base = (await kv.range(rangeRequest(b(name)))).header!.revision
-  await record(t, 'lock with l1', call(lock, lock.lock, {name: b(name), lease: l1}))
-  await record(t, 'lock with an unknown lease', call(lock, lock.lock, {name: b(name), lease: 0x1234n}))
-  await record(t, 'lock with l2 until the deadline', call(lock, lock.lock, {name: b(name), lease: l2}, {}, 500))
-  await waitKeys(kv, name, 1)
-  const waiting = call(lock, lock.lock, {name: b(name), lease: l2}, {}, 15_000)
-  await waitKeys(kv, name, 2)
-  await record(t, 'unlock l1', call(lock, lock.unlock, {key: b(`${name}/${l1.toString(16)}`)}))
-  await record(t, 'the waiting lock with l2', waiting)
-  await record(t, 'lock again with l2 (held)', call(lock, lock.lock, {name: b(name), lease: l2}))
-  await record(t, 'unlock a missing key', call(lock, lock.unlock, {key: b(`${name}/none`)}))
-  await record(t, 'unlock an empty key', call(lock, lock.unlock, {key: b('')}))
-  await record(t, 'unlock l2', call(lock, lock.unlock, {key: b(`${name}/${l2.toString(16)}`)}))
-  const zero = `${name}-zero`
-  await record(t, 'lock with lease 0', call(lock, lock.lock, {name: b(zero), lease: 0n}))
-  const granted = (await kv.range({...rangeRequest(b(`${zero}/`)), rangeEnd: b(`${zero}0`)})).kvs[0].lease
-  await record(t, 'the lease granted for lease 0 is kept by nobody', kv.leaseRevoke(granted).then(() => 'revoked'))
-  await kv.leaseRevoke(l1)
-  await kv.leaseRevoke(l2)
-  return {t, base}
-}
 
 describe('server: the Lock service over a real etcd 3.4, compared with etcd\'s own', function () {
   this.timeout(90_000)

@@ -81,3 +81,13 @@ export function recipeUnary<Req, Res>(fn: (req: Req, signal: AbortSignal) => Pro
 
 /** The error etcd's election server answers a Proclaim or Resign without a leader (UNKNOWN). */
 export const MISSING_LEADER_KEY = '"leader" field must be provided'
+
+/**
+ * The factory of the etcd client that the Lock and Election services of a server listening for
+ * clients on `listenHost` use to reach that server itself, on the port `port()` returns once the
+ * listener is bound. A wildcard listen address is reached through the loopback address.
+ */
+export function ownClientFactory(listenHost: string, port: () => number): EtcdClientFactory {
+  const host = listenHost === '0.0.0.0' ? '127.0.0.1' : (listenHost === '[::]' || listenHost === '::' ? '[::1]' : listenHost)
+  return () => new EtcdClient(`${host}:${port()}`)
+}
