@@ -141,6 +141,7 @@ const snake = (name: string): string => /^[a-z]/.test(name) ? name.replace(/[A-Z
 export function etcdJson(v: unknown): unknown {
   if (typeof v === 'bigint') return Number(v)
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')
+  if (typeof v === 'bigint') return Number(v)
   if (Array.isArray(v)) return v.map(etcdJson)
   if (v !== null && typeof v === 'object') {
     const out: Record<string, unknown> = {}

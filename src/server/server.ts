@@ -1,9 +1,9 @@
 /**
  * A running raftctl node: its data dir opened (bootstrap.ts), the RaftNode, and two gRPC
- * servers — the client address (etcd's KV, Cluster, Lease and Auth — the last two answering
- * UNIMPLEMENTED —, raftctl's extension service Raftctl, and what is left of the raftctl.v1.legacy
- * services until etcd's Watch and Maintenance replace them: the KV Watch stream, Cluster's
- * TransferLeader and Maintenance) and the peer address (Peer transport and PeerInfo).
+ * servers — the client address (etcd's KV, Watch (over the store's watch hub), Cluster, Lease,
+ * Lock and Election, Auth answering UNIMPLEMENTED, raftctl's extension service Raftctl, and
+ * what is left of the raftctl.v1.legacy services until etcd's Maintenance replaces them:
+ * Cluster's TransferLeader and Maintenance) and the peer address (Peer transport and PeerInfo).
  *
  * Stopping (SIGINT/SIGTERM, or stop()): the node stops accepting client requests (new ones get
  * UNAVAILABLE, safe to retry elsewhere) and ends watch streams; the loop finishes the Ready in
@@ -18,9 +18,9 @@ import {AuthService} from '../generated/etcd/etcdserverpb/auth.js'
 import {ClusterService as EtcdClusterService} from '../generated/etcd/etcdserverpb/cluster.js'
 import {KVService as EtcdKVService} from '../generated/etcd/etcdserverpb/kv.js'
 import {LeaseService} from '../generated/etcd/etcdserverpb/lease.js'
+import {WatchService} from '../generated/etcd/etcdserverpb/watch.js'
 import {PeerInfoService} from '../generated/raftctl/v1/internal.js'
 import {RaftctlService} from '../generated/raftctl/v1/raftctl.js'
-import {KVService} from '../generated/raftctl/v1/kv.js'
 import {MaintenanceService} from '../generated/raftctl/v1/maintenance.js'
 import {parseEndpoint} from '../raftpb/address.js'
 import {DEFAULT_LIMITS} from '../transport/index.js'
@@ -43,7 +43,7 @@ import {etcdLeaseService} from './services/etcd/lease.js'
 import {registerLockService} from './services/etcd/lock.js'
 import {raftctlService} from './services/etcd/raftctl.js'
 import {ownClientFactory, type RecipeServices} from './services/etcd/recipes.js'
-import {kvService} from './services/kv.js'
+import {nodeWatchService} from './services/etcd/watch.js'
 import {maintenanceService} from './services/maintenance.js'
 import {peerInfoService} from './services/peer_info.js'
 import {RAFTCTL_VERSION} from './version.js'
@@ -176,12 +176,12 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
   const recipes: RecipeServices[] = []
   try {
     clientServer.addService(checkedDecoding(EtcdKVService), etcdKvService(ctx) as unknown as UntypedServiceImplementation)
+    clientServer.addService(checkedDecoding(WatchService), nodeWatchService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(EtcdClusterService), etcdClusterService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(LeaseService), etcdLeaseService(ctx, lessor) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(AuthService), authService())
     clientServer.addService(checkedDecoding(RaftctlService), raftctlService(ctx) as unknown as UntypedServiceImplementation)
     recipes.push(registerLockService(clientServer, ownClient), registerElectionService(clientServer, ownClient))
-    clientServer.addService(checkedDecoding(KVService), kvService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(ClusterService), clusterService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(MaintenanceService), maintenanceService(ctx) as unknown as UntypedServiceImplementation)
     node.peerServer.addTo(peerGrpc)

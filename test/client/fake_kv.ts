@@ -1,16 +1,17 @@
 /**
  * A fake raftctl node for client tests: etcd's KV service answering each call with the next
  * scripted answer (then OK), the extension's NodeStatus (reporting the leader this node knows;
- * the client's probe before a write to a new endpoint and after a read that timed out), and the
- * legacy Maintenance service's Status and Snapshot and legacy Watch, all with this node's cluster
- * id in every header. Real gRPC on 127.0.0.1 (fake_server.ts).
+ * the client's probe before a write to a new endpoint and after a read that timed out), the
+ * legacy Maintenance service's Status and Snapshot, and etcd's Watch answering a create with
+ * scripted responses, all with this node's cluster id in every header. Real gRPC on 127.0.0.1
+ * (fake_server.ts).
  */
 import {expect} from 'chai'
-import {Metadata, type ServerWritableStream, type ServiceError, status} from '@grpc/grpc-js'
+import {Metadata, type ServerDuplexStream, type ServerWritableStream, type ServiceError, status} from '@grpc/grpc-js'
 import {ClientError} from '../../src/client/index.js'
 import {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../../src/raftpb/metadata.js'
 import {KVService} from '../../src/generated/etcd/etcdserverpb/kv.js'
-import {KVService as LegacyKVService, type WatchResponse} from '../../src/generated/raftctl/v1/kv.js'
+import {type WatchRequest, type WatchResponse, WatchService} from '../../src/generated/etcd/etcdserverpb/watch.js'
 import {type NodeStatusResponse, RaftctlService} from '../../src/generated/raftctl/v1/raftctl.js'
 import {MaintenanceService, type SnapshotResponse, type StatusResponse} from '../../src/generated/raftctl/v1/maintenance.js'
 import {FakeGrpcServer} from './fake_server.js'
@@ -38,7 +39,7 @@ export class FakeKv extends FakeGrpcServer {
   statusCalls = 0
   /** The leader id Status reports (0: none known). */
   leader = 1
-  /** Watch responses sent (then the stream stays open). */
+  /** Watch responses sent when a watch is created (then the stream stays open). */
   watchResponses: Array<Omit<WatchResponse, 'header'>> = []
 
   constructor(readonly memberId: number, readonly clusterId = 7) {
@@ -66,11 +67,6 @@ export class FakeKv extends FakeGrpcServer {
         cb(null, st)
       },
     })
-    this.addService(LegacyKVService, {
-      watch: (call: ServerWritableStream<unknown, WatchResponse>) => {
-        for (const r of this.watchResponses) call.write({header: this.header, ...r})
-      },
-    })
     this.addService(MaintenanceService, {
       status: (_call: unknown, cb: Callback) => {
         this.statusCalls++
@@ -85,6 +81,13 @@ export class FakeKv extends FakeGrpcServer {
         call.write({header: this.header, metadata: {index: 1, term: 1, confState: undefined}, totalSize: 0, remainingBytes: 0,
           blob: new Uint8Array(0), crc32: 0})
         call.end()
+      },
+    })
+    this.addService(WatchService, {
+      watch: (call: ServerDuplexStream<WatchRequest, WatchResponse>) => {
+        call.on('data', () => {
+          for (const r of this.watchResponses) call.write({header: this.etcdHeader, ...r})
+        })
       },
     })
     await this.serve(KVService, {
