@@ -4,8 +4,8 @@
  * equal across members at one revision (also after a compaction), a snapshot streamed as
  * raftctl's snapshot file in the size etcdctl accepts, MoveLeader sent to a follower (forwarded
  * to the leader, answered once leadership moved; etcd's refusals with raftctl's reason), Alarm
- * and Defragment with etcd's empty headers, Downgrade and alarm activation UNIMPLEMENTED, and
- * --max-txn-ops bounding a txn end to end.
+ * and Defragment with etcd's empty headers, Downgrade and alarm activation UNIMPLEMENTED,
+ * --max-txn-ops bounding a txn end to end, and Status and hasleader calls without a leader.
  */
 import {expect} from 'chai'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -215,5 +215,25 @@ describe('server: etcd Maintenance on a 3-node cluster', function () {
       // The paused node may still hold the leader's MsgTimeoutNow; it is stopped, not resumed.
       await cluster.node(target).stop('SIGKILL')
     }
+  })
+
+  it('without a leader: Status says so in etcd\'s errors field, and hasleader calls, the Snapshot stream included, are refused', async () => {
+    const alone = leader
+    await cluster.node(followers[1]).stop('SIGTERM')
+    const m = c(alone).maintenance
+    const st = await waitFor('the last member to lose its leader', async () => {
+      const s = await call(m, m.status, {})
+      return s.leader === 0n ? s : undefined
+    })
+    expect(st.errors).to.deep.equal(['etcdserver: no leader'])
+    expect(await failureOf(call(m, m.status, {}, {hasleader: 'true'}))).to.deep.equal(E.noLeader)
+    const md = new Metadata()
+    md.set('hasleader', 'true')
+    const err = await new Promise<ServiceError>((resolve, reject) => {
+      const s = m.snapshot({}, md, {deadline: new Date(Date.now() + 10_000)})
+      s.on('data', () => reject(new Error('a snapshot was streamed without a leader')))
+      s.on('error', resolve)
+    })
+    expect([status[err.code], err.details]).to.deep.equal([E.noLeader.code, E.noLeader.details])
   })
 })

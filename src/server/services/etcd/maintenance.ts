@@ -40,10 +40,10 @@ import {transferObstacle} from '../../membership.js'
 import {membershipView} from '../../membership_view.js'
 import type {RaftNode} from '../../node.js'
 import {dbSize} from '../../node_status.js'
-import {answerMargin, transferLeader} from '../../requests.js'
+import {answerMargin, noLeader, transferLeader} from '../../requests.js'
 import {snapshotChunks, writeDrained} from '../../snapshot_stream.js'
 import {RAFTCTL_VERSION} from '../../version.js'
-import {checkAccepting, etcdHeader, leaderUnary, requestOf, type ServiceContext, unary} from '../common.js'
+import {checkAccepting, etcdHeader, leaderUnary, requestOf, requestOptions, type ServiceContext, unary} from '../common.js'
 
 /** Keys read per page while hashing. */
 const HASH_PAGE = 1000
@@ -156,12 +156,17 @@ export function etcdMaintenanceService(ctx: ServiceContext): MaintenanceServer {
   }
 }
 
-/** Streams the snapshot file in etcd's Snapshot messages; a failure ends the stream with its status. */
+/**
+ * Streams the snapshot file in etcd's Snapshot messages; a failure ends the stream with its
+ * status. As every call, it is refused at once without a leader when it asked for one (etcd's
+ * `hasleader`).
+ */
 async function snapshot(ctx: ServiceContext, call: ServerWritableStream<SnapshotRequest, SnapshotResponse>): Promise<void> {
   const node = ctx.node
   try {
     checkAccepting(ctx)
     requestOf(call)
+    if (requestOptions(call.metadata).requireLeader === true && node.leaderId === 0) throw noLeader(node)
     for await (const c of snapshotChunks(node, {etcdSized: true})) {
       const sent = await writeDrained(call, {header: c.first ? etcdHeader(node, node.kv.revision) : undefined, remainingBytes: c.remaining, blob: c.blob})
       if (!sent) return
