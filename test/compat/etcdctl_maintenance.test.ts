@@ -131,6 +131,9 @@ describe('compat: etcdctl maintenance commands against raftctl', function () {
       const st = JSON.parse(r.stdout) as Array<{Endpoint: string, Status: {header: {member_id: number}, leader: number, isLearner?: boolean, raftTerm: number}}>
       expect(st.map((s) => [s.Endpoint, s.Status.header.member_id, s.Status.leader, s.Status.isLearner]))
         .to.deep.equal([1, 2, 3].map((id) => [ep(id), id, leader, undefined]))
+      const f = await etcdctl([ep(follower)], ['-w', 'json', 'endpoint', 'status'])
+      expect(f.code, f.stderr).to.equal(0)
+      expect((JSON.parse(f.stdout) as typeof st).map((s) => [s.Status.header.member_id, s.Status.leader]), 'a follower only').to.deep.equal([[follower, leader]])
       const t = await etcdctl(all(), ['-w', 'table', 'endpoint', 'status'])
       expect(t.code, t.stderr).to.equal(0)
       const rows = parseTable(t.stdout.trim().split('\n'))
