@@ -66,7 +66,7 @@ async function readPrefix(path: string): Promise<Buffer> {
     const b = Buffer.alloc(PREFIX_BYTES)
     const {bytesRead} = await fh.read(b, 0, PREFIX_BYTES, 0)
     if (bytesRead < PREFIX_BYTES || !b.subarray(0, SNAPSHOT_MAGIC.length).equals(SNAPSHOT_MAGIC)) {
-      throw new SnapshotFileError(`snapshot file ${path} does not start with a raftctl snapshot header`)
+      throw new SnapshotFileError(`snapshot file ${path} is not a raftctl snapshot (bad magic)`)
     }
     return b
   } finally {
