@@ -67,6 +67,12 @@ function normalized(args: readonly string[], out: string): string {
     .replace(/"cluster_id":\d+/g, '"cluster_id":<CLUSTER>').replace(/"ClusterID" : \d+/g, '"ClusterID" : <CLUSTER>')
     .replace(/remaining\((\d+)s\)/g, (_m, n: string) => { remaining.push(Number(n)); return 'remaining(<R>s)' })
   if (args.includes('timetolive')) {
+    // etcd lists a lease's keys in Go map order, which varies from run to run: sorted here.
+    s = s.replace(/attached keys\(\[(.*)\]\)/g, (_m, inner: string) => `attached keys([${inner.split(' ').sort().join(' ')}])`)
+      .replace(/"keys":\[(.*?)\]/g, (_m, inner: string) => `"keys":[${inner.split(',').sort().join(',')}]`)
+    const keyLines = s.split('\n').filter((l) => l.startsWith('"Key" : ')).sort()
+    let k = 0
+    s = s.split('\n').map((l) => (l.startsWith('"Key" : ') ? keyLines[k++] : l)).join('\n')
     s = s.replace(/"ttl":(\d+)/g, (_m, n: string) => { remaining.push(Number(n)); return '"ttl":<R>' })
       .replace(/"TTL" : (\d+)/g, (_m, n: string) => { remaining.push(Number(n)); return '"TTL" : <R>' })
   }
