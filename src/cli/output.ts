@@ -40,7 +40,7 @@ export const hexFlag = {
 export type Chunk = string | Uint8Array
 
 /** The value of one line of the fields format. */
-export type FieldValue = string | number | boolean | Uint8Array | {readonly bytes: Uint8Array, readonly hex: boolean} | ReadonlyArray<string | number>
+export type FieldValue = string | number | bigint | boolean | Uint8Array | {readonly bytes: Uint8Array, readonly hex: boolean} | ReadonlyArray<string | number>
 export type Field = readonly [name: string, value: FieldValue]
 
 /** How a command renders its data in each format; only the chosen renderer is called. */
@@ -121,7 +121,7 @@ export function fieldLine([name, value]: Field): string {
 }
 
 function fieldText(v: FieldValue): string {
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v)
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v)
   if (typeof v === 'string' || v instanceof Uint8Array) return `"${printable(v, {quote: true}).text}"`
   if (Array.isArray(v)) return `[${v.map((x) => typeof x === 'number' ? String(x) : `"${printable(x, {quote: true}).text}"`).join(' ')}]`
   const b = v as {bytes: Uint8Array, hex: boolean}

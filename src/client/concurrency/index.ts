@@ -10,3 +10,4 @@ export {
   DEFAULT_SESSION_TTL, detachedLease, type LeaseHolder, leaseHex, Session, type SessionEnd, type SessionEndReason,
   type SessionOptions,
 } from './session.js'
+export {connectEtcd, type ConnectOptions, NoEndpointError} from './connect.js'
