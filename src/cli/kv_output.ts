@@ -3,7 +3,8 @@
  * the bytes are UTF-8, base64 marked as such when not, so --json never loses a byte) and the
  * views of `kv get`, `kv watch` and `kv txn` in every --write-out format (src/cli/output.ts).
  */
-import {type Event, Event_EventType, type KeyValue, type RangeResponse, type ResponseHeader, type ResponseOp, type TxnResponse} from '../generated/raftctl/v1/kv.js'
+import {type KeyValue, type RangeResponse, type ResponseHeader, type ResponseOp, type TxnResponse} from '../generated/raftctl/v1/kv.js'
+import {type Event, Event_EventType} from '../generated/etcd/mvccpb/kv.js'
 import {type Chunk, etcdJson, type Field, type View} from './output.js'
 import {hexEscaped, isUtf8, printable} from './printable.js'
 import {type Cell, MAX_CELL, renderTable} from './table.js'
@@ -49,10 +50,11 @@ function headerFields(h: ResponseHeader | undefined): Field[] {
   return [['ClusterID', h?.clusterId ?? 0], ['MemberID', h?.memberId ?? 0], ['Revision', h?.revision ?? 0], ['RaftTerm', h?.raftTerm ?? 0]]
 }
 
-function kvFields(kv: KeyValue, o: ByteOptions, keysOnly = false): Field[] {
+/** A KeyValue's fields, each name after `prefix` (etcdctl names a watch event's previous KeyValue's "PrevKey", ...). */
+function kvFields(kv: KeyValue, o: ByteOptions, keysOnly = false, prefix = ''): Field[] {
   return [
-    ['Key', {bytes: kv.key, hex: o.hex}], ['CreateRevision', kv.createRevision], ['ModRevision', kv.modRevision], ['Version', kv.version],
-    ...(keysOnly ? [] : [['Value', {bytes: kv.value, hex: o.hex}] as Field]),
+    [`${prefix}Key`, {bytes: kv.key, hex: o.hex}], [`${prefix}CreateRevision`, kv.createRevision], [`${prefix}ModRevision`, kv.modRevision],
+    [`${prefix}Version`, kv.version], ...(keysOnly ? [] : [[`${prefix}Value`, {bytes: kv.value, hex: o.hex}] as Field]),
   ]
 }
 
@@ -114,20 +116,31 @@ export interface WatchData extends ByteOptions {
 const eventType = (e: Event): 'PUT' | 'DELETE' => e.type === Event_EventType.DELETE ? 'DELETE' : 'PUT'
 const eventKv = (e: Event): KeyValue => e.kv ?? {key: new Uint8Array(0), value: new Uint8Array(0), createRevision: 0, modRevision: 0, version: 0}
 
-/** The one-line form of an event in the table format: `PUT key = value (revision N)`, escaped and cut. */
+/**
+ * The one-line form of an event in the table format: `PUT key = value (revision N)`, escaped and
+ * cut, with `, was value` before the revision when the event carries the previous KeyValue.
+ */
 function eventLine(e: Event, revision: number, o: ByteOptions): string {
   const show = (b: Uint8Array): string => {
     const t = o.hex ? hexEscaped(b, MAX_CELL) : printable(b, {maxChars: MAX_CELL})
     return t.cut ? `${t.text}…` : t.text
   }
   const kv = eventKv(e)
-  return eventType(e) === 'PUT' ? `PUT ${show(kv.key)} = ${show(kv.value)} (revision ${revision})` : `DELETE ${show(kv.key)} (revision ${revision})`
+  const was = e.prevKv === undefined ? '' : `, was ${show(e.prevKv.value)}`
+  return eventType(e) === 'PUT' ? `PUT ${show(kv.key)} = ${show(kv.value)}${was} (revision ${revision})` : `DELETE ${show(kv.key)}${was} (revision ${revision})`
+}
+
+/** An event's lines in the simple format, as etcdctl: the type, the previous key and value when present, then key and value. */
+function eventSimple(e: Event, o: ByteOptions): Chunk[] {
+  const kvLines = (kv: KeyValue): Chunk[] => [raw(kv.key, o), '\n', raw(kv.value, o), '\n']
+  return [eventType(e), '\n', ...(e.prevKv === undefined ? [] : kvLines(e.prevKv)), ...kvLines(eventKv(e))]
 }
 
 export const watchView: View<WatchData> = {
-  simple: (d) => d.events.flatMap((e) => [eventType(e), '\n', raw(eventKv(e).key, d), '\n', raw(eventKv(e).value, d), '\n']),
+  simple: (d) => d.events.flatMap((e) => eventSimple(e, d)),
   table: (d) => d.events.map((e) => eventLine(e, d.revision, d)).join('\n'),
-  fields: (d) => [['Revision', d.revision], ...d.events.flatMap((e): Field[] => [['Type', eventType(e)], ...kvFields(eventKv(e), d)])],
+  fields: (d) => [['Revision', d.revision], ...d.events.flatMap((e): Field[] =>
+    [['Type', eventType(e)], ...(e.prevKv === undefined ? [] : kvFields(e.prevKv, d, false, 'Prev')), ...kvFields(eventKv(e), d)])],
   json: (d) => ({Header: {revision: d.revision}, Events: d.events.map(etcdJson), CompactRevision: 0, Canceled: false, Created: false}),
 }
 

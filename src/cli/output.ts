@@ -138,6 +138,7 @@ const snake = (name: string): string => /^[a-z]/.test(name) ? name.replace(/[A-Z
  */
 export function etcdJson(v: unknown): unknown {
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')
+  if (typeof v === 'bigint') return Number(v)
   if (Array.isArray(v)) return v.map(etcdJson)
   if (v !== null && typeof v === 'object') {
     const out: Record<string, unknown> = {}
@@ -151,6 +152,6 @@ export function etcdJson(v: unknown): unknown {
 }
 
 function isZero(x: unknown): boolean {
-  return x === undefined || x === null || x === 0 || x === false || x === '' ||
+  return x === undefined || x === null || x === 0 || x === 0n || x === false || x === '' ||
     (Array.isArray(x) && x.length === 0) || (x instanceof Uint8Array && x.length === 0)
 }

@@ -51,6 +51,10 @@ export interface WatchRequestOptions extends WatchOptions, KeyRangeOptions {
   /** First revision to deliver; 0 (default) = from the next write. */
   readonly startRevision?: number
   readonly prevKv?: boolean
+  /** Leave out PUT events (etcd's NOPUT filter). */
+  readonly noPut?: boolean
+  /** Leave out DELETE events (etcd's NODELETE filter). */
+  readonly noDelete?: boolean
 }
 
 /** A change of MemberChange, with the kind given by name. */
@@ -125,10 +129,11 @@ export class RaftctlClient {
     })
   }
 
-  /** Watches a key or range; see WatchStream for how it resumes on another member. */
+  /** Watches a key or range through etcd's Watch service; see WatchStream for how it resumes on another member. */
   watch(key: Bytes, opts: WatchRequestOptions = {}): WatchStream {
     return new WatchStream(this.conn, {
       ...keyRange(key, opts), startRevision: opts.startRevision ?? 0, prevKv: opts.prevKv ?? false,
+      noPut: opts.noPut ?? false, noDelete: opts.noDelete ?? false,
     }, opts)
   }
 

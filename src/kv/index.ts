@@ -10,7 +10,7 @@ export {compareKv, readRevision, revisionHeader} from './exec.js'
 export {type KvHash} from './hash.js'
 export {type RevisionEvents} from './history.js'
 export {type CompactionOptions} from './compaction.js'
-export {Watcher, type WatchBatch} from './watch.js'
+export {WatchHub, type WatchHubOptions, type WatchItem, type WatchSource, type WatchSpec, Watcher, watchKeyRange} from './watch/index.js'
 export {
   SNAPSHOT_MAGIC, SNAPSHOT_FORMAT_VERSION, encodeSnapshotFile, type SnapshotHeaderInfo, type SnapshotRecord,
 } from './snapshot_format.js'

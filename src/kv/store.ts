@@ -30,15 +30,13 @@ import {dbBounds, historyBounds, isEmptyRange, shapeRange, toRange} from './rang
 import type {SnapshotHeaderInfo} from './snapshot_format.js'
 import * as snapshots from './snapshots.js'
 import {restingPacer, type SnapshotPacer} from './snapshot_pace.js'
-import {checkKey, isReadOnlyTxn, validateRange, validateRequest, validateTxn} from './validate.js'
+import {isReadOnlyTxn, validateRange, validateRequest, validateTxn} from './validate.js'
 import {collectLatest, collectPast} from './view.js'
-import {WatchHub, type Watcher} from './watch.js'
+import {WatchHub, type WatchHubOptions, type WatchSource} from './watch/index.js'
 
 export interface KvStoreOptions {
-  /** Events kept in memory for the old watch hub's watches that start in the past (default 10,000). */
-  readonly watchHistory?: number
-  /** Events a watcher of the old hub may have queued before it is canceled as too slow (default 10,000). */
-  readonly watchMaxPending?: number
+  /** Bounds of the watch hub (queue per watcher, catch-up chunks). */
+  readonly watch?: WatchHubOptions
   /** Snapshot files kept in the snap dir (default 2: the latest and the one before). */
   readonly keepSnapshots?: number
   /** Paces createSnapshot (default restingPacer(): a build takes at most a third of the event loop). */
@@ -75,30 +73,28 @@ export interface KvListener {
   replaced(revision: number): void
 }
 
-/** A watch request of the old watch hub (raftctl.v1's WatchRequest has this shape). */
-export interface OldWatchRequest {
-  readonly key: Uint8Array
-  readonly rangeEnd: Uint8Array
-  readonly startRevision: number
-  readonly prevKv: boolean
-}
-
-export class KvStore {
+/**
+ * The store is the watch hub's WatchSource: `revision` advances and hub.publish() is called in
+ * the same synchronous step once an entry's batch is committed, so a watcher never misses or
+ * repeats a revision between its catch-up from history (R/ records on disk, also after a
+ * restart) and the live events.
+ */
+export class KvStore implements WatchSource {
   private meta: KvMeta
   /** Bumped whenever a snapshot replaced the whole state (the compactor stops a walk of the old one). */
   private replacedCount = 0
-  /** @internal */ readonly hub: WatchHub
+  /** Delivers applied events to watches (the Watch service serves it); see src/kv/watch/hub.ts. */
+  readonly hub: WatchHub
   /** @internal Paces snapshot builds (KvStoreOptions.snapshotPacer). */
   readonly snapshotPacer: SnapshotPacer
   private readonly listeners = new Set<KvListener>()
   private readonly compactor: PhysicalCompactor
   /** The lease hooks (KvStoreOptions.leases); the services look a lease up before proposing. */
   readonly leases: LeaseHooks
-  private closed = false
 
   private constructor(readonly storage: RaftStorage, meta: KvMeta, readonly options: KvStoreOptions) {
     this.meta = meta
-    this.hub = new WatchHub(meta.revision, options.watchHistory ?? 10_000, options.watchMaxPending ?? 10_000)
+    this.hub = new WatchHub(this, options.watch)
     this.snapshotPacer = options.snapshotPacer ?? restingPacer()
     this.leases = options.leases ?? WITHOUT_LEASES
     const store = this
@@ -165,11 +161,6 @@ export class KvStore {
 
   get appliedIndex(): number {
     return this.storage.applied.index
-  }
-
-  /** The oldest revision a watch of the old hub can start at. */
-  get watchStartRevision(): number {
-    return this.hub.historyStart
   }
 
   /** Registers a listener of applied revisions and replaced states; returns its removal. */
@@ -302,23 +293,9 @@ export class KvStore {
     return hashKV(this, revision)
   }
 
-  /** The events of revisions [from, to] from disk, for watches that start in the past. @see history */
+  /** The events of revisions [from, to] from disk, for watches that start in the past (WatchSource). @see history */
   history(from: number, to?: number, opts: {prevKv?: boolean} = {}): AsyncIterable<RevisionEvents> {
     return history({db: this.db, dir: this.storage.dir, revision: this.meta.revision, compactRevision: this.meta.compactRevision}, from, to, opts)
-  }
-
-  /**
-   * Starts a watch of the old hub on [key, range_end) from start_revision (0 = the next
-   * revision). Throws COMPACTED (with compactRevision) when the start is older than its
-   * in-memory history.
-   */
-  watch(req: OldWatchRequest): Watcher {
-    if (this.closed) throw new KvError('WATCH_CANCELED', 'the store is closed')
-    checkKey('watch', req.key, true)
-    if (!Number.isSafeInteger(req.startRevision) || req.startRevision < 0) {
-      throw invalid(`watch start revision ${req.startRevision} must be an integer >= 0`)
-    }
-    return this.hub.watch({range: toRange(req.key, req.rangeEnd), startRevision: req.startRevision, prevKv: req.prevKv}, this.meta.revision)
   }
 
   /** @see snapshots.exportSnapshot */
@@ -358,14 +335,13 @@ export class KvStore {
   replaced(meta: KvMeta): void {
     this.meta = meta
     this.replacedCount += 1
-    this.hub.reset(meta.revision, `the store was replaced by a snapshot at revision ${meta.revision}; restart the watch from revision ${meta.revision + 1}`)
+    this.hub.resync()
     for (const l of this.listeners) l.replaced(meta.revision)
     this.compactor.kick()
   }
 
-  /** Cancels every watch and stops physical compaction after its batch in progress. The RaftStorage is closed by its owner. */
+  /** Ends every watch (a `closed` item) and stops physical compaction after its batch in progress. The RaftStorage is closed by its owner. */
   async close(): Promise<void> {
-    this.closed = true
     this.hub.close()
     await this.compactor.stop()
   }

@@ -62,6 +62,8 @@ export interface ServerConfig {
   readonly maxUnappliedEntries: number
   /** Concurrent gRPC streams (calls) one client connection may have open on the client listener. */
   readonly maxConcurrentStreams: number
+  /** How often a watch asked with progress_notify that sent no events is told the current revision (etcd: 10 minutes). */
+  readonly watchProgressNotifyIntervalMs: number
   readonly logLevel: LogLevel
   readonly logFormat: LogFormat
 }
@@ -76,7 +78,7 @@ export const SETTINGS = [
   'heartbeat-ticks', 'snapshot-count', 'snapshot-catch-up-entries', 'max-learners',
   'auto-compaction-mode', 'auto-compaction-retention', 'auto-compaction-check-interval', 'lease-checkpoint-interval', 'log-level',
   'log-format', 'max-request-bytes', 'max-uncommitted-bytes', 'max-queued-proposals', 'max-unapplied-entries',
-  'max-concurrent-streams',
+  'max-concurrent-streams', 'experimental-watch-progress-notify-interval',
 ] as const
 export type SettingName = (typeof SETTINGS)[number]
 
@@ -112,6 +114,8 @@ export const DEFAULTS: Readonly<Record<SettingName, string | undefined>> = {
   'max-unapplied-entries': '5000',
   // etcd's --max-concurrent-streams default: no limit below HTTP/2's own.
   'max-concurrent-streams': String(MAX_CONCURRENT_STREAMS),
+  // etcd's flag of the same name and default.
+  'experimental-watch-progress-notify-interval': '10m',
 }
 
 /** One setting's raw value and where it came from (for error messages). */

@@ -114,12 +114,17 @@ function autoCompaction(raw: Raw): AutoCompactionConfig {
       ? `${r.source}: "${r.value}" is not a duration such as 30m or 1h, or a whole number of hours (0 disables auto-compaction)`
       : `${r.source}: "${r.value}" is not a whole number of revisions to keep (0 disables auto-compaction)`)
   }
-  const c = get(raw, 'auto-compaction-check-interval')!
-  const check = durationMs(c.value)
-  if (check === undefined || check < 1 || check > MAX_DURATION_MS) {
-    throw new ConfigError(`${c.source}: "${c.value}" is not a duration from 1ms to ${MAX_DURATION_MS}ms such as 5m or 500ms`)
+  return {mode, retention, checkIntervalMs: durationSetting(raw, 'auto-compaction-check-interval', '5m or 500ms')}
+}
+
+/** A duration setting (as --timeout reads it) from 1 ms to the longest timer. */
+function durationSetting(raw: Raw, name: SettingName, examples: string): number {
+  const c = get(raw, name)!
+  const ms = durationMs(c.value)
+  if (ms === undefined || ms < 1 || ms > MAX_DURATION_MS) {
+    throw new ConfigError(`${c.source}: "${c.value}" is not a duration from 1ms to ${MAX_DURATION_MS}ms such as ${examples}`)
   }
-  return {mode, retention, checkIntervalMs: check}
+  return ms
 }
 
 /**
@@ -206,6 +211,7 @@ export function resolveServerConfig(
     autoCompaction: autoCompaction(raw),
     leaseCheckpointIntervalMs: leaseCheckpointInterval(raw),
     ...admission,
+    watchProgressNotifyIntervalMs: durationSetting(raw, 'experimental-watch-progress-notify-interval', '10m or 500ms'),
     logLevel: choice<LogLevel>(raw, 'log-level', ['debug', 'info', 'warn', 'error']),
     logFormat: choice<LogFormat>(raw, 'log-format', ['text', 'json']),
   }

@@ -1,9 +1,9 @@
 /**
  * A running raftctl node: its data dir opened (bootstrap.ts), the RaftNode, and two gRPC
- * servers — the client address (etcd's KV, Cluster, Lease and Auth — the last two answering
- * UNIMPLEMENTED —, raftctl's extension service Raftctl, and the raftctl.v1.legacy KV, Cluster and
- * Maintenance until the client moves off them) and the peer address (Peer transport and
- * PeerInfo).
+ * servers — the client address (etcd's KV, Watch (over the store's watch hub), Cluster, Lease
+ * and Auth — the last two answering UNIMPLEMENTED —, raftctl's extension service Raftctl, and
+ * the raftctl.v1.legacy KV, Cluster and Maintenance until the client moves off them) and the peer
+ * address (Peer transport and PeerInfo).
  *
  * Stopping (SIGINT/SIGTERM, or stop()): the node stops accepting client requests (new ones get
  * UNAVAILABLE, safe to retry elsewhere) and ends watch streams; the loop finishes the Ready in
@@ -18,6 +18,7 @@ import {AuthService} from '../generated/etcd/etcdserverpb/auth.js'
 import {ClusterService as EtcdClusterService} from '../generated/etcd/etcdserverpb/cluster.js'
 import {KVService as EtcdKVService} from '../generated/etcd/etcdserverpb/kv.js'
 import {LeaseService} from '../generated/etcd/etcdserverpb/lease.js'
+import {WatchService} from '../generated/etcd/etcdserverpb/watch.js'
 import {PeerInfoService} from '../generated/raftctl/v1/internal.js'
 import {RaftctlService} from '../generated/raftctl/v1/raftctl.js'
 import {KVService} from '../generated/raftctl/v1/kv.js'
@@ -43,6 +44,7 @@ import {etcdLeaseService} from './services/etcd/lease.js'
 import {registerLockService} from './services/etcd/lock.js'
 import {raftctlService} from './services/etcd/raftctl.js'
 import {ownClientFactory, type RecipeServices} from './services/etcd/recipes.js'
+import {nodeWatchService} from './services/etcd/watch.js'
 import {kvService} from './services/kv.js'
 import {maintenanceService} from './services/maintenance.js'
 import {peerInfoService} from './services/peer_info.js'
@@ -176,6 +178,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
   const recipes: RecipeServices[] = []
   try {
     clientServer.addService(checkedDecoding(EtcdKVService), etcdKvService(ctx) as unknown as UntypedServiceImplementation)
+    clientServer.addService(checkedDecoding(WatchService), nodeWatchService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(EtcdClusterService), etcdClusterService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(LeaseService), etcdLeaseService(ctx, lessor) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(AuthService), authService())

@@ -57,6 +57,8 @@ describe('duration flags: ranges Node.js timers can honour', function () {
     'heartbeat-ticks': {args: ['server', 'start', '--heartbeat-ticks', '100000'], error: /^Error: --heartbeat-ticks \(100000\) must be less than --election-ticks/},
     'auto-compaction-check-interval': {args: ['server', 'start', '--auto-compaction-check-interval', '3000000s'],
       error: /^Error: flag --auto-compaction-check-interval: "3000000s" is not a duration from 1ms to 2147483647ms such as 5m or 500ms$/},
+    'experimental-watch-progress-notify-interval': {args: ['server', 'start', '--experimental-watch-progress-notify-interval', '3000000s'],
+      error: /^Error: flag --experimental-watch-progress-notify-interval: "3000000s" is not a duration from 1ms to 2147483647ms such as 10m or 500ms$/},
     'lease-checkpoint-interval': {args: ['server', 'start', '--lease-checkpoint-interval', '3000000s'],
       error: /^Error: flag --lease-checkpoint-interval: "3000000s" is not a duration from 1ms to 2147483647ms such as 5m or 10s, or 0 \(no checkpoints\)$/},
   }

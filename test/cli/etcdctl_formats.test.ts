@@ -12,7 +12,8 @@ import {join} from 'node:path'
 import {getView, txnView, watchView} from '../../src/cli/kv_output.js'
 import type {Chunk} from '../../src/cli/output.js'
 import {fieldLine} from '../../src/cli/output.js'
-import {Event_EventType, type KeyValue, type RangeResponse, type ResponseHeader, type TxnResponse} from '../../src/generated/raftctl/v1/kv.js'
+import {type KeyValue, type RangeResponse, type ResponseHeader, type TxnResponse} from '../../src/generated/raftctl/v1/kv.js'
+import {Event_EventType, type KeyValue as EtcdKeyValue} from '../../src/generated/etcd/mvccpb/kv.js'
 import {parseDataDriven, type TestData} from '../harness/datadriven.js'
 import {REPO_ROOT} from '../integration/harness.js'
 
@@ -84,8 +85,8 @@ describe('kv output formats are etcdctl\'s (recorded from etcd 3.4)', () => {
   })
 
   it('watch: PUT or DELETE, key and value lines in simple (a DELETE\'s value line empty)', () => {
-    const kv = (k: string, v: string, create: number, mod: number, version: number): KeyValue =>
-      ({key: t(k), createRevision: create, modRevision: mod, version, value: t(v)})
+    const kv = (k: string, v: string, create: number, mod: number, version: number): EtcdKeyValue =>
+      ({key: t(k), createRevision: create, modRevision: mod, version, value: t(v), lease: 0n})
     const batches = [
       {revision: 2, events: [{type: Event_EventType.PUT, kv: kv('cfg/a', '1', 2, 2, 1), prevKv: undefined}]},
       {revision: 3, events: [{type: Event_EventType.PUT, kv: kv('cfg/a', '2', 2, 3, 2), prevKv: undefined}]},

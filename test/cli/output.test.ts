@@ -9,7 +9,8 @@ import {getView, kvToJson, txnView, watchView} from '../../src/cli/kv_output.js'
 import {chooseFormat, emit, etcdJson, fieldLine, type View, type WriteOut} from '../../src/cli/output.js'
 import {hexEscaped, isUtf8, printable} from '../../src/cli/printable.js'
 import {MAX_CELL, renderTable} from '../../src/cli/table.js'
-import {Event_EventType, type KeyValue, type RangeResponse} from '../../src/generated/raftctl/v1/kv.js'
+import {type KeyValue, type RangeResponse} from '../../src/generated/raftctl/v1/kv.js'
+import {Event_EventType} from '../../src/generated/etcd/mvccpb/kv.js'
 
 const t = (s: string): Uint8Array => new TextEncoder().encode(s)
 const kv = (key: Uint8Array, value: Uint8Array, rev = 5): KeyValue => ({key, value, createRevision: rev, modRevision: rev, version: 1})
@@ -73,8 +74,8 @@ describe('cli/output: the format of a read command', () => {
       header: {cluster_id: 7, member_id: 2, revision: 9, raft_term: 3},
       kvs: [{key: 'Zm9v', create_revision: 2, mod_revision: 2, version: 1, value: 'YmFy'}], count: 1,
     })
-    const ev = {revision: 4, hex: false, events: [{type: Event_EventType.PUT, kv: kv(t('a'), t('1'), 4), prevKv: undefined},
-      {type: Event_EventType.DELETE, kv: {...kv(t('b'), new Uint8Array(0), 4), version: 0, createRevision: 0}, prevKv: undefined}]}
+    const ev = {revision: 4, hex: false, events: [{type: Event_EventType.PUT, kv: {...kv(t('a'), t('1'), 4), lease: 0n}, prevKv: undefined},
+      {type: Event_EventType.DELETE, kv: {...kv(t('b'), new Uint8Array(0), 4), version: 0, createRevision: 0, lease: 0n}, prevKv: undefined}]}
     expect(watchView.json(ev)).to.deep.equal({Header: {revision: 4}, Events: [
       {kv: {key: 'YQ==', create_revision: 4, mod_revision: 4, version: 1, value: 'MQ=='}}, {type: 1, kv: {key: 'Yg==', mod_revision: 4}},
     ], CompactRevision: 0, Canceled: false, Created: false})

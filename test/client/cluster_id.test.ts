@@ -57,7 +57,7 @@ describe('client: one cluster per connection', function () {
 
   it('ends a watch whose member answers for another cluster', async () => {
     await c.status(b.endpoint)
-    a.watchResponses = [{events: [], compactRevision: 0, canceled: false, cancelReason: ''}]
+    a.watchResponses = [{watchId: 0n, created: true, events: [], compactRevision: 0, canceled: false, cancelReason: '', fragment: false}]
     const w = c.watch('k')
     const e = await failure(w.next())
     expect(e.message).to.equal(`${a.endpoint} belongs to cluster 7, but ${b.endpoint} to cluster 8: ` +

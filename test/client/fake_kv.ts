@@ -1,14 +1,16 @@
 /**
  * A fake raftctl node for client tests: the KV service answering each call with the next
- * scripted answer (then OK), and the Maintenance service's Status (reporting the leader this
- * node knows) and Snapshot, all with this node's cluster id in every header. Real gRPC on
+ * scripted answer (then OK), the Maintenance service's Status (reporting the leader this node
+ * knows) and Snapshot, and etcd's Watch answering a create with scripted responses, all with
+ * this node's cluster id in every header. Real gRPC on
  * 127.0.0.1 (fake_server.ts).
  */
 import {expect} from 'chai'
-import {Metadata, type ServerWritableStream, type ServiceError, status} from '@grpc/grpc-js'
+import {Metadata, type ServerDuplexStream, type ServerWritableStream, type ServiceError, status} from '@grpc/grpc-js'
 import {ClientError} from '../../src/client/index.js'
 import {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../../src/raftpb/metadata.js'
-import {KVService, type WatchResponse} from '../../src/generated/raftctl/v1/kv.js'
+import {KVService} from '../../src/generated/raftctl/v1/kv.js'
+import {type WatchRequest, type WatchResponse, WatchService} from '../../src/generated/etcd/etcdserverpb/watch.js'
 import {MaintenanceService, type SnapshotResponse, type StatusResponse} from '../../src/generated/raftctl/v1/maintenance.js'
 import {FakeGrpcServer} from './fake_server.js'
 
@@ -34,7 +36,7 @@ export class FakeKv extends FakeGrpcServer {
   statusCalls = 0
   /** The leader id Status reports (0: none known). */
   leader = 1
-  /** Watch responses sent (then the stream stays open). */
+  /** Watch responses sent when a watch is created (then the stream stays open). */
   watchResponses: Array<Omit<WatchResponse, 'header'>> = []
 
   constructor(readonly memberId: number, readonly clusterId = 7) {
@@ -62,11 +64,17 @@ export class FakeKv extends FakeGrpcServer {
         call.end()
       },
     })
+    this.addService(WatchService, {
+      watch: (call: ServerDuplexStream<WatchRequest, WatchResponse>) => {
+        call.on('data', () => {
+          const h = this.header
+          const header = {clusterId: BigInt(h.clusterId), memberId: BigInt(h.memberId), revision: h.revision, raftTerm: h.raftTerm}
+          for (const r of this.watchResponses) call.write({header, ...r})
+        })
+      },
+    })
     await this.serve(KVService, {
       range: this.answer('range'), put: this.answer('put'), deleteRange: this.answer('deleteRange'), txn: this.answer('txn'),
-      watch: (call: ServerWritableStream<unknown, WatchResponse>) => {
-        for (const r of this.watchResponses) call.write({header: this.header, ...r})
-      },
     })
     return this
   }

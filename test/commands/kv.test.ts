@@ -362,6 +362,25 @@ describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function ()
       ])
     })
 
+    it('with --prev-kv shows each key\'s previous value: before the new one in simple (as etcdctl), in the line of table, as prevKv with --json', async () => {
+      const c = tc.client()
+      const rev = (await c.put('watchp/k', 'old')).header!.revision
+      await c.put('watchp/k', 'new')
+      await c.deleteRange('watchp/k')
+      const simple = watch(['watchp/k', '--rev', String(rev), '--prev-kv', '-w', 'simple'])
+      const table = watch(['watchp/k', '--rev', String(rev), '--prev-kv', '-w', 'table'])
+      const json = watch(['watchp/k', '--rev', String(rev + 1), '--prev-kv', '--json'])
+      await simple.waitOutput('DELETE')
+      await table.waitOutput('DELETE')
+      await json.waitOutput('"DELETE"')
+      expect((await simple.stop('SIGINT')).stdout).to.equal('PUT\nwatchp/k\nold\nPUT\nwatchp/k\nold\nwatchp/k\nnew\nDELETE\nwatchp/k\nnew\nwatchp/k\n\n')
+      expect((await table.stop('SIGINT')).stdout.split('\n').filter((l) => l !== '')).to.deep.equal([
+        `PUT watchp/k = old (revision ${rev})`, `PUT watchp/k = new, was old (revision ${rev + 1})`, `DELETE watchp/k, was new (revision ${rev + 2})`,
+      ])
+      const events = (await json.stop('SIGINT')).stdout.trim().split('\n').map((l) => JSON.parse(l) as {type: string, prevKv?: {value: string, modRevision: number}})
+      expect(events.map((e) => [e.type, e.prevKv?.value, e.prevKv?.modRevision])).to.deep.equal([['PUT', 'old', rev], ['DELETE', 'new', rev + 1]])
+    })
+
     it('without --rev starts at the next write', async () => {
       const c = tc.client()
       await c.put('watchn/old', 'before')

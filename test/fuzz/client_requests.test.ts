@@ -1,4 +1,4 @@
-// Fuzzing every request a node serves besides Raft traffic (etcd's KV, Cluster and Lease, the raftctl
+// Fuzzing every request a node serves besides Raft traffic (etcd's KV, Watch, Cluster and Lease, the raftctl
 // extension, the raftctl.v1.legacy KV, Cluster and Maintenance services on the client address and PeerInfo on the peer address, decoded by the
 // server and validated by src/server/services, membership.ts and src/kv/validate): random bytes,
 // protobuf-shaped bytes and mutations of valid requests are sent as raw bytes to a real
@@ -23,6 +23,7 @@ import {LeaseService} from '../../src/generated/etcd/etcdserverpb/lease.js'
 import {ElectionService} from '../../src/generated/etcd/v3electionpb/v3election.js'
 import {LockService} from '../../src/generated/etcd/v3lockpb/v3lock.js'
 import {AuthService} from '../../src/generated/etcd/etcdserverpb/auth.js'
+import {WatchCreateRequest, WatchRequest, WatchService} from '../../src/generated/etcd/etcdserverpb/watch.js'
 import {MemberChangeRequest_Change_Kind as ExtKind, RaftctlService} from '../../src/generated/raftctl/v1/raftctl.js'
 import {deleteReq, putReq, rangeReq} from '../compat/etcd_grpc.js'
 import {ensureBuilt, REPO_ROOT, stopAll, TestCluster, waitFor} from '../integration/harness.js'
@@ -52,7 +53,10 @@ const SEEDS: Array<[string, Method, Array<object>]> = [
     success: [op({requestPut: {key: b('fuzz/t'), value: b('1'), prevKv: false}})],
     failure: [op({requestRange: {key: b('fuzz/k'), rangeEnd: new Uint8Array(), limit: 0, revision: 0, serializable: false, keysOnly: false, countOnly: false}})],
   }]],
-  ['KV.Watch', KVService.watch, [{key: b('fuzz/'), rangeEnd: b('fuzz0'), startRevision: 1}]],
+  ['Watch.Watch', WatchService.watch, [
+    {createRequest: {...WatchCreateRequest.decode(new Uint8Array()), key: b('fuzz/'), rangeEnd: b('fuzz0'), startRevision: 1, prevKv: true}},
+    {createRequest: {...WatchCreateRequest.decode(new Uint8Array()), key: b('fuzz/k'), watchId: 3n, filters: [1], fragment: true}},
+  ]],
   ['Cluster.MemberAdd', ClusterService.memberAdd, [{id: 1, name: 'dup', peerUrls: ['127.0.0.1:1'], isLearner: true}]],
   ['Cluster.MemberPromote', ClusterService.memberPromote, [{id: 7}]],
   ['Cluster.MemberDemote', ClusterService.memberDemote, [{id: 1}]],
@@ -103,16 +107,26 @@ const NOT_FUZZED: Record<string, string> = {
 
 /** The services the server registers (src/server/server.ts), each with checkedDecoding. */
 const SERVED = [
-  KVService, ClusterService, MaintenanceService, PeerInfoService, EtcdKVService, EtcdClusterService, LeaseService, AuthService, RaftctlService,
-  LockService, ElectionService,
+  KVService, ClusterService, MaintenanceService, PeerInfoService, EtcdKVService, WatchService, EtcdClusterService, LeaseService, AuthService,
+  RaftctlService, LockService, ElectionService,
 ]
+
+/**
+ * What follows the bytes sent to Watch: a progress request, which etcd's Watch answers at once on
+ * a stream that is still open (the stream stays open after the client's half-close, as etcd's).
+ */
+const PROGRESS = WatchRequest.encode({createRequest: undefined, cancelRequest: undefined, progressRequest: {}}).finish()
 
 interface Outcome {
   readonly code: status
   readonly details: string
 }
 
-/** Sends raw request bytes to `m` and returns the status (OK once a stream's first message came). */
+/**
+ * Sends raw request bytes to `m` and returns the status (OK once a stream's first message came).
+ * On Watch a progress request follows the bytes, so a message that is rightly not answered (a
+ * cancel of an unknown watch) still gets the stream an answer.
+ */
 function rawCall(client: Client, m: Method, bytes: Uint8Array): Promise<Outcome> {
   const pass = (x: Buffer): Buffer => x
   const deadline = new Date(Date.now() + CALL_MS)
@@ -122,7 +136,15 @@ function rawCall(client: Client, m: Method, bytes: Uint8Array): Promise<Outcome>
         (err: ServiceError | null) => resolve(err === null ? {code: status.OK, details: ''} : {code: err.code, details: err.details}))
       return
     }
-    const call = client.makeServerStreamRequest(m.path, pass, pass, Buffer.from(bytes), new Metadata(), {deadline})
+    const watch = m.path === WatchService.watch.path
+    const call = watch
+      ? client.makeBidiStreamRequest(m.path, pass, pass, new Metadata(), {deadline})
+      : client.makeServerStreamRequest(m.path, pass, pass, Buffer.from(bytes), new Metadata(), {deadline})
+    if (watch) {
+      const bidi = call as ReturnType<Client['makeBidiStreamRequest']>
+      bidi.write(Buffer.from(bytes))
+      bidi.write(Buffer.from(PROGRESS))
+    }
     let settled = false
     const settle = (o: Outcome): void => {
       if (settled) return
@@ -185,7 +207,7 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
 
   // Found by this fuzzer: every undecodable request was answered INTERNAL "Error deserializing
   // request" by grpc-js, which says neither what was wrong nor that the client is at fault.
-  const undecodable: Array<[string, Method]> = [['raftctl.v1.legacy.KV/Put', KVService.put], ['raftctl.v1.legacy.KV/Watch', KVService.watch],
+  const undecodable: Array<[string, Method]> = [['raftctl.v1.legacy.KV/Put', KVService.put], ['etcdserverpb.Watch/Watch', WatchService.watch],
     ['raftctl.v1.legacy.Cluster/MemberAdd', ClusterService.memberAdd], ['raftctl.v1.legacy.Maintenance/Snapshot', MaintenanceService.snapshot],
     ['etcdserverpb.KV/Txn', EtcdKVService.txn], ['etcdserverpb.Cluster/MemberAdd', EtcdClusterService.memberAdd], ['raftctl.v1.Raftctl/MemberChange', RaftctlService.memberChange],
     ['etcdserverpb.Lease/LeaseGrant', LeaseService.leaseGrant], ['etcdserverpb.Lease/LeaseKeepAlive', LeaseService.leaseKeepAlive]]
@@ -217,7 +239,7 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
     for (const r of registered) expect(r, 'a service registered without checkedDecoding answers undecodable requests INTERNAL').to.match(/^checkedDecoding\(/)
     expect(registered.map((r) => r.replace(/^checkedDecoding\((\w+)\)$/, '$1')).sort())
       .to.deep.equal(['AuthService', 'ClusterService', 'EtcdClusterService', 'EtcdKVService', 'KVService', 'LeaseService', 'MaintenanceService',
-        'PeerInfoService', 'RaftctlService'])
+        'PeerInfoService', 'RaftctlService', 'WatchService'])
   })
 
   for (const [name, m, seeds] of SEEDS) {

@@ -1,28 +1,56 @@
+/**
+ * The watch hub wired into the MVCC store (real RocksDB): live events come from apply, watches
+ * that start in the past replay the history records on disk (also after a restart), a compacted
+ * start ends with the compact revision, a slow consumer is set aside and catches up from disk
+ * (never canceled for it), a snapshot install makes watchers catch up from the new history, and
+ * closing the store ends every watch. The hub itself is tested over a fake source in
+ * test/kv/watch/.
+ */
 import {expect} from 'chai'
 import {Event_EventType} from '../../src/generated/etcd/mvccpb/kv.js'
-import {KvError, prefixEnd, type WatchBatch, type Watcher} from '../../src/kv/index.js'
+import {prefixEnd, type WatchItem, type Watcher, watchKeyRange} from '../../src/kv/index.js'
+import {waitFor} from '../integration/harness.js'
+import {grant, putLease, revoke} from '../lease/kv_node.js'
 import {TempDirs} from '../storage/helpers.js'
 import {b, putOp, s, TestNode} from './helpers.js'
 
-/** Takes the next n batches of a watcher. */
-async function take(w: Watcher, count: number): Promise<WatchBatch[]> {
-  const out: WatchBatch[] = []
+/** An item as `rev: PUT k, DEL k` (events), `compacted C` or `closed`. */
+function render(i: WatchItem): string {
+  switch (i.kind) {
+    case 'events': return `${i.revision}: ${i.events.map((e) => `${e.type === Event_EventType.PUT ? 'PUT' : 'DEL'} ${s(e.kv!.key)}`).join(', ')}`
+    case 'compacted': return `compacted ${i.compactRevision}`
+    case 'failed': return `failed: ${i.reason}`
+    case 'closed': return 'closed'
+  }
+}
+
+/** Takes `count` items from a watcher, waiting for each (bounded by the test's timeout). */
+async function take(w: Watcher, count: number): Promise<string[]> {
+  const out: string[] = []
   while (out.length < count) {
-    const r = await w.next()
-    if (r.done) break
-    out.push(r.value)
+    const item = await w.next()
+    if (item === undefined) break
+    out.push(render(item))
   }
   return out
 }
 
-const summary = (bs: WatchBatch[]): string[] =>
-  bs.flatMap((x) => x.events.map((e) => `${x.revision}:${Event_EventType[e.type]}:${s(e.kv!.key)}`))
+/** The events a watcher got, one `rev:TYPE:key` each, until it reached `revision`. */
+async function eventsUntil(w: Watcher, revision: number): Promise<string[]> {
+  const out: string[] = []
+  for (;;) {
+    const item = await w.next()
+    if (item === undefined || item.kind !== 'events') throw new Error(`the watch ended early: ${item === undefined ? 'done' : render(item)}`)
+    for (const e of item.events) out.push(`${e.kv!.modRevision}:${Event_EventType[e.type]}:${s(e.kv!.key)}`)
+    if (item.revision >= revision) return out
+  }
+}
 
-describe('kv/watch', () => {
+describe('kv/watch: the hub over the MVCC store', () => {
   const tmp = new TempDirs()
   let n: TestNode
   beforeEach(async () => {
-    n = await TestNode.create(tmp.make('raftctl-watch-'), {}, {watchHistory: 5, watchMaxPending: 8})
+    n = await TestNode.create(tmp.make('raftctl-watch-'), {}, {watch: {maxPendingBytes: 2000}})
   })
   afterEach(async () => {
     await n.close()
@@ -30,9 +58,9 @@ describe('kv/watch', () => {
   })
 
   const watch = (key: string, rangeEnd = '', startRevision = 0, prevKv = false): Watcher =>
-    n.kv.watch({key: b(key), rangeEnd: b(rangeEnd), startRevision, prevKv})
+    n.kv.hub.watch({range: watchKeyRange(b(key), b(rangeEnd))!, startRevision, prevKv, noPut: false, noDelete: false})
 
-  it('delivers events of applied writes in revision order, filtered by key or prefix', async () => {
+  it('delivers events of applied writes in revision order, filtered by key or prefix, a txn\'s writes together', async () => {
     const all = watch('\0', '\0')
     const pre = watch('app/', s(prefixEnd(b('app/'))!))
     const one = watch('app/x')
@@ -40,17 +68,14 @@ describe('kv/watch', () => {
     await n.put('other', '1')
     await n.txn({success: [putOp('app/y', '1'), putOp('app/x', '2')]})
     await n.del('app/', s(prefixEnd(b('app/'))!))
-    expect(summary(await take(all, 4))).to.deep.equal([
-      '2:PUT:app/x', '3:PUT:other', '4:PUT:app/y', '4:PUT:app/x', '5:DELETE:app/x', '5:DELETE:app/y',
-    ])
-    expect(summary(await take(pre, 3))).to.deep.equal([
-      '2:PUT:app/x', '4:PUT:app/y', '4:PUT:app/x', '5:DELETE:app/x', '5:DELETE:app/y',
-    ])
-    const ones = await take(one, 3)
-    expect(summary(ones)).to.deep.equal(['2:PUT:app/x', '4:PUT:app/x', '5:DELETE:app/x'])
-    expect(ones[1].events[0].kv).to.deep.include({version: 2, createRevision: 2, modRevision: 4})
-    expect(ones[2].events[0].kv).to.deep.include({modRevision: 5, version: 0})
-    expect(ones[1].events[0].prevKv).to.equal(undefined)
+    expect(await take(all, 4)).to.deep.equal(['2: PUT app/x', '3: PUT other', '4: PUT app/y, PUT app/x', '5: DEL app/x, DEL app/y'])
+    expect(await take(pre, 3)).to.deep.equal(['2: PUT app/x', '4: PUT app/y, PUT app/x', '5: DEL app/x, DEL app/y'])
+    const ones: WatchItem[] = [(await one.next())!, (await one.next())!, (await one.next())!]
+    expect(ones.map(render)).to.deep.equal(['2: PUT app/x', '4: PUT app/x', '5: DEL app/x'])
+    const ev = (i: WatchItem) => (i.kind === 'events' ? i.events[0] : undefined)
+    expect(ev(ones[1])!.kv).to.deep.include({version: 2, createRevision: 2, modRevision: 4})
+    expect(ev(ones[2])!.kv).to.deep.include({modRevision: 5, version: 0})
+    expect(ev(ones[1])!.prevKv, 'prev_kv only when asked').to.equal(undefined)
   })
 
   it('includes prev_kv when asked and does not see writes that were not applied', async () => {
@@ -68,68 +93,86 @@ describe('kv/watch', () => {
     expect(got).to.equal(true)
     w.cancel()
     const w2 = watch('a', '', 3, true)
-    const [batch] = await take(w2, 1)
-    expect(s(batch.events[0].prevKv!.value)).to.equal('1')
-    expect(batch.events[0].prevKv!.modRevision).to.equal(2)
+    const item = await w2.next()
+    expect(item?.kind).to.equal('events')
+    const e = (item as Extract<WatchItem, {kind: 'events'}>).events[0]
+    expect(s(e.prevKv!.value)).to.equal('1')
+    expect(e.prevKv!.modRevision).to.equal(2)
   })
 
-  it('starts at a retained past revision and refuses a compacted one', async () => {
-    for (let i = 2; i <= 8; i++) await n.put(`k${i}`, 'v') // history holds the last 5 revisions
-    expect(n.kv.watchStartRevision).to.equal(4)
-    const w = watch('\0', '\0', 5)
-    expect(summary(await take(w, 4))).to.deep.equal(['5:PUT:k5', '6:PUT:k6', '7:PUT:k7', '8:PUT:k8'])
-    let err: unknown
-    try {
-      watch('\0', '\0', 3)
-    } catch (e) {
-      err = e
-    }
-    expect(err).to.be.instanceOf(KvError).and.include({code: 'COMPACTED', compactRevision: 4})
-    expect((err as Error).message).to.match(/start revision 3 is no longer retained.*4/)
+  it('delivers a lease revoke\'s deletions as one revision, with prev_kv, live and from history', async () => {
+    await grant(n, 7n)
+    await putLease(n, 'l/a', '1', 7n)
+    const from = (await putLease(n, 'l/b', '2', 7n)).revision
+    const live = watch('l/', 'l0', 0, true)
+    const r = await revoke(n, 7n)
+    const item = await live.next()
+    expect(item === undefined ? 'done' : render(item)).to.equal(`${r.revision}: DEL l/a, DEL l/b`)
+    const prev = (item as Extract<WatchItem, {kind: 'events'}>).events.map((e) => s(e.prevKv!.value))
+    expect(prev).to.deep.equal(['1', '2'])
+    expect(await eventsUntil(watch('l/', 'l0', from), r.revision)).to.deep.equal([`${from}:PUT:l/b`, `${r.revision}:DELETE:l/a`, `${r.revision}:DELETE:l/b`])
+  })
+
+  it('replays any past revision from the history records, ends a compacted start with the compact revision, and waits for a future one', async () => {
+    for (let i = 2; i <= 8; i++) await n.put(`k${i}`, 'v')
+    const w = watch('\0', '\0', 2)
+    expect(await eventsUntil(w, 8)).to.deep.equal([2, 3, 4, 5, 6, 7, 8].map((r) => `${r}:PUT:k${r}`))
+    await n.compact(5)
+    expect(await take(watch('\0', '\0', 4), 1)).to.deep.equal(['compacted 5'])
+    expect(await eventsUntil(watch('\0', '\0', 5), 8)).to.deep.equal(['5:PUT:k5', '6:PUT:k6', '7:PUT:k7', '8:PUT:k8'])
     // A future start revision waits for it.
     const later = watch('\0', '\0', 10)
     await n.put('k9', 'v')
     await n.put('k10', 'v')
-    expect(summary(await take(later, 1))).to.deep.equal(['10:PUT:k10'])
+    expect(await take(later, 1)).to.deep.equal(['10: PUT k10'])
   })
 
-  it('starts with an empty history after a restart', async () => {
+  it('replays a past revision after a restart (the history is on disk)', async () => {
     await n.put('a', '1')
-    await n.reopen()
-    expect(n.kv.watchStartRevision).to.equal(3)
-    expect(() => watch('a', '', 2)).to.throw(KvError, /no longer retained/)
-    const w = watch('a', '', 3)
     await n.put('a', '2')
-    expect(summary(await take(w, 1))).to.deep.equal(['3:PUT:a'])
+    await n.reopen()
+    const w = watch('a', '', 2, true)
+    await n.put('a', '3')
+    const items = [(await w.next())!, (await w.next())!]
+    const flat = items.flatMap((i) => (i.kind === 'events' ? i.events.map((e) => `${e.kv!.modRevision}:${s(e.kv!.value)}<${e.prevKv === undefined ? '-' : s(e.prevKv.value)}`) : [render(i)]))
+    expect(flat).to.deep.equal(['2:1<-', '3:2<1', '4:3<2'])
   })
 
-  it('cancels a watcher that falls too far behind, saying where to resume', async () => {
+  it('sets a slow consumer aside without canceling it and catches it up from disk, every event once and in order', async () => {
     const slow = watch('\0', '\0')
-    for (let i = 1; i <= 9; i++) await n.put(`k${i}`, 'v')
-    let err: unknown
-    try {
-      await take(slow, 9)
-    } catch (e) {
-      err = e
-    }
-    expect(err).to.be.instanceOf(KvError).and.include({code: 'WATCH_CANCELED', compactRevision: 2})
-    expect(slow.active).to.equal(false)
+    const value = 'x'.repeat(300)
+    for (let i = 1; i <= 30; i++) await n.put(`k${i}`, value)
+    expect(n.kv.hub.stats().victims, 'its bounded queue filled up').to.equal(1)
+    expect(slow.pendingBytes).to.be.at.most(2000)
+    expect(await eventsUntil(slow, 31)).to.deep.equal(Array.from({length: 30}, (_, i) => `${i + 2}:PUT:k${i + 1}`))
+    await waitFor('the watcher to be synced again', () => n.kv.hub.stats().synced === 1, {timeoutMs: 5000, intervalMs: 5})
   })
 
-  it('ends iteration on cancel() and when the store closes', async () => {
+  it('catches watchers up from the new history when a snapshot replaces the state', async () => {
+    const a = await TestNode.create(tmp.make('raftctl-watch-src-'))
+    try {
+      await a.put('s/1', 'v')
+      await a.put('s/2', 'v')
+      const info = await a.kv.createSnapshot()
+      const w = watch('s/', 's0')
+      await n.kv.restoreFromFile(info.path)
+      expect(await eventsUntil(w, 3)).to.deep.equal(['2:PUT:s/1', '3:PUT:s/2'])
+      await n.put('s/3', 'v')
+      expect(await take(w, 1)).to.deep.equal(['4: PUT s/3'])
+    } finally {
+      await a.close()
+    }
+  })
+
+  it('ends iteration on cancel() and with a closed item when the store closes', async () => {
     const w = watch('a')
     const pending = w.next()
     w.cancel()
-    expect(await pending).to.deep.equal({value: undefined, done: true})
+    expect(await pending).to.equal(undefined)
     const w2 = watch('a')
-    const loop = (async () => {
-      const seen: number[] = []
-      for await (const batch of w2) seen.push(batch.revision)
-      return seen
-    })()
     await n.put('a', '1')
-    await new Promise((r) => setTimeout(r, 0))
     await n.kv.close()
-    expect(await loop).to.deep.equal([2])
+    expect(await take(w2, 3)).to.deep.equal(['2: PUT a', 'closed'])
+    expect(() => watch('a')).to.throw(/closed/)
   })
 })

@@ -4,7 +4,7 @@ import {Etcd3, type IKeyValue} from 'etcd3'
 import {WatchCreateRequest_FilterType, WatchResponse} from '../../src/generated/etcd/etcdserverpb/watch.js'
 import {Event, Event_EventType} from '../../src/generated/etcd/mvccpb/kv.js'
 import {NodeError} from '../../src/server/errors.js'
-import {fragments, REASON_DUPLICATE_ID, REASON_EMPTY_RANGE} from '../../src/server/services/etcd/watch.js'
+import {fragments, REASON_DUPLICATE_ID, REASON_EMPTY_RANGE, watchService} from '../../src/server/services/etcd/watch.js'
 import {sleep, waitFor} from '../integration/harness.js'
 import {cancelReq, createReq, progressReq, summarize, TEST_HEADER, WatchProbe, WatchTestServer} from './etcd_watch_helpers.js'
 
@@ -267,6 +267,30 @@ describe('server/services/etcd/watch', () => {
       ok.send(createReq('k'))
       await ok.count(1)
       expect(ok.error).to.equal(undefined)
+    })
+
+    it('ends an open stream when its monitor check throws, with that error\'s status, and only that stream', async () => {
+      let leaderless = false
+      server = await WatchTestServer.start({monitorStream: {intervalMs: 10, check: (call) => {
+        if (leaderless && call.metadata.get('hasleader')[0] === 'true') throw new NodeError(status.UNAVAILABLE, 'etcdserver: no leader')
+      }}})
+      const p = probe({hasleader: 'true'})
+      const other = probe()
+      p.send(createReq('k'))
+      other.send(createReq('k'))
+      await p.count(1)
+      await other.count(1)
+      await new Promise((r) => setTimeout(r, 50))
+      expect(p.error, 'the check passes while there is a leader').to.equal(undefined)
+      leaderless = true
+      await p.closed()
+      expect(p.error).to.deep.equal({code: 'UNAVAILABLE', details: 'etcdserver: no leader'})
+      await waitFor('the hub to drop its watch', () => server.hub.stats().synced === 1, {intervalMs: 5})
+      server.src.put('k', 'v')
+      await other.count(2)
+      expect(other.error).to.equal(undefined)
+      expect(() => watchService({hub: server.hub, header: () => ({...TEST_HEADER, revision: 0}), monitorStream: {intervalMs: 0, check: () => {}}}))
+        .to.throw(/monitorStream.intervalMs must be a positive integer, got 0/)
     })
 
     it('ends every stream with UNAVAILABLE "etcdserver: server stopped" when the hub closes', async () => {

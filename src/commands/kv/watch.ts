@@ -5,18 +5,20 @@ import {checkInt, withClient} from '../../cli/kv_client.js'
 import {type KeyValueJson, kvToJson, watchView} from '../../cli/kv_output.js'
 import {checkRangeKey, describeRange, rangeFlags} from '../../cli/kv_range.js'
 import {emit, hexFlag, writeOutFlag, writeRaw} from '../../cli/output.js'
-import {type Event, Event_EventType} from '../../generated/raftctl/v1/kv.js'
+import {type Event, Event_EventType} from '../../generated/etcd/mvccpb/kv.js'
 
 /** One event as printed with --json (one JSON object per line). */
 export interface WatchEventJson extends KeyValueJson {
   readonly type: 'PUT' | 'DELETE'
   /** The revision of the write that caused the event. */
   readonly revision: number
+  /** The key before the event (with --prev-kv, when the key existed). */
+  readonly prevKv?: KeyValueJson
 }
 
 export function eventToJson(e: Event, revision: number): WatchEventJson {
   const kv = e.kv === undefined ? {key: '', value: '', createRevision: 0, modRevision: revision, version: 0} : kvToJson(e.kv)
-  return {type: e.type === Event_EventType.DELETE ? 'DELETE' : 'PUT', ...kv, revision}
+  return {type: e.type === Event_EventType.DELETE ? 'DELETE' : 'PUT', ...kv, revision, ...(e.prevKv === undefined ? {} : {prevKv: kvToJson(e.prevKv)})}
 }
 
 export default class KvWatch extends BaseCommand<typeof KvWatch> {
@@ -25,9 +27,11 @@ export default class KvWatch extends BaseCommand<typeof KvWatch> {
     'Output (-w): table on a terminal, one line per event ("PUT key = value (revision N)" or "DELETE key (revision N)",',
     'escaped, long values cut); simple otherwise, as etcdctl: PUT or DELETE, the key and the value, one line each, with',
     'the exact bytes; json: one etcdctl WatchResponse object per revision and line (bytes base64); fields.',
-    '--json prints one raftctl event object per line instead. With --rev it starts at that revision (replaying retained',
-    'history), otherwise at the next write. When the member serving the watch goes away the watch resumes on another',
-    'endpoint without losing or repeating events; if no endpoint serves it for --timeout it fails.',
+    '--json prints one raftctl event object per line instead. With --rev it starts at that revision, replaying the',
+    'history every member keeps on disk until it is compacted (a compacted revision fails, naming the compact revision),',
+    'otherwise at the next write. --prev-kv adds the key\'s previous value to each event (etcdctl prints it before the new',
+    'one). When the member serving the watch goes away the watch resumes on another endpoint without losing or repeating',
+    'events; if no endpoint serves it for --timeout it fails.',
     'Ctrl-C (SIGINT) or SIGTERM ends it with exit code 0.',
   ].join(' ')
 
@@ -36,6 +40,7 @@ export default class KvWatch extends BaseCommand<typeof KvWatch> {
     '<%= config.bin %> kv watch config/ --prefix',
     '<%= config.bin %> kv watch "" --prefix -w json',
     '<%= config.bin %> kv watch config/ --prefix --rev 120 --json',
+    '<%= config.bin %> kv watch config/db-url --prev-kv -w table',
   ]
 
   static override args = {
@@ -45,6 +50,7 @@ export default class KvWatch extends BaseCommand<typeof KvWatch> {
   static override flags = {
     ...rangeFlags('Watch'),
     rev: Flags.integer({summary: 'Start at this revision (0: from the next write).', default: 0}),
+    'prev-kv': Flags.boolean({summary: 'Include each key\'s value before the event.', default: false}),
     ...writeOutFlag,
     ...hexFlag,
   }
@@ -55,7 +61,9 @@ export default class KvWatch extends BaseCommand<typeof KvWatch> {
     checkInt('rev', flags.rev, 0)
     const format = this.outputFormat()
     await withClient(this.endpoints, this.timeoutMs, async (client) => {
-      const stream = client.watch(args.key, {prefix: flags.prefix, fromKey: flags['from-key'], startRevision: flags.rev, resumeTimeoutMs: this.timeoutMs})
+      const stream = client.watch(args.key, {
+        prefix: flags.prefix, fromKey: flags['from-key'], startRevision: flags.rev, prevKv: flags['prev-kv'], resumeTimeoutMs: this.timeoutMs,
+      })
       const stop = (): void => stream.cancel()
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)

@@ -35,6 +35,7 @@ const HELP: Record<SettingName, string> = {
   'max-queued-proposals': 'Proposals that may wait in the node\'s loop; more are refused with RESOURCE_EXHAUSTED, safe to retry (default 1024).',
   'max-unapplied-entries': 'Committed entries waiting to be applied past which writes are refused with RESOURCE_EXHAUSTED, safe to retry (default 5000, as etcd).',
   'max-concurrent-streams': 'Concurrent calls one client connection may have open; more wait in the client (default 4294967295, no limit, as etcd).',
+  'experimental-watch-progress-notify-interval': 'How often a watch created with progress_notify that got no events is sent the current revision (default 10m, as etcd).',
 }
 
 const settingFlags = Object.fromEntries(SETTINGS.map((s) => [s, Flags.string({summary: HELP[s], helpGroup: 'NODE'})]))

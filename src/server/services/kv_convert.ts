@@ -82,6 +82,3 @@ export function txnFromEtcd(r: etcd.TxnResponse): v1.TxnResponse {
     })),
   }
 }
-
-export const eventFromEtcd = (e: mvcc.Event): v1.Event =>
-  ({type: e.type as number as v1.Event_EventType, kv: kvFromEtcd(e.kv), prevKv: kvFromEtcd(e.prevKv)})

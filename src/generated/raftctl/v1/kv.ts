@@ -11,9 +11,7 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
-  type ClientReadableStream,
   type ClientUnaryCall,
-  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -175,46 +173,6 @@ export interface TxnResponse {
   header: ResponseHeader | undefined;
   succeeded: boolean;
   responses: ResponseOp[];
-}
-
-export interface Event {
-  type: Event_EventType;
-  /** For PUT the new KeyValue; for DELETE the key with mod_revision set to the delete's revision. */
-  kv:
-    | KeyValue
-    | undefined;
-  /** The KeyValue before the event, when the watch asked for it and the key existed. */
-  prevKv: KeyValue | undefined;
-}
-
-export enum Event_EventType {
-  PUT = 0,
-  DELETE = 1,
-  UNRECOGNIZED = -1,
-}
-
-/**
- * Watches [key, range_end) starting at start_revision (0: from the next revision). Events come
- * from applied entries only, in revision order.
- */
-export interface WatchRequest {
-  key: Uint8Array;
-  rangeEnd: Uint8Array;
-  startRevision: number;
-  prevKv: boolean;
-}
-
-/**
- * One response per revision with matching events. A watch that cannot continue ends with
- * canceled = true and a reason; compact_revision is set when start_revision is no longer
- * retained (restart the watch at compact_revision or later after reading the current state).
- */
-export interface WatchResponse {
-  header: ResponseHeader | undefined;
-  events: Event[];
-  compactRevision: number;
-  canceled: boolean;
-  cancelReason: string;
 }
 
 function createBaseResponseHeader(): ResponseHeader {
@@ -1284,243 +1242,6 @@ export const TxnResponse: MessageFns<TxnResponse> = {
   },
 };
 
-function createBaseEvent(): Event {
-  return { type: 0, kv: undefined, prevKv: undefined };
-}
-
-export const Event: MessageFns<Event> = {
-  encode(message: Event, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.type !== 0) {
-      writer.uint32(8).int32(message.type);
-    }
-    if (message.kv !== undefined) {
-      KeyValue.encode(message.kv, writer.uint32(18).fork()).join();
-    }
-    if (message.prevKv !== undefined) {
-      KeyValue.encode(message.prevKv, writer.uint32(26).fork()).join();
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): Event {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseEvent();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 8) {
-              break;
-            }
-
-            message.type = reader.int32() as any;
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.kv = KeyValue.decode(reader, reader.uint32());
-            continue;
-          }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.prevKv = KeyValue.decode(reader, reader.uint32());
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-};
-
-function createBaseWatchRequest(): WatchRequest {
-  return { key: new Uint8Array(0), rangeEnd: new Uint8Array(0), startRevision: 0, prevKv: false };
-}
-
-export const WatchRequest: MessageFns<WatchRequest> = {
-  encode(message: WatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.key.length !== 0) {
-      writer.uint32(10).bytes(message.key);
-    }
-    if (message.rangeEnd.length !== 0) {
-      writer.uint32(18).bytes(message.rangeEnd);
-    }
-    if (message.startRevision !== 0) {
-      writer.uint32(24).int64(message.startRevision);
-    }
-    if (message.prevKv !== false) {
-      writer.uint32(32).bool(message.prevKv);
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): WatchRequest {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseWatchRequest();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.key = reader.bytes();
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.rangeEnd = reader.bytes();
-            continue;
-          }
-          case 3: {
-            if (tag !== 24) {
-              break;
-            }
-
-            message.startRevision = longToNumber(reader.int64());
-            continue;
-          }
-          case 4: {
-            if (tag !== 32) {
-              break;
-            }
-
-            message.prevKv = reader.bool();
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-};
-
-function createBaseWatchResponse(): WatchResponse {
-  return { header: undefined, events: [], compactRevision: 0, canceled: false, cancelReason: "" };
-}
-
-export const WatchResponse: MessageFns<WatchResponse> = {
-  encode(message: WatchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.header !== undefined) {
-      ResponseHeader.encode(message.header, writer.uint32(10).fork()).join();
-    }
-    for (const v of message.events) {
-      Event.encode(v!, writer.uint32(18).fork()).join();
-    }
-    if (message.compactRevision !== 0) {
-      writer.uint32(24).int64(message.compactRevision);
-    }
-    if (message.canceled !== false) {
-      writer.uint32(32).bool(message.canceled);
-    }
-    if (message.cancelReason !== "") {
-      writer.uint32(42).string(message.cancelReason);
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): WatchResponse {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseWatchResponse();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.header = ResponseHeader.decode(reader, reader.uint32());
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.events.push(Event.decode(reader, reader.uint32()));
-            continue;
-          }
-          case 3: {
-            if (tag !== 24) {
-              break;
-            }
-
-            message.compactRevision = longToNumber(reader.int64());
-            continue;
-          }
-          case 4: {
-            if (tag !== 32) {
-              break;
-            }
-
-            message.canceled = reader.bool();
-            continue;
-          }
-          case 5: {
-            if (tag !== 42) {
-              break;
-            }
-
-            message.cancelReason = reader.string();
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-};
-
 export type KVService = typeof KVService;
 export const KVService = {
   range: {
@@ -1559,16 +1280,6 @@ export const KVService = {
     responseSerialize: (value: TxnResponse): Buffer => Buffer.from(TxnResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): TxnResponse => TxnResponse.decode(value),
   },
-  /** Streams events for [key, range_end) until the client cancels or the watch is canceled. */
-  watch: {
-    path: "/raftctl.v1.legacy.KV/Watch" as const,
-    requestStream: false as const,
-    responseStream: true as const,
-    requestSerialize: (value: WatchRequest): Buffer => Buffer.from(WatchRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): WatchRequest => WatchRequest.decode(value),
-    responseSerialize: (value: WatchResponse): Buffer => Buffer.from(WatchResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): WatchResponse => WatchResponse.decode(value),
-  },
 } as const;
 
 export interface KVServer extends UntypedServiceImplementation {
@@ -1576,8 +1287,6 @@ export interface KVServer extends UntypedServiceImplementation {
   put: handleUnaryCall<PutRequest, PutResponse>;
   deleteRange: handleUnaryCall<DeleteRangeRequest, DeleteRangeResponse>;
   txn: handleUnaryCall<TxnRequest, TxnResponse>;
-  /** Streams events for [key, range_end) until the client cancels or the watch is canceled. */
-  watch: handleServerStreamingCall<WatchRequest, WatchResponse>;
 }
 
 export interface KVClient extends Client {
@@ -1635,13 +1344,6 @@ export interface KVClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: TxnResponse) => void,
   ): ClientUnaryCall;
-  /** Streams events for [key, range_end) until the client cancels or the watch is canceled. */
-  watch(request: WatchRequest, options?: Partial<CallOptions>): ClientReadableStream<WatchResponse>;
-  watch(
-    request: WatchRequest,
-    metadata?: Metadata,
-    options?: Partial<CallOptions>,
-  ): ClientReadableStream<WatchResponse>;
 }
 
 export const KVClient = makeGenericClientConstructor(KVService, "raftctl.v1.legacy.KV") as unknown as {

@@ -36,6 +36,8 @@ import {
 import {Event} from '../../../generated/etcd/mvccpb/kv.js'
 import {type WatchHub, type WatchItem, type Watcher, watchKeyRange} from '../../../kv/watch/index.js'
 import {toServiceError, unavailable} from '../../errors.js'
+import {noLeader} from '../../requests.js'
+import {checkAccepting, etcdHeader, requestOf, requestOptions, type ServiceContext} from '../common.js'
 
 /** etcd's texts, word for word: clients compare them. */
 export const REASON_DUPLICATE_ID = 'mvcc: duplicate watch ID provided on the WatchStream'
@@ -60,6 +62,12 @@ export interface WatchServiceOptions {
    * while there is no leader, or a member that is stopping). The error goes through toServiceError.
    */
   readonly checkStream?: (call: ServerDuplexStream<WatchRequest, WatchResponse>) => void
+  /**
+   * Checked every `intervalMs` while a stream is open; a throw ends the stream with that error
+   * (etcd ends a `hasleader` stream once its member has known no leader for three election
+   * timeouts).
+   */
+  readonly monitorStream?: {readonly intervalMs: number, readonly check: (call: ServerDuplexStream<WatchRequest, WatchResponse>) => void}
   /** Interval of progress_notify answers (default 10 minutes, as etcd). */
   readonly progressIntervalMs?: number
   /** The server's max request bytes; fragmenting splits answers above it + 512 KiB (default 1.5 MiB). */
@@ -68,11 +76,42 @@ export interface WatchServiceOptions {
 
 /** The Watch service over `opts.hub`. */
 export function watchService(opts: WatchServiceOptions): WatchServer {
-  for (const k of ['progressIntervalMs', 'maxRequestBytes'] as const) {
-    const v = opts[k]
+  for (const [k, v] of [['progressIntervalMs', opts.progressIntervalMs], ['maxRequestBytes', opts.maxRequestBytes],
+    ['monitorStream.intervalMs', opts.monitorStream?.intervalMs]] as const) {
     if (v !== undefined && (!Number.isSafeInteger(v) || v <= 0)) throw new RangeError(`watch service option ${k} must be a positive integer, got ${v}`)
   }
   return {watch: (call) => new WatchStream(opts, call).open()}
+}
+
+/** etcd cancels a `hasleader` stream once its member has had no leader for this many election timeouts. */
+const NO_LEADER_TIMEOUTS = 3
+
+/**
+ * The Watch service of a running member: its store's hub, headers with the member's ids and
+ * term, the progress interval and request size of its settings; streams are refused while the
+ * member is not accepting requests. As etcd's, a stream opened with `hasleader: true` metadata is
+ * refused while the member knows no leader and ended once it has known none for three election
+ * timeouts (checked every election timeout); other streams do not depend on a leader.
+ */
+export function nodeWatchService(ctx: ServiceContext): WatchServer {
+  const node = ctx.node
+  const requireLeader = (call: ServerDuplexStream<WatchRequest, WatchResponse>): boolean => requestOptions(call.metadata).requireLeader === true
+  return watchService({
+    hub: node.kv.hub,
+    header: (revision) => etcdHeader(node, revision),
+    progressIntervalMs: node.config.watchProgressNotifyIntervalMs,
+    maxRequestBytes: node.config.maxRequestBytes,
+    checkStream: (call) => {
+      checkAccepting(ctx)
+      if (requireLeader(call) && node.leaderId === 0) throw noLeader(node)
+    },
+    monitorStream: {
+      intervalMs: node.electionTimeoutMs,
+      check: (call) => {
+        if (requireLeader(call) && (node.leaderlessForMs ?? 0) >= NO_LEADER_TIMEOUTS * node.electionTimeoutMs) throw noLeader(node)
+      },
+    },
+  })
 }
 
 /** A watch of one stream. */
@@ -98,6 +137,7 @@ class WatchStream {
   private pumpScheduled = false
   private closed = false
   private timer: NodeJS.Timeout | undefined
+  private monitor: NodeJS.Timeout | undefined
   private readonly hub: WatchHub
 
   constructor(private readonly opts: WatchServiceOptions, private readonly call: ServerDuplexStream<WatchRequest, WatchResponse>) {
@@ -120,10 +160,26 @@ class WatchStream {
     const interval = this.opts.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS
     this.timer = setInterval(() => this.progressTick(), interval + Math.floor(Math.random() * interval / 10))
     this.timer.unref()
+    const m = this.opts.monitorStream
+    if (m !== undefined) {
+      this.monitor = setInterval(() => {
+        try {
+          m.check(this.call)
+        } catch (err) {
+          this.fail(err)
+        }
+      }, m.intervalMs)
+      this.monitor.unref()
+    }
   }
 
   private handle(req: WatchRequest): void {
     if (this.closed) return
+    try {
+      requestOf({request: req})
+    } catch (err) {
+      return this.fail(err)
+    }
     if (req.createRequest !== undefined) this.create(req.createRequest)
     else if (req.cancelRequest !== undefined) this.cancel(req.cancelRequest.watchId)
     else if (req.progressRequest !== undefined) this.write(response({header: this.opts.header(this.hub.revision), watchId: NO_WATCH_ID}))
@@ -246,6 +302,7 @@ class WatchStream {
     if (this.closed) return
     this.closed = true
     clearInterval(this.timer)
+    clearInterval(this.monitor)
     for (const sw of this.watches.values()) sw.watcher.cancel()
     this.watches.clear()
     this.ready.clear()
