@@ -17,6 +17,8 @@ export interface LockHeld {
   readonly key: string
   /** The lock key's create revision: the fencing token of this tenure. */
   readonly revision: number
+  /** The revision of the read that found the lock held (etcdctl's ETCD_LOCK_REV). */
+  readonly heldAt: number
   /** The session's lease id in hex. */
   readonly lease: string
 }
@@ -28,8 +30,9 @@ export default class Lock extends BaseCommand<typeof Lock> {
     'Takes the lock NAME with etcd\'s lock recipe (the key <name>/<lease id in hex>, put with a session lease of --ttl seconds',
     'kept alive while raftctl runs), so it contends with `etcdctl lock`, etcd\'s Lock service and other clients on the same name;',
     'waiters get the lock in arrival order. While waiting it prints "waiting for lock NAME (held by KEY)" on stderr.',
-    'With a command (after --), runs it once the lock is held, with ETCD_LOCK_KEY and ETCD_LOCK_REV (and RAFTCTL_LOCK_KEY,',
-    'RAFTCTL_LOCK_REV) set to the lock key and its revision, releases the lock when it ends and exits with its exit code',
+    'With a command (after --), runs it once the lock is held, with RAFTCTL_LOCK_KEY set to the lock key and RAFTCTL_LOCK_REV to',
+    'its create revision (a fencing token that grows from holder to holder), and etcdctl\'s ETCD_LOCK_KEY and ETCD_LOCK_REV (the',
+    'revision at which the lock was found held), releases the lock when it ends and exits with its exit code',
     '(128+N when signal N killed it); SIGINT and SIGTERM are passed on to it. Without a command, prints the lock key and holds',
     'the lock until Ctrl-C (SIGINT) or SIGTERM. If the session is lost (its lease expired or no keep-alive was confirmed',
     'within the TTL, e.g. cut off from the cluster), that is reported on stderr at once, the command gets SIGTERM, and',
@@ -90,7 +93,10 @@ export default class Lock extends BaseCommand<typeof Lock> {
       if (end !== undefined && end.reason !== 'closed') throw new Error(`session lost while waiting for lock ${printable(name).text}: ${end.message}`)
       throw err
     }
-    return {name, key: Buffer.from(mutex.key).toString('utf8'), revision: mutex.revision, lease: leaseHex(session.lease)}
+    return {
+      name, key: Buffer.from(mutex.key).toString('utf8'), revision: mutex.revision, heldAt: mutex.header?.revision ?? mutex.revision,
+      lease: leaseHex(session.lease),
+    }
   }
 
   /** Prints the key and holds until interrupted or the session ends. */
@@ -104,8 +110,8 @@ export default class Lock extends BaseCommand<typeof Lock> {
 
   private async runCommand(held: LockHeld, command: string[], session: Session): Promise<{code: number, lost?: SessionEnd}> {
     if (this.jsonEnabled()) writeRaw([`${JSON.stringify(held)}\n`])
-    const rev = String(held.revision)
-    return runHolding(command, {ETCD_LOCK_KEY: held.key, ETCD_LOCK_REV: rev, RAFTCTL_LOCK_KEY: held.key, RAFTCTL_LOCK_REV: rev}, session,
+    const env = {ETCD_LOCK_KEY: held.key, ETCD_LOCK_REV: String(held.heldAt), RAFTCTL_LOCK_KEY: held.key, RAFTCTL_LOCK_REV: String(held.revision)}
+    return runHolding(command, env, session,
       (end) => this.lostLine(held.name, end, command[0]))
   }
 

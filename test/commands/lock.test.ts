@@ -68,13 +68,18 @@ describe('raftctl lock against a 3-node cluster', function () {
     expect(ok.code, ok.stderr).to.equal(0)
   })
 
-  it('prints one JSON object with --json once the lock is held', async () => {
-    const result = await runCli(['lock', 'job2', '--json', ...E, '--', 'true'])
+  it('prints one JSON object with --json once the lock is held, with the revisions it gives the command', async () => {
+    const result = await runCli(['lock', 'job2', '--json', ...E, '--', 'sh', '-c', 'echo "$RAFTCTL_LOCK_REV $ETCD_LOCK_REV"'])
     expect(result.code, result.stderr).to.equal(0)
-    const json = JSON.parse(result.stdout) as {name: string, key: string, revision: number, lease: string}
+    const [line, revs] = result.stdout.trim().split('\n')
+    const json = JSON.parse(line) as {name: string, key: string, revision: number, heldAt: number, lease: string}
     expect(json.name).to.equal('job2')
     expect(json.key).to.equal(`job2/${json.lease}`)
     expect(json.revision).to.be.greaterThan(0)
+    expect(json.heldAt).to.be.at.least(json.revision)
+    expect(revs, 'RAFTCTL_LOCK_REV is the key\'s create revision, ETCD_LOCK_REV the revision it was held at').to.equal(`${json.revision} ${json.heldAt}`)
+    const next = JSON.parse((await runCli(['lock', 'job2', '--json', ...E, '--', 'true'])).stdout) as {revision: number}
+    expect(next.revision, 'the fencing token grows from holder to holder').to.be.greaterThan(json.revision)
   })
 
   it('without a command prints the key and holds until SIGINT, then releases and revokes its lease', async () => {
