@@ -20,4 +20,5 @@ export {
 } from './snapshot_reader.js'
 export {type SnapshotExport, type SnapshotInfo, writeFileAtomic, pruneSnapshots} from './snapshots.js'
 export {restingPacer, type SnapshotPacer} from './snapshot_pace.js'
+export {etcdSizedSnapshot, type EtcdSizedSnapshot} from './snapshot_pad.js'
 export * from './store.js'

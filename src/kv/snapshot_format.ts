@@ -99,7 +99,7 @@ export function encodeHeader(header: SnapshotHeaderInput): Uint8Array {
     metadata: snapshotMetadataToWire(header.metadata),
     members: {members: [...header.members].sort((x, y) => x.id - y.id).map(memberToWire)},
     keyCount: header.keyCount, revision: header.revision, clusterId: header.clusterId,
-    compactRevision: header.compactRevision, leaseCount: header.leaseCount ?? 0,
+    compactRevision: header.compactRevision, leaseCount: header.leaseCount ?? 0, padding: new Uint8Array(0),
   }).finish()
 }
 

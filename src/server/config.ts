@@ -64,6 +64,8 @@ export interface ServerConfig {
   readonly maxConcurrentStreams: number
   /** How often a watch asked with progress_notify that sent no events is told the current revision (etcd: 10 minutes). */
   readonly watchProgressNotifyIntervalMs: number
+  /** Most operations a Txn may have in its compares and in each branch, nested txns within the budget (etcd's --max-txn-ops). */
+  readonly maxTxnOps: number
   readonly logLevel: LogLevel
   readonly logFormat: LogFormat
 }
@@ -78,7 +80,7 @@ export const SETTINGS = [
   'heartbeat-ticks', 'snapshot-count', 'snapshot-catch-up-entries', 'max-learners',
   'auto-compaction-mode', 'auto-compaction-retention', 'auto-compaction-check-interval', 'lease-checkpoint-interval', 'log-level',
   'log-format', 'max-request-bytes', 'max-uncommitted-bytes', 'max-queued-proposals', 'max-unapplied-entries',
-  'max-concurrent-streams', 'experimental-watch-progress-notify-interval',
+  'max-concurrent-streams', 'experimental-watch-progress-notify-interval', 'max-txn-ops',
 ] as const
 export type SettingName = (typeof SETTINGS)[number]
 
@@ -116,6 +118,8 @@ export const DEFAULTS: Readonly<Record<SettingName, string | undefined>> = {
   'max-concurrent-streams': String(MAX_CONCURRENT_STREAMS),
   // etcd's flag of the same name and default.
   'experimental-watch-progress-notify-interval': '10m',
+  // etcd's --max-txn-ops default.
+  'max-txn-ops': '128',
 }
 
 /** One setting's raw value and where it came from (for error messages). */

@@ -149,7 +149,7 @@ export const MAX_REQUEST_BYTES_LIMIT = 512 * 1024 * 1024
  * the largest size, or such a request would be refused whenever anything else is uncommitted.
  */
 function admissionLimits(raw: Raw): Pick<ServerConfig,
-  'maxRequestBytes' | 'maxUncommittedBytes' | 'maxQueuedProposals' | 'maxUnappliedEntries' | 'maxConcurrentStreams'> {
+  'maxRequestBytes' | 'maxUncommittedBytes' | 'maxQueuedProposals' | 'maxUnappliedEntries' | 'maxConcurrentStreams' | 'maxTxnOps'> {
   const maxRequestBytes = intSetting(raw, 'max-request-bytes', 1, MAX_REQUEST_BYTES_LIMIT)
   const maxUncommittedBytes = intSetting(raw, 'max-uncommitted-bytes', 1)
   if (maxUncommittedBytes < maxRequestBytes) {
@@ -160,6 +160,7 @@ function admissionLimits(raw: Raw): Pick<ServerConfig,
     maxQueuedProposals: intSetting(raw, 'max-queued-proposals', 1),
     maxUnappliedEntries: intSetting(raw, 'max-unapplied-entries', 1),
     maxConcurrentStreams: intSetting(raw, 'max-concurrent-streams', 1, MAX_CONCURRENT_STREAMS),
+    maxTxnOps: intSetting(raw, 'max-txn-ops', 1),
   }
 }
 

@@ -75,6 +75,7 @@ export const ETCD_ERRORS = {
   tooManyRequests: etcd(status.RESOURCE_EXHAUSTED, 'etcdserver: too many requests'),
   notCapable: etcd(status.UNAVAILABLE, 'etcdserver: not capable'),
   badLeaderTransferee: etcd(status.FAILED_PRECONDITION, 'etcdserver: bad leader transferee'),
+  leaderTransferTimeout: etcd(status.UNAVAILABLE, 'etcdserver: request timed out, leader transfer took too long'),
   /** What a gRPC server answers when the call's own deadline passed (etcd lets gRPC say it). */
   deadlineExceeded: etcd(status.DEADLINE_EXCEEDED, 'context deadline exceeded'),
 } as const

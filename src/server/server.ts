@@ -1,9 +1,9 @@
 /**
  * A running raftctl node: its data dir opened (bootstrap.ts), the RaftNode, and two gRPC
- * servers — the client address (etcd's KV, Watch (over the store's watch hub), Cluster, Lease
- * and Auth — the last two answering UNIMPLEMENTED —, raftctl's extension service Raftctl, and
- * the raftctl.v1.legacy KV, Cluster and Maintenance until the client moves off them) and the peer
- * address (Peer transport and PeerInfo).
+ * servers — the client address (etcd's KV, Watch (over the store's watch hub), Cluster,
+ * Maintenance, Lease, Lock and Election, etcd's Auth answering UNIMPLEMENTED, raftctl's extension
+ * service Raftctl, and the raftctl.v1.legacy KV, Cluster and Maintenance until the client moves
+ * off them) and the peer address (Peer transport and PeerInfo).
  *
  * Stopping (SIGINT/SIGTERM, or stop()): the node stops accepting client requests (new ones get
  * UNAVAILABLE, safe to retry elsewhere) and ends watch streams; the loop finishes the Ready in
@@ -19,6 +19,7 @@ import {ClusterService as EtcdClusterService} from '../generated/etcd/etcdserver
 import {KVService as EtcdKVService} from '../generated/etcd/etcdserverpb/kv.js'
 import {LeaseService} from '../generated/etcd/etcdserverpb/lease.js'
 import {WatchService} from '../generated/etcd/etcdserverpb/watch.js'
+import {MaintenanceService as EtcdMaintenanceService} from '../generated/etcd/etcdserverpb/maintenance.js'
 import {PeerInfoService} from '../generated/raftctl/v1/internal.js'
 import {RaftctlService} from '../generated/raftctl/v1/raftctl.js'
 import {KVService} from '../generated/raftctl/v1/kv.js'
@@ -41,6 +42,7 @@ import {etcdClusterService} from './services/etcd/cluster.js'
 import {etcdKvService} from './services/etcd/kv.js'
 import {registerElectionService} from './services/etcd/election.js'
 import {etcdLeaseService} from './services/etcd/lease.js'
+import {etcdMaintenanceService} from './services/etcd/maintenance.js'
 import {registerLockService} from './services/etcd/lock.js'
 import {raftctlService} from './services/etcd/raftctl.js'
 import {ownClientFactory, type RecipeServices} from './services/etcd/recipes.js'
@@ -126,7 +128,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     heartbeatTicks: cfg.heartbeatTicks, snapshotCount: cfg.snapshotCount, snapshotCatchUpEntries: cfg.snapshotCatchUpEntries,
     maxLearners: cfg.maxLearners, maxRequestBytes: cfg.maxRequestBytes, maxUncommittedBytes: cfg.maxUncommittedBytes,
     maxQueuedProposals: cfg.maxQueuedProposals, maxUnappliedEntries: cfg.maxUnappliedEntries,
-    maxConcurrentStreams: cfg.maxConcurrentStreams}, 'starting raftctl node')
+    maxConcurrentStreams: cfg.maxConcurrentStreams, maxTxnOps: cfg.maxTxnOps}, 'starting raftctl node')
   routeGrpcLogs(log)
   const {storage, kv, leases, mode} = await openNodeData(cfg, log, opts.signal)
   let accepting = false
@@ -180,6 +182,7 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     clientServer.addService(checkedDecoding(EtcdKVService), etcdKvService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(WatchService), nodeWatchService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(EtcdClusterService), etcdClusterService(ctx) as unknown as UntypedServiceImplementation)
+    clientServer.addService(checkedDecoding(EtcdMaintenanceService), etcdMaintenanceService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(LeaseService), etcdLeaseService(ctx, lessor) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(AuthService), authService())
     clientServer.addService(checkedDecoding(RaftctlService), raftctlService(ctx) as unknown as UntypedServiceImplementation)

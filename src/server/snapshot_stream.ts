@@ -3,13 +3,14 @@
  * covers the applied index is made sure of (one is built when entries were applied since the
  * last), then the file is read in chunks of at most CHUNK_BYTES, each with the bytes still to
  * come and the running CRC-32 of the file so far. The stream writer waits for gRPC to drain, so a
- * slow client holds at most one chunk in memory.
+ * slow client holds at most one chunk in memory. etcd's Maintenance.Snapshot streams the file
+ * re-emitted in the size etcdctl accepts (kv/snapshot_pad.ts); the legacy service streams it as is.
  */
 import {createReadStream} from 'node:fs'
 import {stat} from 'node:fs/promises'
 import {crc32} from 'node:zlib'
 import type {ServerWritableStream} from '@grpc/grpc-js'
-import type {SnapshotInfo} from '../kv/index.js'
+import {etcdSizedSnapshot, type SnapshotInfo} from '../kv/index.js'
 import type {RaftNode} from './node.js'
 
 /** The largest chunk of a snapshot download. */
@@ -26,22 +27,32 @@ export interface SnapshotChunk {
   readonly crc: number
 }
 
-/** The chunks of a snapshot file covering the applied index; see the module comment. */
-export async function* snapshotChunks(node: RaftNode): AsyncGenerator<SnapshotChunk> {
+/**
+ * The chunks of a snapshot file covering the applied index; see the module comment. With
+ * `etcdSized` the file is re-emitted in the size etcdctl snapshot save accepts
+ * (kv/snapshot_pad.ts); `size` is then the re-emitted size.
+ */
+export async function* snapshotChunks(node: RaftNode, opts: {etcdSized?: boolean} = {}): AsyncGenerator<SnapshotChunk> {
   const info = await node.snapshotter.create('snapshot download')
-  const {size} = await stat(info.path)
-  const input = createReadStream(info.path, {highWaterMark: CHUNK_BYTES})
+  const {size: fileSize} = await stat(info.path)
+  const input = opts.etcdSized === true ? undefined : createReadStream(info.path, {highWaterMark: CHUNK_BYTES})
+  const source = input === undefined ? await etcdSizedSnapshot(info.path, fileSize)
+    : {size: fileSize, chunks: input as AsyncIterable<Buffer>}
+  const size = source.size
   node.log.info({event: 'snapshot-download', index: info.metadata.index, bytes: size}, 'streaming a snapshot to a client')
   let sent = 0
   let crc = 0
   try {
-    for await (const blob of input as AsyncIterable<Buffer>) {
-      sent += blob.length
-      crc = crc32(blob, crc)
-      yield {info, size, blob, first: sent === blob.length, remaining: size - sent, crc}
+    for await (const piece of source.chunks) {
+      for (let at = 0; at < piece.length; at += CHUNK_BYTES) {
+        const blob = Buffer.from(piece.buffer, piece.byteOffset + at, Math.min(CHUNK_BYTES, piece.length - at))
+        sent += blob.length
+        crc = crc32(blob, crc)
+        yield {info, size, blob, first: sent === blob.length, remaining: size - sent, crc}
+      }
     }
   } finally {
-    input.destroy()
+    input?.destroy()
   }
   if (sent !== size) throw new Error(`the snapshot file ${info.path} changed while it was streamed`)
 }

@@ -32,6 +32,10 @@ export const ETCD_ERRORS = {
   noLeader: e('UNAVAILABLE', 'etcdserver: no leader'),
   /** Only while the cluster version is below 3.0 (never with 3.4 members alone): from etcd's source, not observed. */
   notCapable: e('UNAVAILABLE', 'etcdserver: not capable'),
+  /** MoveLeader to an id that is no member, or is a learner (etcdctl_maintenance.test.ts). */
+  badLeaderTransferee: e('FAILED_PRECONDITION', 'etcdserver: bad leader transferee'),
+  /** MoveLeader whose target did not take over before the caller's deadline: from etcd's source, not observed. */
+  leaderTransferTimeout: e('UNAVAILABLE', 'etcdserver: request timed out, leader transfer took too long'),
   permissionDenied: e('PERMISSION_DENIED', 'etcdserver: permission denied'),
   userEmpty: e('INVALID_ARGUMENT', 'etcdserver: user name is empty'),
   invalidAuthToken: e('UNAUTHENTICATED', 'etcdserver: invalid auth token'),
@@ -59,6 +63,6 @@ export const ETCD_HEADER_FIELDS: Readonly<Record<string, readonly HeaderField[]>
   'Cluster.MemberList': NO_REVISION, 'Cluster.MemberAdd': NO_REVISION, 'Cluster.MemberUpdate': NO_REVISION,
   'Cluster.MemberRemove': NO_REVISION,
   'Maintenance.Status': ALL, 'Maintenance.Hash': ALL, 'Maintenance.HashKV': ALL,
-  // etcd 3.4 leaves these two headers empty.
-  'Maintenance.Alarm': [], 'Maintenance.Defragment': [],
+  // etcd 3.4 leaves these headers empty.
+  'Maintenance.Alarm': [], 'Maintenance.Defragment': [], 'Maintenance.MoveLeader': [],
 }

@@ -69,6 +69,8 @@ describe('compat: etcd 3.4 response headers, observed', function () {
     seen['Maintenance.HashKV'] = filled((await call(c.maintenance, c.maintenance.hashKv, {revision: 0})).header)
     seen['Maintenance.Alarm'] = filled((await call(c.maintenance, c.maintenance.alarm, {action: AlarmRequest_AlarmAction.GET, memberID: 0n, alarm: AlarmType.NONE})).header)
     seen['Maintenance.Defragment'] = filled((await call(c.maintenance, c.maintenance.defragment, {})).header)
+    const me = (await call(c.maintenance, c.maintenance.status, {})).header!.memberId
+    seen['Maintenance.MoveLeader'] = filled((await call(c.maintenance, c.maintenance.moveLeader, {targetID: me})).header)
     expect(seen).to.deep.equal(ETCD_HEADER_FIELDS)
   })
 

@@ -1,4 +1,4 @@
-// Fuzzing every request a node serves besides Raft traffic (etcd's KV, Watch, Cluster and Lease, the raftctl
+// Fuzzing every request a node serves besides Raft traffic (etcd's KV, Watch, Cluster, Lease and Maintenance, the raftctl
 // extension, the raftctl.v1.legacy KV, Cluster and Maintenance services on the client address and PeerInfo on the peer address, decoded by the
 // server and validated by src/server/services, membership.ts and src/kv/validate): random bytes,
 // protobuf-shaped bytes and mutations of valid requests are sent as raw bytes to a real
@@ -20,6 +20,9 @@ import {
   Compare_CompareResult as EtcdResult, Compare_CompareTarget as EtcdTarget, KVService as EtcdKVService,
 } from '../../src/generated/etcd/etcdserverpb/kv.js'
 import {LeaseService} from '../../src/generated/etcd/etcdserverpb/lease.js'
+import {
+  AlarmRequest_AlarmAction as AlarmAction, AlarmType, MaintenanceService as EtcdMaintenanceService,
+} from '../../src/generated/etcd/etcdserverpb/maintenance.js'
 import {ElectionService} from '../../src/generated/etcd/v3electionpb/v3election.js'
 import {LockService} from '../../src/generated/etcd/v3lockpb/v3lock.js'
 import {AuthService} from '../../src/generated/etcd/etcdserverpb/auth.js'
@@ -83,6 +86,15 @@ const SEEDS: Array<[string, Method, Array<object>]> = [
   ['etcd Cluster.MemberUpdate', EtcdClusterService.memberUpdate, [{ID: 7n, peerURLs: ['127.0.0.1:2']}]],
   ['etcd Cluster.MemberList', EtcdClusterService.memberList, [{linearizable: true}]],
   ['etcd Cluster.MemberPromote', EtcdClusterService.memberPromote, [{ID: 1n}]],
+  ['etcd Maintenance.Status', EtcdMaintenanceService.status, [{}]],
+  ['etcd Maintenance.Hash', EtcdMaintenanceService.hash, [{}]],
+  ['etcd Maintenance.HashKV', EtcdMaintenanceService.hashKv, [{revision: 1}, {revision: 100_000}]],
+  ['etcd Maintenance.MoveLeader', EtcdMaintenanceService.moveLeader, [{targetID: 1n}, {targetID: 7n}]],
+  ['etcd Maintenance.Alarm', EtcdMaintenanceService.alarm, [
+    {action: AlarmAction.GET, memberID: 0n, alarm: AlarmType.NONE}, {action: AlarmAction.ACTIVATE, memberID: 1n, alarm: AlarmType.NOSPACE},
+  ]],
+  ['etcd Maintenance.Defragment', EtcdMaintenanceService.defragment, [{}]],
+  ['etcd Maintenance.Downgrade', EtcdMaintenanceService.downgrade, [{action: 0, version: '3.4.0'}]],
   ['Raftctl.MemberDemote', RaftctlService.memberDemote, [{id: 1}]],
   ['Raftctl.MemberChange', RaftctlService.memberChange, [{changes: [{kind: ExtKind.REMOVE, id: 1, peerUrls: []}]}]],
   ['Raftctl.LeaveJoint', RaftctlService.leaveJoint, [{}]],
@@ -98,6 +110,7 @@ const SEEDS: Array<[string, Method, Array<object>]> = [
 /** Methods served but not fuzzed here, and why. */
 const NOT_FUZZED: Record<string, string> = {
   '/raftctl.v1.legacy.Maintenance/Snapshot': 'every accepted call writes and streams a snapshot file; its decoding is checked below',
+  '/etcdserverpb.Maintenance/Snapshot': 'every accepted call writes and streams a snapshot file; its decoding is checked below',
   ...Object.fromEntries([...Object.values(LockService), ...Object.values(ElectionService)].map((m) =>
     [m.path, 'answers etcd\'s errors as UNKNOWN, as etcd\'s v3lock/v3election servers do, and a Lock or Campaign waits its ' +
       'deadline by design; its undecodable requests are refused INVALID_ARGUMENT (test/server/etcd_lock.test.ts, etcd_election.test.ts)'])),
@@ -107,8 +120,8 @@ const NOT_FUZZED: Record<string, string> = {
 
 /** The services the server registers (src/server/server.ts), each with checkedDecoding. */
 const SERVED = [
-  KVService, ClusterService, MaintenanceService, PeerInfoService, EtcdKVService, WatchService, EtcdClusterService, LeaseService, AuthService,
-  RaftctlService, LockService, ElectionService,
+  KVService, ClusterService, MaintenanceService, PeerInfoService, EtcdKVService, WatchService, EtcdClusterService, EtcdMaintenanceService,
+  LeaseService, AuthService, RaftctlService, LockService, ElectionService,
 ]
 
 /**
@@ -210,7 +223,8 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
   const undecodable: Array<[string, Method]> = [['raftctl.v1.legacy.KV/Put', KVService.put], ['etcdserverpb.Watch/Watch', WatchService.watch],
     ['raftctl.v1.legacy.Cluster/MemberAdd', ClusterService.memberAdd], ['raftctl.v1.legacy.Maintenance/Snapshot', MaintenanceService.snapshot],
     ['etcdserverpb.KV/Txn', EtcdKVService.txn], ['etcdserverpb.Cluster/MemberAdd', EtcdClusterService.memberAdd], ['raftctl.v1.Raftctl/MemberChange', RaftctlService.memberChange],
-    ['etcdserverpb.Lease/LeaseGrant', LeaseService.leaseGrant], ['etcdserverpb.Lease/LeaseKeepAlive', LeaseService.leaseKeepAlive]]
+    ['etcdserverpb.Lease/LeaseGrant', LeaseService.leaseGrant], ['etcdserverpb.Lease/LeaseKeepAlive', LeaseService.leaseKeepAlive],
+    ['etcdserverpb.Maintenance/Snapshot', EtcdMaintenanceService.snapshot], ['etcdserverpb.Maintenance/MoveLeader', EtcdMaintenanceService.moveLeader]]
   for (const [name, m] of undecodable) {
     it(`answers undecodable bytes to ${name} with INVALID_ARGUMENT naming the method and the problem`, async () => {
       const c = await node()
@@ -238,8 +252,8 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
     expect(registered.length).to.be.greaterThan(0)
     for (const r of registered) expect(r, 'a service registered without checkedDecoding answers undecodable requests INTERNAL').to.match(/^checkedDecoding\(/)
     expect(registered.map((r) => r.replace(/^checkedDecoding\((\w+)\)$/, '$1')).sort())
-      .to.deep.equal(['AuthService', 'ClusterService', 'EtcdClusterService', 'EtcdKVService', 'KVService', 'LeaseService', 'MaintenanceService',
-        'PeerInfoService', 'RaftctlService', 'WatchService'])
+      .to.deep.equal(['AuthService', 'ClusterService', 'EtcdClusterService', 'EtcdKVService', 'EtcdMaintenanceService', 'KVService', 'LeaseService',
+        'MaintenanceService', 'PeerInfoService', 'RaftctlService', 'WatchService'])
   })
 
   for (const [name, m, seeds] of SEEDS) {

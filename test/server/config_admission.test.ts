@@ -16,10 +16,10 @@ describe('server config: admission-control settings', () => {
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'raftctl-config-')) })
   afterEach(() => rmSync(dir, {recursive: true, force: true}))
 
-  it('defaults to etcd\'s request size, commit-apply gap and streams, 64 MiB uncommitted and 1024 queued proposals', () => {
+  it('defaults to etcd\'s request size, commit-apply gap, streams and txn ops, 64 MiB uncommitted and 1024 queued proposals', () => {
     expect(resolveServerConfig({}, {})).to.include({
       maxRequestBytes: 1_572_864, maxUncommittedBytes: 67_108_864, maxQueuedProposals: 1024, maxUnappliedEntries: 5000,
-      maxConcurrentStreams: 4_294_967_295,
+      maxConcurrentStreams: 4_294_967_295, maxTxnOps: 128,
     })
     expect(DEFAULTS['max-request-bytes']).to.equal(String(1.5 * 1024 * 1024))
   })
@@ -49,6 +49,9 @@ describe('server config: admission-control settings', () => {
     expect(refused({'max-concurrent-streams': '0'})).to.equal('flag --max-concurrent-streams: "0" is not an integer 1..4294967295')
     expect(refused({'max-concurrent-streams': '4294967296'})).to.match(/^flag --max-concurrent-streams: "4294967296" is not an integer/)
     expect(resolveServerConfig({'max-concurrent-streams': '64'}, {}).maxConcurrentStreams).to.equal(64)
+    expect(refused({'max-txn-ops': '0'})).to.equal('flag --max-txn-ops: "0" is not an integer >= 1')
+    expect(refused({}, {RAFTCTL_MAX_TXN_OPS: 'lots'})).to.equal('environment RAFTCTL_MAX_TXN_OPS: "lots" is not an integer >= 1')
+    expect(resolveServerConfig({'max-txn-ops': '4'}, {}).maxTxnOps).to.equal(4)
     expect(refused({'max-uncommitted-bytes': '1.5'})).to.equal('flag --max-uncommitted-bytes: "1.5" is not an integer >= 1')
     expect(refused({'max-uncommitted-bytes': '1000000'})).to.equal(
       '--max-uncommitted-bytes (1000000) must be at least --max-request-bytes (1572864)')

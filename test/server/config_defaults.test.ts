@@ -20,7 +20,7 @@ describe('server config: defaults of every setting', () => {
       tickMs: 100, electionTicks: 10, heartbeatTicks: 1, snapshotCount: 10_000, snapshotCatchUpEntries: 10_000,
       maxLearners: 1, autoCompaction: {mode: 'periodic', retention: 0, checkIntervalMs: 300_000}, leaseCheckpointIntervalMs: 300_000, logLevel: 'info', logFormat: 'text',
       maxRequestBytes: 1_572_864, maxUncommittedBytes: 64 * 1024 * 1024, maxQueuedProposals: 1024, maxUnappliedEntries: 5000,
-      maxConcurrentStreams: 2 ** 32 - 1, watchProgressNotifyIntervalMs: 600_000,
+      maxConcurrentStreams: 2 ** 32 - 1, watchProgressNotifyIntervalMs: 600_000, maxTxnOps: 128,
     })
   })
 

@@ -61,6 +61,10 @@ export async function electionScenario(el: ElectionClient, kv: EtcdClient, name:
   const obs = observeStream(el, name)
   const first = await call(el, el.campaign, {name: b(name), lease: l1, value: b('v1')})
   t.push(['campaign with l1', first])
+  // The observer must have seen v1 before anything changes: otherwise whether its first answer
+  // comes from its initial read or from its watch (and so its header revision) depends on timing.
+  await waitFor('observe to see v1', () => obs.seen.some((r) => Buffer.from(r.kv?.value ?? []).toString() === 'v1'),
+    {timeoutMs: 5000, intervalMs: 20})
   const leader = first.leader!
   await record(t, 'leader', call(el, el.leader, {name: b(name)}))
   await record(t, 'proclaim v2', call(el, el.proclaim, {leader, value: b('v2')}))

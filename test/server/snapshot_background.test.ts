@@ -51,7 +51,7 @@ describe('server: snapshots are built in the background', function () {
       initialClusterState: 'new', tickMs: 10, electionTicks: 10, heartbeatTicks: 1, snapshotCount: 30,
       snapshotCatchUpEntries: 5, maxLearners: 1, autoCompaction: {mode: 'periodic', retention: 0, checkIntervalMs: 300_000}, leaseCheckpointIntervalMs: 300_000, logLevel: 'info', logFormat: 'json',
       maxRequestBytes: 1_572_864, maxUncommittedBytes: 64 << 20, maxQueuedProposals: 1024, maxUnappliedEntries: 5000,
-      maxConcurrentStreams: 2 ** 32 - 1, watchProgressNotifyIntervalMs: 600_000,
+      maxConcurrentStreams: 2 ** 32 - 1, watchProgressNotifyIntervalMs: 600_000, maxTxnOps: 128,
     }
     const logs = capturingLogger()
     const opened = await openNodeData(cfg, logs.log)

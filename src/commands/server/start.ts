@@ -34,6 +34,7 @@ const HELP: Record<SettingName, string> = {
   'max-uncommitted-bytes': 'Bytes of proposed entries the leader holds until they are applied; past it writes are refused with RESOURCE_EXHAUSTED, safe to retry (default 67108864, 64 MiB).',
   'max-queued-proposals': 'Proposals that may wait in the node\'s loop; more are refused with RESOURCE_EXHAUSTED, safe to retry (default 1024).',
   'max-unapplied-entries': 'Committed entries waiting to be applied past which writes are refused with RESOURCE_EXHAUSTED, safe to retry (default 5000, as etcd).',
+  'max-txn-ops': 'Most operations a transaction may have in its compares and in each branch, nested ones counted, as etcd; more are refused with INVALID_ARGUMENT (default 128).',
   'max-concurrent-streams': 'Concurrent calls one client connection may have open; more wait in the client (default 4294967295, no limit, as etcd).',
   'experimental-watch-progress-notify-interval': 'How often a watch created with progress_notify that got no events is sent the current revision (default 10m, as etcd).',
 }

@@ -113,6 +113,11 @@ export interface SnapshotFileHeader {
   compactRevision: number;
   /** The number of leases in the file's lease section (format 3). */
   leaseCount: number;
+  /**
+   * Zero bytes that give a snapshot downloaded through etcd's Maintenance.Snapshot the size
+   * etcdctl snapshot save accepts (32 more than a multiple of 512); readers ignore them.
+   */
+  padding: Uint8Array;
 }
 
 /**
@@ -431,6 +436,7 @@ function createBaseSnapshotFileHeader(): SnapshotFileHeader {
     clusterId: 0,
     compactRevision: 0,
     leaseCount: 0,
+    padding: new Uint8Array(0),
   };
 }
 
@@ -456,6 +462,9 @@ export const SnapshotFileHeader: MessageFns<SnapshotFileHeader> = {
     }
     if (message.leaseCount !== 0) {
       writer.uint32(56).uint64(message.leaseCount);
+    }
+    if (message.padding.length !== 0) {
+      writer.uint32(66).bytes(message.padding);
     }
     return writer;
   },
@@ -527,6 +536,14 @@ export const SnapshotFileHeader: MessageFns<SnapshotFileHeader> = {
             }
 
             message.leaseCount = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.padding = reader.bytes();
             continue;
           }
         }

@@ -3,8 +3,8 @@
  * do:
  *
  * - Put, DeleteRange, a Txn with writes and Compact are validated with etcd's rules before
- *   anything is proposed (proposeKv; a txn also against etcd's --max-txn-ops default, which only
- *   the receiving member checks, as in etcd), then proposed on this member (a follower's core forwards the proposal) and answered from the
+ *   anything is proposed (proposeKv; a txn also against --max-txn-ops, which only the receiving
+ *   member checks, as in etcd), then proposed on this member (a follower's core forwards the proposal) and answered from the
  *   apply result of the entry carrying the request's id (requests.ts proposeKv). A request
  *   refused at apply (e.g. `key not found` for ignore_value) gets etcd's error from the apply.
  * - Range is linearizable by default: a ReadIndex confirmed by the leader, then read locally once
@@ -26,7 +26,7 @@ import {
   type RangeResponse, type RequestOp, type TxnRequest, type TxnResponse,
 } from '../../../generated/etcd/etcdserverpb/kv.js'
 import {
-  type ApplyResult, DEFAULT_MAX_TXN_OPS, isReadOnlyTxn, leaseNotFound, validatePut, validateRange, validateTxn,
+  type ApplyResult, isReadOnlyTxn, leaseNotFound, validatePut, validateRange, validateTxn,
 } from '../../../kv/index.js'
 import {etcdError} from '../../errors.js'
 import type {RaftNode} from '../../node.js'
@@ -93,7 +93,7 @@ export function etcdKvService(ctx: ServiceContext): KVServer {
       return withHeader(node, resultOf(r, 'deleteRange'))
     }),
     txn: unary(ctx, 'Txn', async (req, ms, call): Promise<TxnResponse> => {
-      validateTxn(req, DEFAULT_MAX_TXN_OPS)
+      validateTxn(req, node.config.maxTxnOps)
       if (isReadOnlyTxn(req)) {
         await readFence(node, isSerializableTxn(req), ms, opts(call))
         return withHeader(node, await node.kv.txnRead(req))
