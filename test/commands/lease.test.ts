@@ -123,6 +123,20 @@ describe('raftctl lease commands against a 3-node cluster', function () {
       !(await runCliJson<{exists: boolean}>(['lease', 'timetolive', id, ...E])).json.exists, {timeoutMs: 10_000, intervalMs: 500})
   })
 
+  it('serves the registration recipe of docs/coordination.md: a watch on the registry sees the key go when the lease is revoked', async () => {
+    const id = await grant(10)
+    const watch = spawnCli(['kv', 'watch', 'services/web/', '--prefix', ...E])
+    try {
+      await watch.waitOutput('watching', 'stderr')
+      await etcd.put(putRequest(Buffer.from('services/web/host-a'), Buffer.from('10.0.0.5:8080'), BigInt(`0x${id}`)))
+      await watch.waitStdout(/^PUT\nservices\/web\/host-a\n10\.0\.0\.5:8080\n/)
+      expect((await runCli(['lease', 'revoke', id, ...E])).code).to.equal(0)
+      await watch.waitStdout(/\nDELETE\nservices\/web\/host-a\n/)
+    } finally {
+      await watch.stop('SIGINT')
+    }
+  })
+
   it('refuses bad ids and TTLs with one line', async () => {
     const bad = await runCli(['lease', 'revoke', 'zz', ...E])
     expect(bad.code).to.equal(1)
