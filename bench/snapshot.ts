@@ -72,7 +72,7 @@ async function preload(client: RaftctlClient): Promise<void> {
   for (let i = 0; i < KEYS; i += 200) {
     const success = []
     for (let k = i; k < Math.min(KEYS, i + 200); k++) {
-      success.push({requestPut: {key: Buffer.from(benchKey(k)), value, prevKv: false}})
+      success.push({requestPut: {key: Buffer.from(benchKey(k)), value, lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false}})
     }
     await client.txn({success})
   }

@@ -5,8 +5,8 @@
  * not answer is reported as unreachable, never as an error of the command; only when no endpoint
  * answers at all does gathering fail.
  */
-import type {RaftctlClient} from '../client/index.js'
-import {MemberStatus_Role as Role, type MemberListResponse} from '../generated/raftctl/v1/cluster.js'
+import type {Membership, RaftctlClient} from '../client/index.js'
+import {MemberStatus_Role as Role} from '../generated/raftctl/v1/cluster.js'
 import type {ConfState} from '../generated/eraftpb.js'
 import {StatusResponse_RaftState as RaftState, type StatusResponse} from '../generated/raftctl/v1/maintenance.js'
 import {describeError} from './errors.js'
@@ -84,7 +84,7 @@ function agreedLeader(byId: ReadonlyMap<number, {status: StatusResponse}>): numb
 
 /** Gathers the view; throws only when no endpoint answers at all. */
 export async function gatherCluster(client: RaftctlClient): Promise<ClusterView> {
-  let list: MemberListResponse | undefined
+  let list: Membership | undefined
   try {
     list = await client.memberList()
   } catch {
@@ -93,7 +93,7 @@ export async function gatherCluster(client: RaftctlClient): Promise<ClusterView>
   const urls = new Map<number, string>()
   for (const m of list?.members ?? []) if (m.member !== undefined && m.member.clientUrls.length > 0) urls.set(m.member.id, m.member.clientUrls[0])
   const answers = await statuses(client, [...new Set([...urls.values(), ...client.endpoints])])
-  const clusterId = list?.header?.clusterId
+  const clusterId = list?.header === undefined ? undefined : Number(list.header.clusterId)
   for (const [endpoint, a] of answers) {
     const other = a instanceof Error ? undefined : a.header?.clusterId
     if (clusterId !== undefined && other !== undefined && other !== clusterId) {
@@ -120,7 +120,7 @@ export async function gatherCluster(client: RaftctlClient): Promise<ClusterView>
       const endpoint = urls.get(id) ?? ''
       const err = answers.get(endpoint)
       return {
-        id, name: listed?.member?.name ?? '', endpoint, reachable: false, role: CONF_ROLE[listed?.role ?? 0] ?? 'unknown',
+        id, name: listed?.member?.name ?? '', endpoint, reachable: false, role: CONF_ROLE[(listed?.role ?? 0) as number] ?? 'unknown',
         term: 0, leader: 0, commitIndex: 0, appliedIndex: 0, lag: 0, dbSize: 0, version: '',
         errors: [err instanceof Error ? describeError(err) : `member ${id} has published no client URL; add it to --endpoints`],
       }

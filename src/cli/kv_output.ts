@@ -3,8 +3,9 @@
  * the bytes are UTF-8, base64 marked as such when not, so --json never loses a byte) and the
  * views of `kv get`, `kv watch` and `kv txn` in every --write-out format (src/cli/output.ts).
  */
-import {type KeyValue, type RangeResponse, type ResponseHeader, type ResponseOp, type TxnResponse} from '../generated/raftctl/v1/kv.js'
-import {type Event, Event_EventType} from '../generated/etcd/mvccpb/kv.js'
+import type {ResponseHeader} from '../generated/etcd/etcdserverpb/header.js'
+import type {RangeResponse, ResponseOp, TxnResponse} from '../generated/etcd/etcdserverpb/kv.js'
+import {type Event, Event_EventType, type KeyValue as EtcdKeyValue} from '../generated/etcd/mvccpb/kv.js'
 import {type Chunk, etcdJson, type Field, type View} from './output.js'
 import {hexEscaped, isUtf8, printable} from './printable.js'
 import {type Cell, MAX_CELL, renderTable} from './table.js'
@@ -23,6 +24,9 @@ export interface KeyValueJson {
   readonly keyEncoding?: 'base64'
   readonly valueEncoding?: 'base64'
 }
+
+/** A stored key's fields as printed (etcd's mvccpb.KeyValue; the lease is not shown). */
+export type KeyValue = Pick<EtcdKeyValue, 'key' | 'value' | 'createRevision' | 'modRevision' | 'version'>
 
 const toText = (b: Uint8Array): {text: string, base64: boolean} => isUtf8(b)
   ? {text: Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'), base64: false}
@@ -47,7 +51,7 @@ const raw = (b: Uint8Array, o: ByteOptions): Chunk => o.hex ? hexEscaped(b).text
 const cell = (b: Uint8Array, o: ByteOptions): Cell => ({bytes: b, hex: o.hex})
 
 function headerFields(h: ResponseHeader | undefined): Field[] {
-  return [['ClusterID', h?.clusterId ?? 0], ['MemberID', h?.memberId ?? 0], ['Revision', h?.revision ?? 0], ['RaftTerm', h?.raftTerm ?? 0]]
+  return [['ClusterID', h?.clusterId ?? 0n], ['MemberID', h?.memberId ?? 0n], ['Revision', h?.revision ?? 0], ['RaftTerm', h?.raftTerm ?? 0]]
 }
 
 /** A KeyValue's fields, each name after `prefix` (etcdctl names a watch event's previous KeyValue's "PrevKey", ...). */
@@ -170,7 +174,7 @@ function opTable(op: ResponseOp, o: ByteOptions): string {
 }
 
 /** The header of an operation inside a txn as etcd fills it: the revision only. */
-const opHeader = (h: ResponseHeader | undefined): ResponseHeader => ({clusterId: 0, memberId: 0, revision: h?.revision ?? 0, raftTerm: 0})
+const opHeader = (h: ResponseHeader | undefined): ResponseHeader => ({clusterId: 0n, memberId: 0n, revision: h?.revision ?? 0, raftTerm: 0})
 
 /** An operation's response in the fields format, as etcdctl: its header (zero ids), then what it returned. */
 function opFields(op: ResponseOp, o: ByteOptions): Field[] {

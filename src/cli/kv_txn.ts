@@ -8,22 +8,25 @@
  *   operation:  put KEY VALUE           get KEY [--prefix|--from-key] [--limit N] [--keys-only] [--count-only]
  *               del KEY [--prefix|--from-key]       ("" with --prefix or --from-key: every key)
  *
+ * exists(KEY) is raftctl's shorthand: etcd has no such target, so it is sent as etcd's idiom,
+ * version(KEY) > 0 for "exists" and version(KEY) = 0 for "does not exist".
+ *
  * Keys and values may be quoted with "..." or '...' (needed for spaces); inside double quotes a
  * backslash escapes the next character. Every parse error names the text and what was wrong.
  */
 import {keyRange, toBytes} from '../client/index.js'
-import {type Compare, Compare_CompareResult as Result, Compare_CompareTarget as Target, type RequestOp} from '../generated/raftctl/v1/kv.js'
+import {type Compare, Compare_CompareResult as Result, Compare_CompareTarget as Target, type RequestOp} from '../generated/etcd/etcdserverpb/kv.js'
 import {CodedError, withCode} from '../raft/errors.js'
 
 /** Raised for a compare or operation that does not parse. */
 export class TxnSyntaxError extends withCode(CodedError, 'BAD_TXN') {}
 
-const TARGETS: Record<string, Target> = {
+const TARGETS: Record<string, Target | 'exists'> = {
   value: Target.VALUE, val: Target.VALUE,
   version: Target.VERSION, ver: Target.VERSION,
   create: Target.CREATE, c: Target.CREATE, create_revision: Target.CREATE,
   mod: Target.MOD, m: Target.MOD, mod_revision: Target.MOD,
-  exists: Target.EXISTS,
+  exists: 'exists',
 }
 const OPS: Record<string, Result> = {'=': Result.EQUAL, '==': Result.EQUAL, '!=': Result.NOT_EQUAL, '>': Result.GREATER, '<': Result.LESS}
 
@@ -64,22 +67,20 @@ export function parseCompare(text: string): Compare {
   const valueWords = tokenize(m[4])
   if (valueWords.length !== 1) throw new TxnSyntaxError(`compare "${text}": give exactly one value after ${m[3]} (quote it if it has spaces)`)
   const result = OPS[m[3]]
-  const c: Compare = {result, target, key: toBytes(keyWords[0]), rangeEnd: new Uint8Array(0)}
+  const key = toBytes(keyWords[0])
   const v = valueWords[0]
-  switch (target) {
-    case Target.VALUE: return {...c, value: toBytes(v)}
-    case Target.EXISTS: {
-      if (result !== Result.EQUAL && result !== Result.NOT_EQUAL) throw new TxnSyntaxError(`compare "${text}": exists takes only = or !=`)
-      if (v !== 'true' && v !== 'false') throw new TxnSyntaxError(`compare "${text}": exists compares with true or false, not "${v}"`)
-      return {...c, exists: v === 'true'}
-    }
-    default: {
-      const n = Number(v)
-      if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new TxnSyntaxError(`compare "${text}": "${v}" is not a non-negative integer`)
-      if (target === Target.VERSION) return {...c, version: n}
-      return target === Target.CREATE ? {...c, createRevision: n} : {...c, modRevision: n}
-    }
+  if (target === 'exists') {
+    if (result !== Result.EQUAL && result !== Result.NOT_EQUAL) throw new TxnSyntaxError(`compare "${text}": exists takes only = or !=`)
+    if (v !== 'true' && v !== 'false') throw new TxnSyntaxError(`compare "${text}": exists compares with true or false, not "${v}"`)
+    const exists = (v === 'true') === (result === Result.EQUAL)
+    return {result: exists ? Result.GREATER : Result.EQUAL, target: Target.VERSION, key, version: 0n, rangeEnd: new Uint8Array(0)}
   }
+  const c: Compare = {result, target, key, rangeEnd: new Uint8Array(0)}
+  if (target === Target.VALUE) return {...c, value: toBytes(v)}
+  const n = Number(v)
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new TxnSyntaxError(`compare "${text}": "${v}" is not a non-negative integer`)
+  if (target === Target.VERSION) return {...c, version: BigInt(n)}
+  return target === Target.CREATE ? {...c, createRevision: BigInt(n)} : {...c, modRevision: BigInt(n)}
 }
 
 /** Takes the option words (--prefix ...) after an operation's arguments. */
@@ -117,11 +118,14 @@ export function parseOp(text: string): RequestOp {
     case 'put': {
       if (key === '') throw new TxnSyntaxError(`operation "${text}" needs a non-empty key`)
       if (rest.length !== 1) throw new TxnSyntaxError(`operation "${text}": put takes KEY VALUE (quote a value with spaces)`)
-      return {requestPut: {key: toBytes(key), value: toBytes(rest[0]), prevKv: false}}
+      return {requestPut: {key: toBytes(key), value: toBytes(rest[0]), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false}}
     }
     case 'get': {
       const o = options(text, rest, ['--prefix', '--from-key', '--limit', '--keys-only', '--count-only'])
-      return {requestRange: {...opRange(text, key, o), limit: o.limit, revision: 0, serializable: false, keysOnly: o.keysOnly, countOnly: o.countOnly}}
+      return {requestRange: {
+        ...opRange(text, key, o), limit: o.limit, revision: 0, sortOrder: 0, sortTarget: 0, serializable: false, keysOnly: o.keysOnly,
+        countOnly: o.countOnly, minModRevision: 0, maxModRevision: 0, minCreateRevision: 0, maxCreateRevision: 0,
+      }}
     }
     case 'del':
     case 'delete': {

@@ -5,7 +5,7 @@
  * Callers check isInteractive() first; this module never reads a stdin that is not a terminal.
  */
 import {input} from '@inquirer/prompts'
-import type {Compare, RequestOp} from '../generated/raftctl/v1/kv.js'
+import type {Compare, RequestOp} from '../generated/etcd/etcdserverpb/kv.js'
 import {parseCompare, parseOp} from './kv_txn.js'
 
 /** Asks for lines until an empty one; each must parse with `parse`. */

@@ -3,9 +3,8 @@
  * table, the configuration line in etcd's format, and the `raftctl server start` arguments
  * that start a newly added member (printed as a line by src/cli/invocation.ts).
  */
-import {
-  type MemberStatus, MemberStatus_ProgressState, MemberStatus_Role,
-} from '../generated/raftctl/v1/cluster.js'
+import type {MemberStatus} from '../client/index.js'
+import {MemberStatus_ProgressState, MemberStatus_Role} from '../generated/raftctl/v1/raftctl.js'
 import type {ConfState} from '../generated/eraftpb.js'
 import {formatConfState} from '../raft/index.js'
 import type {Field, View} from './output.js'
@@ -135,6 +134,8 @@ export function findMember(members: readonly MemberJson[], id: number): MemberJs
 export interface StartLineOptions {
   readonly dataDir: string
   readonly clientUrl?: string
+  /** The node's name when the list has none yet (a member added but not started publishes none). */
+  readonly name?: string
 }
 
 /**
@@ -150,8 +151,9 @@ export function startArgs(members: readonly MemberJson[], id: number, opts: Star
   const initial = [...members].filter((m) => m.peerUrls.length > 0).sort((a, b) => a.id - b.id)
     .map((m) => `${m.id}=${m.peerUrls[0]}`).join(',')
   const client = opts.clientUrl ?? self.clientUrls[0]
+  const name = self.name === '' ? opts.name ?? '' : self.name
   return [
-    'server', 'start', '--id', String(id), ...(self.name === '' ? [] : ['--name', self.name]),
+    'server', 'start', '--id', String(id), ...(name === '' ? [] : ['--name', name]),
     '--data-dir', opts.dataDir, '--listen-peer', self.peerUrls[0],
     ...(client === undefined ? [] : ['--listen-client', client]),
     '--initial-cluster', initial, '--initial-cluster-state', 'existing',

@@ -134,9 +134,12 @@ const snake = (name: string): string => /^[a-z]/.test(name) ? name.replace(/[A-Z
 /**
  * A response object as etcdctl prints it in JSON: field names in snake_case (the proto names),
  * bytes base64, and fields holding a zero value (0, false, "", empty bytes or list, unset) left
- * out, as Go's omitempty does. A message that is set but empty stays as {}.
+ * out, as Go's omitempty does. A message that is set but empty stays as {}. 64-bit ids (bigint in
+ * etcd's messages) become JSON numbers as etcdctl prints them; raftctl's cluster and member ids
+ * are below 2^53, so none loses a digit.
  */
 export function etcdJson(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v)
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')
   if (typeof v === 'bigint') return Number(v)
   if (Array.isArray(v)) return v.map(etcdJson)

@@ -1,31 +1,46 @@
 /**
- * RaftctlClient: the typed client of a raftctl cluster, used by the CLI and every test. It takes
- * an endpoint list and runs each call through ClusterConnection: the leader first when known,
- * redirects on a not-leader answer (the server's `raftctl-leader` hint), the next endpoint when
- * one cannot be reached, retries with back-off for reads and for writes the server refused
- * before proposing them, until one deadline; a write whose outcome is unknown is not repeated
- * (its error says how to check it). Every answer's cluster id must match the first one seen.
+ * RaftctlClient: the typed client of a raftctl cluster, used by the CLI and every test. It speaks
+ * etcd's services — KV (get, put, delete, txn, compact) and Cluster (add, remove, update, list,
+ * promote) — plus raftctl's extension service for what etcd lacks (demote, joint changes,
+ * leave-joint, replication progress, node status). Every member serves every call (a follower
+ * proposes writes itself and forwards membership calls to the leader), so no call is redirected.
  *
- * Maintenance calls (status, health, snapshot) are about one member and go to the endpoint
- * given (the first one by default) without redirects.
+ * Each call runs through ClusterConnection: the last endpoint that answered first, the next
+ * endpoint when one cannot be reached, retries with back-off for reads and for writes the server
+ * refused before proposing them (`raftctl-retry-safe`), until one deadline; a write whose outcome
+ * is unknown (etcd's "request timed out", a lost connection, the deadline) is not repeated: its
+ * error says how to check it. Every answer's cluster id must match the first one seen, and an
+ * error shows raftctl's explanation (`raftctl-detail`) instead of etcd's bare text (rpc.ts).
+ *
+ * raftctl's own choices on etcd's MemberAdd and MemberPromote travel as request metadata: the
+ * node id to give the new member (`raftctl-member-id`) and `raftctl-force: 1`.
+ *
+ * Maintenance calls (status, health, snapshot) and the leadership transfer still use the
+ * raftctl.v1.legacy Maintenance and Cluster services until etcd's Maintenance service is served.
  */
 import {
-  ClusterClient, type LeaveJointResponse, type MemberAddRequest, type MemberAddResponse,
-  type MemberChangeRequest, type MemberChangeRequest_Change, type MemberChangeResponse,
-  type MemberDemoteResponse, type MemberListResponse, type MemberPromoteResponse,
-  type MemberRemoveResponse, type MemberUpdateResponse, type TransferLeaderResponse,
-} from '../generated/raftctl/v1/cluster.js'
-import {ConfChangeTransition} from '../generated/eraftpb.js'
+  ClusterClient as EtcdClusterClient, type MemberAddResponse, type MemberListResponse, type MemberPromoteResponse,
+  type MemberRemoveResponse, type MemberUpdateResponse,
+} from '../generated/etcd/etcdserverpb/cluster.js'
 import {
-  type DeleteRangeResponse, type KeyValue, KVClient, type PutResponse, type RangeResponse,
-  type TxnRequest, type TxnResponse,
-} from '../generated/raftctl/v1/kv.js'
+  type CompactionResponse, type DeleteRangeResponse, KVClient, type PutResponse, type RangeResponse, type TxnRequest,
+  type TxnResponse,
+} from '../generated/etcd/etcdserverpb/kv.js'
+import type {KeyValue} from '../generated/etcd/mvccpb/kv.js'
+import {ConfChangeTransition} from '../generated/eraftpb.js'
+import {ClusterClient as LegacyClusterClient, type TransferLeaderResponse} from '../generated/raftctl/v1/cluster.js'
 import {
   type HealthResponse, MaintenanceClient, type StatusResponse,
 } from '../generated/raftctl/v1/maintenance.js'
+import {
+  type LeaveJointResponse, type MemberChangeRequest, MemberChangeRequest_Change_Kind as Kind, type MemberChangeResponse,
+  type MemberDemoteResponse, type MemberProgressResponse, type NodeStatusResponse, RaftctlClient as ExtensionClient,
+} from '../generated/raftctl/v1/raftctl.js'
+import {FORCE_KEY, MEMBER_ID_KEY} from '../raftpb/metadata.js'
 import {ClusterConnection} from './connection.js'
 import {type Bytes, keyRange, type KeyRangeOptions, toBytes} from './keys.js'
-import type {ClientError, UnaryFn} from './rpc.js'
+import {type Membership, type MembershipChange, membershipChange, statuses, withoutProgress} from './members.js'
+import type {CallSpec, ClientError, UnaryFn} from './rpc.js'
 import {type SnapshotDownload, downloadSnapshot} from './snapshot.js'
 import {type WatchOptions, WatchStream} from './watch.js'
 
@@ -40,10 +55,11 @@ export interface RangeOptions extends KeyRangeOptions {
   readonly limit?: number
   /** Read the answering member's state without a ReadIndex round (may be stale). */
   readonly serializable?: boolean
+  /** Read at this revision (0: the latest); any revision not yet compacted can be read. */
   readonly revision?: number
   readonly keysOnly?: boolean
   readonly countOnly?: boolean
-  /** Send the read to this endpoint only (no redirects or failover). */
+  /** Send the read to this endpoint only (no failover). */
   readonly endpoint?: string
 }
 
@@ -61,12 +77,29 @@ export interface WatchRequestOptions extends WatchOptions, KeyRangeOptions {
 export interface MemberChangeSpec {
   readonly kind: 'add-voter' | 'add-learner' | 'remove' | 'demote'
   readonly id: number
-  readonly name?: string
+  /** For a new member: its peer URLs (host:port). */
   readonly peerUrls?: readonly string[]
-  readonly clientUrls?: readonly string[]
 }
 
-const KIND: Record<MemberChangeSpec['kind'], number> = {'add-voter': 1, 'add-learner': 2, 'remove': 3, 'demote': 4}
+/** What memberAdd takes: raftctl lets the caller choose the new node's id. */
+export interface MemberAddOptions {
+  /** The node id to give the new member (1..2^53-1); without it the server picks a fresh one. */
+  readonly id?: number
+  readonly peerUrls: readonly string[]
+  readonly isLearner?: boolean
+  /** Skip the server's reachable-quorum check (risky). */
+  readonly force?: boolean
+}
+
+/** What memberList takes. */
+export interface MemberListOptions {
+  /** Confirm the list through a ReadIndex round first (etcd's linearizable MemberList). */
+  readonly linearizable?: boolean
+  /** Ask this endpoint only (no failover); it still forwards MemberProgress to the leader. */
+  readonly endpoint?: string
+}
+
+const KIND: Record<MemberChangeSpec['kind'], Kind> = {'add-voter': Kind.ADD_VOTER, 'add-learner': Kind.ADD_LEARNER, 'remove': Kind.REMOVE, 'demote': Kind.DEMOTE}
 const TRANSITION = {auto: ConfChangeTransition.Auto, implicit: ConfChangeTransition.Implicit, explicit: ConfChangeTransition.Explicit}
 
 /** How to check a write whose outcome is unknown (ClientError.outcomeUnknown). */
@@ -75,6 +108,9 @@ const LIST_MEMBERS = 'see the membership with raftctl member list'
 
 type Method<C, Req, Res> = (c: C) => UnaryFn<Req, Res>
 const m = <C, Req, Res>(f: (c: C) => unknown): Method<C, Req, Res> => (c) => (f(c) as UnaryFn<Req, Res>).bind(c)
+
+/** etcd's 64-bit member id of a raftctl node id. */
+const memberId = (id: number): bigint => BigInt(id)
 
 export class RaftctlClient {
   readonly conn: ClusterConnection
@@ -92,19 +128,20 @@ export class RaftctlClient {
     this.conn.close()
   }
 
-  // ---- KV ----
+  // ---- KV (etcd's KV service) ----
 
   put(key: Bytes, value: Bytes, opts: {prevKv?: boolean} = {}): Promise<PutResponse> {
     return this.conn.call(KVClient, {
       what: 'put', method: m((c) => c.put), idempotent: false, check: READ_BACK,
-      request: {key: toBytes(key), value: toBytes(value), prevKv: opts.prevKv ?? false},
+      request: {key: toBytes(key), value: toBytes(value), lease: 0n, prevKv: opts.prevKv ?? false, ignoreValue: false, ignoreLease: false},
     })
   }
 
   range(key: Bytes, opts: RangeOptions = {}): Promise<RangeResponse> {
     const request = {
-      ...keyRange(key, opts), limit: opts.limit ?? 0, revision: opts.revision ?? 0,
+      ...keyRange(key, opts), limit: opts.limit ?? 0, revision: opts.revision ?? 0, sortOrder: 0, sortTarget: 0,
       serializable: opts.serializable ?? false, keysOnly: opts.keysOnly ?? false, countOnly: opts.countOnly ?? false,
+      minModRevision: 0, maxModRevision: 0, minCreateRevision: 0, maxCreateRevision: 0,
     }
     const spec = {what: 'range', method: m<KVClient, typeof request, RangeResponse>((c) => c.range), idempotent: true, request}
     return opts.endpoint === undefined ? this.conn.call(KVClient, spec) : this.conn.callOne(KVClient, opts.endpoint, spec)
@@ -129,6 +166,18 @@ export class RaftctlClient {
     })
   }
 
+  /**
+   * Compacts the history below `revision` (reads and watches of older revisions then fail as
+   * compacted). With `physical`, answers only once the answering member deleted that history.
+   * Repeating a compaction to the same revision is refused as compacted, so it is no retry.
+   */
+  compact(revision: number, opts: {physical?: boolean} = {}): Promise<CompactionResponse> {
+    return this.conn.call(KVClient, {
+      what: 'compact', method: m((c) => c.compact), idempotent: false, check: 'read an old revision with raftctl kv get --rev',
+      request: {revision, physical: opts.physical ?? false},
+    })
+  }
+
   /** Watches a key or range through etcd's Watch service; see WatchStream for how it resumes on another member. */
   watch(key: Bytes, opts: WatchRequestOptions = {}): WatchStream {
     return new WatchStream(this.conn, {
@@ -137,70 +186,89 @@ export class RaftctlClient {
     }, opts)
   }
 
-  // ---- Cluster ----
+  // ---- Cluster (etcd's Cluster service) ----
 
-  memberAdd(req: Pick<MemberAddRequest, 'id' | 'peerUrls'> & Partial<MemberAddRequest>): Promise<MemberAddResponse> {
-    return this.cluster('member add', (c) => c.memberAdd, {name: '', isLearner: false, force: false, clientUrls: [], ...req}, false)
+  /** Adds a member through etcd's MemberAdd; raftctl's id and force ride in metadata. */
+  memberAdd(opts: MemberAddOptions): Promise<MemberAddResponse> {
+    const metadata: Record<string, string> = {}
+    if (opts.id !== undefined) metadata[MEMBER_ID_KEY] = String(opts.id)
+    if (opts.force === true) metadata[FORCE_KEY] = '1'
+    return this.etcdCluster('member add', (c) => c.memberAdd, {peerURLs: [...opts.peerUrls], isLearner: opts.isLearner ?? false}, false, metadata)
   }
 
+  /** Promotes a learner; etcd refuses a voter with FAILED_PRECONDITION (not a learner). */
   memberPromote(id: number, opts: {force?: boolean} = {}): Promise<MemberPromoteResponse> {
-    return this.cluster('member promote', (c) => c.memberPromote, {id, force: opts.force ?? false}, true)
-  }
-
-  memberDemote(id: number): Promise<MemberDemoteResponse> {
-    return this.cluster('member demote', (c) => c.memberDemote, {id}, true)
+    return this.etcdCluster('member promote', (c) => c.memberPromote, {ID: memberId(id)}, true, opts.force === true ? {[FORCE_KEY]: '1'} : {})
   }
 
   memberRemove(id: number): Promise<MemberRemoveResponse> {
-    return this.cluster('member remove', (c) => c.memberRemove, {id}, false)
+    return this.etcdCluster('member remove', (c) => c.memberRemove, {ID: memberId(id)}, false)
   }
 
-  memberUpdate(id: number, opts: {peerUrls?: readonly string[], clientUrls?: readonly string[]}): Promise<MemberUpdateResponse> {
-    return this.cluster('member update', (c) => c.memberUpdate,
-      {id, peerUrls: [...(opts.peerUrls ?? [])], clientUrls: [...(opts.clientUrls ?? [])]}, true)
+  /** Replaces a member's peer URLs (its name and client URLs are what the node itself publishes). */
+  memberUpdate(id: number, peerUrls: readonly string[]): Promise<MemberUpdateResponse> {
+    return this.etcdCluster('member update', (c) => c.memberUpdate, {ID: memberId(id), peerURLs: [...peerUrls]}, true)
   }
 
-  memberChange(changes: readonly MemberChangeSpec[], opts: {transition?: keyof typeof TRANSITION, force?: boolean} = {}): Promise<MemberChangeResponse> {
+  /** etcd's MemberList as the answering member has it (linearizable: after a ReadIndex round). */
+  etcdMemberList(opts: MemberListOptions = {}): Promise<MemberListResponse> {
+    const spec = {what: 'member list', method: m<EtcdClusterClient, {linearizable: boolean}, MemberListResponse>((c) => c.memberList),
+      idempotent: true, request: {linearizable: opts.linearizable ?? false}}
+    return opts.endpoint === undefined ? this.conn.call(EtcdClusterClient, spec) : this.conn.callOne(EtcdClusterClient, opts.endpoint, spec)
+  }
+
+  // ---- raftctl's extension service ----
+
+  async memberDemote(id: number): Promise<MembershipChange> {
+    return membershipChange(await this.extension<{id: number}, MemberDemoteResponse>('member demote', (c) => c.memberDemote, {id}, true, LIST_MEMBERS))
+  }
+
+  async memberChange(changes: readonly MemberChangeSpec[], opts: {transition?: keyof typeof TRANSITION, force?: boolean} = {}): Promise<MembershipChange> {
     const request: MemberChangeRequest = {
-      changes: changes.map((c): MemberChangeRequest_Change => ({
-        kind: KIND[c.kind], id: c.id, name: c.name ?? '', peerUrls: [...(c.peerUrls ?? [])], clientUrls: [...(c.clientUrls ?? [])],
-      })),
+      changes: changes.map((c) => ({kind: KIND[c.kind], id: c.id, peerUrls: [...(c.peerUrls ?? [])]})),
       transition: TRANSITION[opts.transition ?? 'auto'], force: opts.force ?? false,
     }
-    return this.cluster('member change', (c) => c.memberChange, request, false)
+    return membershipChange(await this.extension<MemberChangeRequest, MemberChangeResponse>('member change', (c) => c.memberChange, request, false, LIST_MEMBERS))
   }
 
-  leaveJoint(): Promise<LeaveJointResponse> {
-    return this.cluster('leave joint', (c) => c.leaveJoint, {}, false)
+  async leaveJoint(): Promise<MembershipChange> {
+    return membershipChange(await this.extension<object, LeaveJointResponse>('leave joint', (c) => c.leaveJoint, {}, false, LIST_MEMBERS))
+  }
+
+  /** Every member's role and replication progress, answered by the leader (forwarded there). */
+  memberProgress(opts: {endpoint?: string} = {}): Promise<MemberProgressResponse> {
+    return this.extension('member progress', (c) => c.memberProgress, {}, true, undefined, opts.endpoint)
+  }
+
+  /** The answering member's Raft status (a given endpoint, or any that answers). */
+  nodeStatus(endpoint?: string): Promise<NodeStatusResponse> {
+    return this.extension('node status', (c) => c.nodeStatus, {}, true, undefined, endpoint)
   }
 
   /**
-   * The member list. Without `endpoint`, when a follower answered, the list is asked again from
-   * the leader it names (and the leader remembered), because only the leader knows each member's
-   * replication progress (match index, progress state, lag). The leader is reached at the client
-   * URL it published or, until it has published one (its first moments as leader), looked for
-   * among this client's endpoints by the member id in their answers. If the leader cannot be
-   * asked, the follower's answer is returned.
+   * The member list with roles, the ConfState and, when a leader can be asked, each member's
+   * replication progress (members.ts says how it is assembled). With `linearizable`, etcd's
+   * MemberList with a ReadIndex round is asked first, so the list is not stale.
    */
-  async memberList(opts: {linearizable?: boolean, endpoint?: string} = {}): Promise<MemberListResponse> {
-    const spec = {what: 'member list', method: m<ClusterClient, {linearizable: boolean}, MemberListResponse>((c) => c.memberList),
-      idempotent: true, request: {linearizable: opts.linearizable ?? false}}
-    if (opts.endpoint !== undefined) return this.conn.callOne(ClusterClient, opts.endpoint, spec)
-    const r = await this.conn.call(ClusterClient, spec)
-    const leader = r.members.find((x) => x.isLeader)?.member
-    if (leader === undefined || leader.id === r.header?.memberId) return r
-    const candidates = leader.clientUrls.length > 0 ? leader.clientUrls.slice(0, 1) : this.endpoints
-    for (const url of candidates) {
-      const answer = await this.conn.callOne(ClusterClient, url, spec).catch(() => undefined)
-      if (answer?.header?.memberId !== leader.id) continue
-      this.conn.setLeader(url)
-      return answer
+  async memberList(opts: MemberListOptions = {}): Promise<Membership> {
+    const linearized = opts.linearizable === true ? await this.etcdMemberList(opts) : undefined
+    const st = await this.nodeStatus(opts.endpoint)
+    if (st.leader !== 0) {
+      const p = await this.memberProgress(opts).catch(() => undefined)
+      if (p !== undefined) return {header: p.header, members: statuses(p.members), confState: p.confState, leader: p.leader, fromLeader: true}
     }
-    return r
+    const list = linearized ?? await this.etcdMemberList({endpoint: opts.endpoint})
+    return {header: list.header, members: withoutProgress(list.members, st.confState, st.leader), confState: st.confState, leader: st.leader, fromLeader: false}
   }
 
-  transferLeader(targetId: number): Promise<TransferLeaderResponse> {
-    return this.cluster('leader transfer', (c) => c.transferLeader, {targetId}, true)
+  /**
+   * Moves leadership to node `targetId` and waits until it leads; answers the leader afterwards.
+   * (Served by the legacy Cluster service until etcd's Maintenance.MoveLeader is.)
+   */
+  async transferLeader(targetId: number): Promise<{leader: number}> {
+    const r = await this.conn.call(LegacyClusterClient, {what: 'leader transfer', method: m<LegacyClusterClient, {targetId: number}, TransferLeaderResponse>((c) => c.transferLeader),
+      idempotent: true, request: {targetId}, check: LIST_MEMBERS})
+    return {leader: r.leader}
   }
 
   // ---- Maintenance (one member) ----
@@ -244,7 +312,14 @@ export class RaftctlClient {
 
   // ---- plumbing ----
 
-  private cluster<Req, Res>(what: string, f: (c: ClusterClient) => unknown, request: Req, idempotent: boolean): Promise<Res> {
-    return this.conn.call(ClusterClient, {what, method: m<ClusterClient, Req, Res>(f), idempotent, request, check: LIST_MEMBERS})
+  private etcdCluster<Req, Res>(what: string, f: (c: EtcdClusterClient) => unknown, request: Req, idempotent: boolean,
+    metadata: Record<string, string> = {}): Promise<Res> {
+    return this.conn.call(EtcdClusterClient, {what, method: m<EtcdClusterClient, Req, Res>(f), idempotent, request, check: LIST_MEMBERS, metadata})
+  }
+
+  private extension<Req, Res>(what: string, f: (c: ExtensionClient) => unknown, request: Req, idempotent: boolean,
+    check?: string, endpoint?: string): Promise<Res> {
+    const spec: CallSpec<ExtensionClient, Req, Res> = {what, method: m<ExtensionClient, Req, Res>(f), idempotent, request, ...(check === undefined ? {} : {check})}
+    return endpoint === undefined ? this.conn.call(ExtensionClient, spec) : this.conn.callOne(ExtensionClient, endpoint, spec)
   }
 }

@@ -11,14 +11,14 @@
  * attempt timed out, whether that member knows a leader, so a read that could not complete
  * because no leader is known says so instead of only "timed out".
  *
- * Cluster identity: every raftctl.v1 response carries header.cluster_id. The first one seen is
+ * Cluster identity: every response carries header.cluster_id (etcd's header). The first one seen is
  * the connection's cluster; an answer from another cluster is refused with an error naming both
  * ids and the endpoint (checkClusterId). Once the cluster is known, a write is sent to an endpoint
- * only after a status answer from it showed the same cluster, so a write never lands in another
+ * only after a NodeStatus answer from it (the extension service) showed the same cluster, so a write never lands in another
  * cluster given by mistake in the same endpoint list.
  */
 import {type Client, credentials, type ServiceError, status} from '@grpc/grpc-js'
-import {MaintenanceClient, type StatusResponse} from '../generated/raftctl/v1/maintenance.js'
+import {type NodeStatusResponse, RaftctlClient as RaftctlServiceClient} from '../generated/raftctl/v1/raftctl.js'
 import {CallLog, Round} from './attempts.js'
 import {
   type CallSpec, ClientError, classifyFailure, invoke, isOwnDeadline, leaderHint, outcomeUnknownError, toClientError,
@@ -89,12 +89,15 @@ export class ClusterConnection {
   }
 
   /**
-   * Checks the cluster id in an answer's header (any raftctl.v1 response, or undefined) from
-   * `endpoint`: the first id seen becomes the connection's; another one is refused with a
-   * FAILED_PRECONDITION ClientError naming both ids and the endpoint.
+   * Checks the cluster id in an answer's header (any response with etcd's or raftctl's header,
+   * or undefined) from `endpoint`: the first id seen becomes the connection's; another one is
+   * refused with a FAILED_PRECONDITION ClientError naming both ids and the endpoint. etcd's
+   * headers carry the id as a bigint; raftctl's cluster ids are below 2^53, so it is compared as
+   * a number.
    */
   checkClusterId(endpoint: string, answer: unknown): void {
-    const id = (answer as {header?: {clusterId?: unknown}} | undefined)?.header?.clusterId
+    const raw = (answer as {header?: {clusterId?: unknown}} | undefined)?.header?.clusterId
+    const id = typeof raw === 'bigint' ? Number(raw) : raw
     if (typeof id !== 'number' || id === 0) return
     if (this.cluster === undefined) this.cluster = {id, endpoint}
     else if (id !== this.cluster.id) {
@@ -108,7 +111,7 @@ export class ClusterConnection {
   async callOne<C extends Client, Req, Res>(ctor: ClientCtor<C>, endpoint: string, spec: CallSpec<C, Req, Res>): Promise<Res> {
     let res: Res
     try {
-      res = await invoke(spec.method(this.client(ctor, endpoint)), spec.request, this.deadline())
+      res = await invoke(spec.method(this.client(ctor, endpoint)), spec.request, this.deadline(), spec.metadata)
     } catch (err) {
       throw toClientError(err, spec.what, endpoint)
     }
@@ -178,7 +181,7 @@ export class ClusterConnection {
     }
     let res: Res
     try {
-      res = await invoke(spec.method(this.client(ctor, endpoint)), spec.request, new Date(until))
+      res = await invoke(spec.method(this.client(ctor, endpoint)), spec.request, new Date(until), spec.metadata)
     } catch (err) {
       return {ok: false, err, idempotent: spec.idempotent}
     }
@@ -198,10 +201,10 @@ export class ClusterConnection {
     return log.sawNoLeader ? log.finalError(e) : e
   }
 
-  /** The Status of the member at `endpoint`, with a deadline. */
-  private status(endpoint: string, deadline: number): Promise<StatusResponse> {
-    const c = this.client(MaintenanceClient, endpoint)
-    return invoke(c.status.bind(c) as UnaryFn<object, StatusResponse>, {}, new Date(deadline))
+  /** The NodeStatus of the member at `endpoint` (its id, leader and cluster), with a deadline. */
+  private status(endpoint: string, deadline: number): Promise<NodeStatusResponse> {
+    const c = this.client(RaftctlServiceClient, endpoint)
+    return invoke(c.nodeStatus.bind(c) as UnaryFn<object, NodeStatusResponse>, {}, new Date(deadline))
   }
 
   /** Records the leader's endpoint (from a status answer). */

@@ -9,7 +9,9 @@
  *   leader, nothing was done"; the call goes to the hinted endpoint.
  * - `no-leader`: UNAVAILABLE marked retry-safe: the server refused before proposing anything
  *   because it has no leader to serve it (no leader yet, proposal dropped, a read no leader
- *   confirmed); tried again after a back-off, on every endpoint in turn.
+ *   confirmed); tried again after a back-off, on every endpoint in turn. So is etcd's
+ *   DEADLINE_EXCEEDED marked retry-safe: the member waited for a leader in vain and proposed
+ *   nothing.
  * - `retry`: any other UNAVAILABLE of an idempotent call (reads, status), such as a connection
  *   lost during a read; tried again likewise.
  * - `busy`: RESOURCE_EXHAUSTED marked retry-safe (admission control refused it, nothing was
@@ -17,7 +19,9 @@
  * - `unknown`: a write that may have reached a server — the connection dropped during the call,
  *   DEADLINE_EXCEEDED (from grpc-js or the server), UNAVAILABLE or CANCELLED without the
  *   retry-safe mark. It is never sent again: its outcome is reported as unknown.
- * - `final`: anything else (a refusal, bad input, a read that timed out): returned as it is.
+ * - `final`: anything else (a refusal — also etcd's UNAVAILABLE "unhealthy cluster", which
+ *   refuses a membership change before proposing it —, bad input, a read that timed out):
+ *   returned as it is.
  */
 import {type CallOptions, type Client, Metadata, type ServiceError, status} from '@grpc/grpc-js'
 import {CodedError} from '../raft/errors.js'
@@ -64,6 +68,8 @@ export interface CallSpec<C extends Client, Req, Res> {
    * naming a real command ("read the key back with raftctl kv get").
    */
   readonly check?: string
+  /** Request metadata sent with every attempt (e.g. raftctl-member-id on etcd's MemberAdd). */
+  readonly metadata?: Readonly<Record<string, string>>
 }
 
 /** Returns true when the error says the endpoint was never reached (request not delivered). */
@@ -112,19 +118,29 @@ export function classifyFailure(err: unknown, idempotent: boolean, endpoint: str
   if (e.code === status.FAILED_PRECONDITION && hint !== undefined && hint !== endpoint) return 'redirect'
   const safe = isRetrySafe(e)
   if (e.code === status.RESOURCE_EXHAUSTED && safe) return 'busy'
-  if (e.code === status.UNAVAILABLE && safe) return 'no-leader'
+  if ((e.code === status.UNAVAILABLE || e.code === status.DEADLINE_EXCEEDED) && safe) return 'no-leader'
+  if (e.code === status.UNAVAILABLE && REFUSALS.has(e.details)) return 'final'
   if (e.code === status.UNAVAILABLE && idempotent) return 'retry'
   if (!idempotent && MAY_HAVE_ARRIVED.has(e.code)) return 'unknown'
   return 'final'
 }
 
+/**
+ * etcd's UNAVAILABLE answers that refuse a request after checking it, before anything is
+ * proposed: a membership change that would cost the quorum of the reachable members. They are
+ * final (repeating would be refused again) and never an unknown outcome.
+ */
+const REFUSALS = new Set(['etcdserver: unhealthy cluster'])
+
 /** Statuses with which a write may have reached a server and been proposed. */
 const MAY_HAVE_ARRIVED = new Set<status>([status.DEADLINE_EXCEEDED, status.UNAVAILABLE, status.CANCELLED])
 
-/** Invokes one unary call on one client with a deadline. */
-export function invoke<Req, Res>(fn: UnaryFn<Req, Res>, request: Req, deadline: Date): Promise<Res> {
+/** Invokes one unary call on one client with a deadline and the given request metadata. */
+export function invoke<Req, Res>(fn: UnaryFn<Req, Res>, request: Req, deadline: Date, metadata: Readonly<Record<string, string>> = {}): Promise<Res> {
+  const md = new Metadata()
+  for (const [k, v] of Object.entries(metadata)) md.set(k, v)
   return new Promise((resolve, reject) => {
-    fn(request, new Metadata(), {deadline}, (err, response) => {
+    fn(request, md, {deadline}, (err, response) => {
       if (err !== null) reject(err)
       else resolve(response)
     })

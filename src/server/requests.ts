@@ -33,12 +33,6 @@ import {DeadlineError} from './wait.js'
 export interface RequestOptions {
   /** Refuse at once with "etcdserver: no leader" when no leader is known, instead of waiting. */
   readonly requireLeader?: boolean
-  /**
-   * Propose only as leader, refusing with notLeader otherwise (checked inside the loop, so
-   * nothing is proposed after leadership moved): the raftctl.v1.legacy services, whose client
-   * follows redirects.
-   */
-  readonly leaderOnly?: boolean
 }
 
 /** Throws notLeader unless this node currently leads (the raftctl.v1 services). */
@@ -90,7 +84,6 @@ async function proposeAndWait(
     try {
       return await node.loop.propose((rn) => {
         const st = rn.status()
-        if (opts.leaderOnly === true && st.role !== StateRole.Leader) throw notLeader(node.id, st.leaderId, node.clientUrlOf(st.leaderId))
         if (!node.isMember) throw removed(node)
         const wait = node.proposals.register(requestId, st.commit + 1, left, what)
         try {

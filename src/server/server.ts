@@ -2,8 +2,9 @@
  * A running raftctl node: its data dir opened (bootstrap.ts), the RaftNode, and two gRPC
  * servers — the client address (etcd's KV, Watch (over the store's watch hub), Cluster,
  * Maintenance, Lease, Lock and Election, etcd's Auth answering UNIMPLEMENTED, raftctl's extension
- * service Raftctl, and the raftctl.v1.legacy KV, Cluster and Maintenance until the client moves
- * off them) and the peer address (Peer transport and PeerInfo).
+ * service Raftctl, and what is left of the raftctl.v1.legacy services until the client moves off
+ * them: Cluster's TransferLeader and Maintenance) and the peer address (Peer transport and
+ * PeerInfo).
  *
  * Stopping (SIGINT/SIGTERM, or stop()): the node stops accepting client requests (new ones get
  * UNAVAILABLE, safe to retry elsewhere) and ends watch streams; the loop finishes the Ready in
@@ -22,7 +23,6 @@ import {WatchService} from '../generated/etcd/etcdserverpb/watch.js'
 import {MaintenanceService as EtcdMaintenanceService} from '../generated/etcd/etcdserverpb/maintenance.js'
 import {PeerInfoService} from '../generated/raftctl/v1/internal.js'
 import {RaftctlService} from '../generated/raftctl/v1/raftctl.js'
-import {KVService} from '../generated/raftctl/v1/kv.js'
 import {MaintenanceService} from '../generated/raftctl/v1/maintenance.js'
 import {parseEndpoint} from '../raftpb/address.js'
 import {DEFAULT_LIMITS} from '../transport/index.js'
@@ -47,7 +47,6 @@ import {registerLockService} from './services/etcd/lock.js'
 import {raftctlService} from './services/etcd/raftctl.js'
 import {ownClientFactory, type RecipeServices} from './services/etcd/recipes.js'
 import {nodeWatchService} from './services/etcd/watch.js'
-import {kvService} from './services/kv.js'
 import {maintenanceService} from './services/maintenance.js'
 import {peerInfoService} from './services/peer_info.js'
 import {RAFTCTL_VERSION} from './version.js'
@@ -187,7 +186,6 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     clientServer.addService(checkedDecoding(AuthService), authService())
     clientServer.addService(checkedDecoding(RaftctlService), raftctlService(ctx) as unknown as UntypedServiceImplementation)
     recipes.push(registerLockService(clientServer, ownClient), registerElectionService(clientServer, ownClient))
-    clientServer.addService(checkedDecoding(KVService), kvService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(ClusterService), clusterService(ctx) as unknown as UntypedServiceImplementation)
     clientServer.addService(checkedDecoding(MaintenanceService), maintenanceService(ctx) as unknown as UntypedServiceImplementation)
     node.peerServer.addTo(peerGrpc)

@@ -11,7 +11,7 @@
  */
 import {status} from '@grpc/grpc-js'
 import {ClientError, RaftctlClient} from '../../src/client/index.js'
-import {type Compare, Compare_CompareResult, Compare_CompareTarget} from '../../src/generated/raftctl/v1/kv.js'
+import {type Compare, Compare_CompareResult, Compare_CompareTarget} from '../../src/generated/etcd/etcdserverpb/kv.js'
 import type {HistoryOp, OpKind} from './history.js'
 import type {Rng} from './rng.js'
 
@@ -53,9 +53,9 @@ export async function perform(c: RaftctlClient, op: OpKind, key: string, value: 
     case 'cas': {
       const base = {result: Compare_CompareResult.EQUAL, key: enc.encode(key), rangeEnd: new Uint8Array(0)}
       const compare: Compare = expected === null
-        ? {...base, target: Compare_CompareTarget.EXISTS, exists: false}
+        ? {...base, target: Compare_CompareTarget.VERSION, version: 0n}
         : {...base, target: Compare_CompareTarget.VALUE, value: enc.encode(expected)}
-      const r = await c.txn({compare: [compare], success: [{requestPut: {key: enc.encode(key), value: enc.encode(value!), prevKv: false}}]})
+      const r = await c.txn({compare: [compare], success: [{requestPut: {key: enc.encode(key), value: enc.encode(value!), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false}}]})
       return r.succeeded
     }
   }

@@ -12,8 +12,9 @@ import {join} from 'node:path'
 import {getView, txnView, watchView} from '../../src/cli/kv_output.js'
 import type {Chunk} from '../../src/cli/output.js'
 import {fieldLine} from '../../src/cli/output.js'
-import {type KeyValue, type RangeResponse, type ResponseHeader, type TxnResponse} from '../../src/generated/raftctl/v1/kv.js'
-import {Event_EventType, type KeyValue as EtcdKeyValue} from '../../src/generated/etcd/mvccpb/kv.js'
+import type {ResponseHeader} from '../../src/generated/etcd/etcdserverpb/header.js'
+import type {RangeResponse, TxnResponse} from '../../src/generated/etcd/etcdserverpb/kv.js'
+import {Event_EventType, type KeyValue} from '../../src/generated/etcd/mvccpb/kv.js'
 import {parseDataDriven, type TestData} from '../harness/datadriven.js'
 import {REPO_ROOT} from '../integration/harness.js'
 
@@ -35,7 +36,7 @@ function recorded(file: string, line: string, nth = 0): string {
 
 const text = (chunks: readonly Chunk[]): string => Buffer.concat(chunks.map((c) => Buffer.from(c))).toString('utf8')
 const t = (s: string): Uint8Array => new TextEncoder().encode(s)
-const header = (revision: number): ResponseHeader => ({clusterId: CLUSTER_ID, memberId: MEMBER_ID, revision, raftTerm: 2})
+const header = (revision: number): ResponseHeader => ({clusterId: BigInt(CLUSTER_ID), memberId: BigInt(MEMBER_ID), revision, raftTerm: 2})
 const withoutLease = (s: string): string => s.split('\n').filter((l) => !/^"(Prev)?Lease" : /.test(l)).join('\n')
 
 /** A RangeResponse from etcdctl's JSON of it. */
@@ -44,7 +45,7 @@ function rangeFromJson(json: string): RangeResponse {
   // Fields in the order of the generated KeyValue (the proto's), as decoded responses have them.
   const kvs = (r.kvs ?? []).map((kv): KeyValue => ({
     key: Buffer.from(String(kv.key), 'base64'), createRevision: Number(kv.create_revision ?? 0), modRevision: Number(kv.mod_revision ?? 0),
-    version: Number(kv.version ?? 0), value: Buffer.from(String(kv.value ?? ''), 'base64'),
+    version: Number(kv.version ?? 0), value: Buffer.from(String(kv.value ?? ''), 'base64'), lease: 0n,
   }))
   return {header: header(r.header.revision), kvs, more: r.more ?? false, count: r.count ?? 0}
 }
@@ -66,7 +67,7 @@ describe('kv output formats are etcdctl\'s (recorded from etcd 3.4)', () => {
 
   it('txn: SUCCESS/FAILURE and each operation in simple; etcdctl\'s json with Go\'s oneof names; fields with a header per operation', () => {
     const failed: TxnResponse = {header: header(17), succeeded: false, responses: [
-      {responseRange: {header: header(17), kvs: [{key: t('lock'), createRevision: 1, modRevision: 1, version: 1, value: t('taken')}], more: false, count: 1}},
+      {responseRange: {header: header(17), kvs: [{key: t('lock'), createRevision: 1, modRevision: 1, version: 1, value: t('taken'), lease: 0n}], more: false, count: 1}},
       {responseDeleteRange: {header: header(17), deleted: 1, prevKvs: []}},
     ]}
     // The second recorded `etcdctl txn`: its compare failed, the failure operations (get lock, del lock) ran.
@@ -85,7 +86,7 @@ describe('kv output formats are etcdctl\'s (recorded from etcd 3.4)', () => {
   })
 
   it('watch: PUT or DELETE, key and value lines in simple (a DELETE\'s value line empty)', () => {
-    const kv = (k: string, v: string, create: number, mod: number, version: number): EtcdKeyValue =>
+    const kv = (k: string, v: string, create: number, mod: number, version: number): KeyValue =>
       ({key: t(k), createRevision: create, modRevision: mod, version, value: t(v), lease: 0n})
     const batches = [
       {revision: 2, events: [{type: Event_EventType.PUT, kv: kv('cfg/a', '1', 2, 2, 1), prevKv: undefined}]},

@@ -8,7 +8,7 @@ import {parseAddSpec, parseChangeFlags, parseNodeId, parseUrl} from '../../src/c
 import {commandLine} from '../../src/cli/invocation.js'
 import {configToJson, formatConfig, type MemberJson, memberToJson, startArgs} from '../../src/cli/member_format.js'
 import {catchUpOf, quorumWarning} from '../../src/cli/member_ops.js'
-import {MemberStatus_ProgressState, MemberStatus_Role} from '../../src/generated/raftctl/v1/cluster.js'
+import {MemberStatus_ProgressState, MemberStatus_Role} from '../../src/generated/raftctl/v1/raftctl.js'
 
 const member = (id: number, over: Partial<MemberJson> = {}): MemberJson => ({
   id, name: `node${id}`, peerUrls: [`127.0.0.1:${2380 + id}`], clientUrls: [`127.0.0.1:${2370 + id}`], role: 'voter',
@@ -62,7 +62,7 @@ describe('cli/member_format', () => {
   })
 
   it('names roles and progress states', () => {
-    const base = {member: {id: 3, name: 'n3', peerUrls: ['h:1'], clientUrls: []}, isLeader: true, matchIndex: 7, nextIndex: 8, lag: 2, recentActive: true}
+    const base = {member: {id: 3, name: 'n3', peerUrls: ['h:1'], clientUrls: [], isLearner: false}, isLeader: true, matchIndex: 7, nextIndex: 8, lag: 2, recentActive: true}
     expect(memberToJson({...base, role: MemberStatus_Role.LEARNER_NEXT, progressState: MemberStatus_ProgressState.SNAPSHOT}))
       .to.deep.equal({id: 3, name: 'n3', peerUrls: ['h:1'], clientUrls: [], role: 'learner-next', isLeader: true, matchIndex: 7,
         nextIndex: 8, lag: 2, progressState: 'snapshot', recentActive: true})

@@ -9,12 +9,12 @@ import {getView, kvToJson, txnView, watchView} from '../../src/cli/kv_output.js'
 import {chooseFormat, emit, etcdJson, fieldLine, type View, type WriteOut} from '../../src/cli/output.js'
 import {hexEscaped, isUtf8, printable} from '../../src/cli/printable.js'
 import {MAX_CELL, renderTable} from '../../src/cli/table.js'
-import {type KeyValue, type RangeResponse} from '../../src/generated/raftctl/v1/kv.js'
-import {Event_EventType} from '../../src/generated/etcd/mvccpb/kv.js'
+import type {RangeResponse} from '../../src/generated/etcd/etcdserverpb/kv.js'
+import {Event_EventType, type KeyValue} from '../../src/generated/etcd/mvccpb/kv.js'
 
 const t = (s: string): Uint8Array => new TextEncoder().encode(s)
-const kv = (key: Uint8Array, value: Uint8Array, rev = 5): KeyValue => ({key, value, createRevision: rev, modRevision: rev, version: 1})
-const header = {clusterId: 7, memberId: 2, revision: 9, raftTerm: 3}
+const kv = (key: Uint8Array, value: Uint8Array, rev = 5): KeyValue => ({key, value, createRevision: rev, modRevision: rev, version: 1, lease: 0n})
+const header = {clusterId: 7n, memberId: 2n, revision: 9, raftTerm: 3}
 
 /** What emit() writes for `format` (as bytes), collected instead of written to stdout. */
 function emitted<D>(format: WriteOut, view: View<D>, d: D): Buffer {

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {Metadata, type ServiceError, status} from '@grpc/grpc-js'
-import {ClusterClient} from '../../src/generated/raftctl/v1/cluster.js'
-import {KVClient} from '../../src/generated/raftctl/v1/kv.js'
+import {ClusterClient} from '../../src/generated/etcd/etcdserverpb/cluster.js'
+import {KVClient} from '../../src/generated/etcd/etcdserverpb/kv.js'
 import {MaintenanceClient} from '../../src/generated/raftctl/v1/maintenance.js'
 import {ClusterConnection} from '../../src/client/connection.js'
 import {isConnectFailure, isRetrySafe, RETRY_SAFE_KEY} from '../../src/client/rpc.js'
@@ -42,7 +42,7 @@ describe('client/connection', () => {
     try {
       let e: unknown
       await c.call(KVClient, {what: 'put', method: (k) => k.put.bind(k), idempotent: false,
-        request: {key: new Uint8Array([1]), value: new Uint8Array(0), prevKv: false}}).catch((x) => { e = x })
+        request: {key: new Uint8Array([1]), value: new Uint8Array(0), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false}}).catch((x) => { e = x })
       expect((e as Error).message).to.equal('cannot reach any endpoint (127.0.0.1:1, 127.0.0.1:2): no raftctl server answers')
     } finally {
       c.close()

@@ -44,7 +44,7 @@ describe('client: failover and what a failed call says', function () {
     a.script = [notLeader(dead), notLeader(dead), notLeader(dead), notLeader(b.endpoint)]
     b.script = [notLeader(dead), notLeader(dead), unavailable(true)]
     const r = await client([dead, a.endpoint, b.endpoint]).put('k', 'v')
-    expect(r.header?.memberId).to.equal(2)
+    expect(r.header?.memberId).to.equal(2n)
     expect(a.calls).to.deep.equal(['put', 'put', 'put', 'put'])
     expect(b.calls).to.deep.equal(['put', 'put', 'put', 'put'])
   })
@@ -109,7 +109,7 @@ describe('client: failover and what a failed call says', function () {
 
   it('retries RESOURCE_EXHAUSTED marked retry-safe with back-off, and returns an unmarked one at once', async () => {
     a.script = [busy(true), busy(true)]
-    expect((await client([a.endpoint]).put('k', 'v')).header?.memberId).to.equal(1)
+    expect((await client([a.endpoint]).put('k', 'v')).header?.memberId).to.equal(1n)
     expect(a.calls).to.deep.equal(['put', 'put', 'put'])
     a.calls.length = 0
     a.script = [busy(false)]

@@ -1,16 +1,18 @@
 /**
- * A fake raftctl node for client tests: the KV service answering each call with the next
- * scripted answer (then OK), the Maintenance service's Status (reporting the leader this node
- * knows) and Snapshot, and etcd's Watch answering a create with scripted responses, all with
- * this node's cluster id in every header. Real gRPC on
- * 127.0.0.1 (fake_server.ts).
+ * A fake raftctl node for client tests: etcd's KV service answering each call with the next
+ * scripted answer (then OK), the extension's NodeStatus (reporting the leader this node knows;
+ * the client's probe before a write to a new endpoint and after a read that timed out), the
+ * legacy Maintenance service's Status and Snapshot, and etcd's Watch answering a create with
+ * scripted responses, all with this node's cluster id in every header. Real gRPC on 127.0.0.1
+ * (fake_server.ts).
  */
 import {expect} from 'chai'
 import {Metadata, type ServerDuplexStream, type ServerWritableStream, type ServiceError, status} from '@grpc/grpc-js'
 import {ClientError} from '../../src/client/index.js'
 import {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../../src/raftpb/metadata.js'
-import {KVService} from '../../src/generated/raftctl/v1/kv.js'
+import {KVService} from '../../src/generated/etcd/etcdserverpb/kv.js'
 import {type WatchRequest, type WatchResponse, WatchService} from '../../src/generated/etcd/etcdserverpb/watch.js'
+import {type NodeStatusResponse, RaftctlService} from '../../src/generated/raftctl/v1/raftctl.js'
 import {MaintenanceService, type SnapshotResponse, type StatusResponse} from '../../src/generated/raftctl/v1/maintenance.js'
 import {FakeGrpcServer} from './fake_server.js'
 
@@ -33,6 +35,7 @@ export class FakeKv extends FakeGrpcServer {
   /** The KV methods called, in order. */
   readonly calls: string[] = []
   script: Answer[] = []
+  /** Status calls: the extension's NodeStatus and the legacy Maintenance Status. */
   statusCalls = 0
   /** The leader id Status reports (0: none known). */
   leader = 1
@@ -47,7 +50,23 @@ export class FakeKv extends FakeGrpcServer {
     return {clusterId: this.clusterId, memberId: this.memberId, revision: 1, raftTerm: 1}
   }
 
+  /** etcd's header of this node, as the KV answers carry it. */
+  get etcdHeader(): {clusterId: bigint, memberId: bigint, revision: number, raftTerm: number} {
+    return {clusterId: BigInt(this.clusterId), memberId: BigInt(this.memberId), revision: 1, raftTerm: 1}
+  }
+
   async listen(): Promise<this> {
+    this.addService(RaftctlService, {
+      nodeStatus: (_call: unknown, cb: Callback) => {
+        this.statusCalls++
+        const st: NodeStatusResponse = {
+          header: this.etcdHeader, id: this.memberId, name: `node${this.memberId}`, version: '0.1.0', raftState: 0, role: 0,
+          leader: this.leader, raftTerm: 1, raftCommitIndex: 1, raftAppliedIndex: 1, raftFirstIndex: 1, raftLastIndex: 1,
+          snapshotIndex: 0, dbSize: 0, confState: undefined, peers: [], errors: [],
+        }
+        cb(null, st)
+      },
+    })
     this.addService(MaintenanceService, {
       status: (_call: unknown, cb: Callback) => {
         this.statusCalls++
@@ -67,9 +86,7 @@ export class FakeKv extends FakeGrpcServer {
     this.addService(WatchService, {
       watch: (call: ServerDuplexStream<WatchRequest, WatchResponse>) => {
         call.on('data', () => {
-          const h = this.header
-          const header = {clusterId: BigInt(h.clusterId), memberId: BigInt(h.memberId), revision: h.revision, raftTerm: h.raftTerm}
-          for (const r of this.watchResponses) call.write({header, ...r})
+          for (const r of this.watchResponses) call.write({header: this.etcdHeader, ...r})
         })
       },
     })
@@ -89,7 +106,7 @@ export class FakeKv extends FakeGrpcServer {
         return
       }
       if ('ok' in a) {
-        cb(null, method === 'range' ? {header: this.header, kvs: [], more: false, count: 0} : {header: this.header})
+        cb(null, method === 'range' ? {header: this.etcdHeader, kvs: [], more: false, count: 0} : {header: this.etcdHeader})
         return
       }
       const md = new Metadata()

@@ -37,7 +37,7 @@ describe('client: retries, redirects and deadlines', function () {
   it('retries a read answered UNAVAILABLE until it succeeds', async () => {
     a.script = [unavailable(), unavailable()]
     const r = await client([a.endpoint]).range('k')
-    expect(r.header?.memberId).to.equal(1)
+    expect(r.header?.memberId).to.equal(1n)
     expect(a.calls).to.deep.equal(['range', 'range', 'range'])
   })
 
@@ -52,15 +52,32 @@ describe('client: retries, redirects and deadlines', function () {
     expect(b.calls, 'not sent again elsewhere either').to.deep.equal([])
     a.calls.length = 0
     a.script = [unavailable(true), unavailable(true)]
-    expect((await client([a.endpoint]).put('k', 'v')).header?.memberId).to.equal(1)
+    expect((await client([a.endpoint]).put('k', 'v')).header?.memberId).to.equal(1n)
     expect(a.calls).to.deep.equal(['put', 'put', 'put'])
+  })
+
+  it('repeats a write the server gave up on while it knew no leader (DEADLINE_EXCEEDED marked retry-safe)', async () => {
+    const gaveUp = {code: status.DEADLINE_EXCEEDED, details: 'context deadline exceeded', retrySafe: true}
+    a.script = [gaveUp, gaveUp]
+    expect((await client([a.endpoint]).put('k', 'v')).header?.memberId).to.equal(1n)
+    expect(a.calls).to.deep.equal(['put', 'put', 'put'])
+  })
+
+  it('returns etcd\'s "unhealthy cluster" refusal of a write at once, as a refusal and not an unknown outcome', async () => {
+    a.script = [{code: status.UNAVAILABLE, details: 'etcdserver: unhealthy cluster'}]
+    const e = await failure(client([a.endpoint, b.endpoint]).put('k', 'v'))
+    expect(e.codeName).to.equal('UNAVAILABLE')
+    expect(e.outcomeUnknown).to.equal(false)
+    expect(e.message).to.equal('etcdserver: unhealthy cluster')
+    expect(a.calls).to.deep.equal(['put'])
+    expect(b.calls).to.deep.equal([])
   })
 
   it('follows a not-leader hint and sends later calls to the leader first', async () => {
     a.script = [notLeader(b.endpoint)]
     const c = client([a.endpoint, b.endpoint])
-    expect((await c.put('k', 'v')).header?.memberId).to.equal(2)
-    expect((await c.put('k', 'w')).header?.memberId).to.equal(2)
+    expect((await c.put('k', 'v')).header?.memberId).to.equal(2n)
+    expect((await c.put('k', 'w')).header?.memberId).to.equal(2n)
     expect(a.calls).to.deep.equal(['put'])
     expect(b.calls).to.deep.equal(['put', 'put'])
     expect(c.conn.leaderEndpoint).to.equal(b.endpoint)
@@ -69,7 +86,7 @@ describe('client: retries, redirects and deadlines', function () {
   it('moves past an endpoint nobody listens on, for writes too', async () => {
     const [closed] = await freePorts(1)
     const r = await client([`127.0.0.1:${closed}`, b.endpoint]).put('k', 'v')
-    expect(r.header?.memberId).to.equal(2)
+    expect(r.header?.memberId).to.equal(2n)
     expect(b.calls).to.deep.equal(['put'])
   })
 

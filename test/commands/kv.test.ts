@@ -171,7 +171,7 @@ describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function ()
       expect(count.stdout.trim()).to.match(/^3 keys match \(keys with prefix "get\/", revision \d+\)$/)
     })
 
-    it('serves --serializable reads from a follower and --rev at the current revision', async () => {
+    it('serves --serializable reads from a follower, --rev at the current revision, and refuses a future revision', async () => {
       const leader = await tc.waitLeader()
       const follower = [1, 2, 3].find((id) => id !== leader)!
       const {result, json} = await runCliJson<{revision: number, kvs: Array<{value: string}>}>(
@@ -207,6 +207,46 @@ describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function ()
       const unknown = await runCli(['kv', 'get', 'get/a', '--bogus', ...E])
       expect(unknown.code).to.not.equal(0)
       expect(unknown.stderr).to.contain('Nonexistent flag: --bogus')
+    })
+  })
+
+  describe('history (--rev) and compact', () => {
+    it('reads a key as it was at a past revision, and compact makes the older revisions unreadable', async () => {
+      const put = async (v: string): Promise<number> => {
+        const r = await runCliJson<{revision: number}>(['kv', 'put', 'hist/k', v, ...E])
+        expect(r.result.code, r.result.stderr).to.equal(0)
+        return r.json.revision
+      }
+      const r1 = await put('one')
+      const r2 = await put('two')
+      const old = await runCli(['kv', 'get', 'hist/k', '--rev', String(r1), '--print-value-only', ...E])
+      expect(old.code, old.stderr).to.equal(0)
+      expect(old.stdout).to.equal('one')
+      const compacted = await runCli(['compact', String(r2), ...E])
+      expect(compacted.code, compacted.stderr).to.equal(0)
+      expect(compacted.stdout.trim()).to.equal(`compacted revision ${r2}`)
+      const gone = await runCli(['kv', 'get', 'hist/k', '--rev', String(r1), ...E])
+      expect(gone.code).to.equal(1)
+      expect(gone.stderr.trim().split('\n')).to.have.length(1)
+      expect(gone.stderr).to.match(/^Error: .*compacted/)
+      const kept = await runCli(['kv', 'get', 'hist/k', '--rev', String(r2), '--print-value-only', ...E])
+      expect(kept.stdout).to.equal('two')
+      const again = await runCli(['compact', String(r1), ...E])
+      expect(again.code).to.equal(1)
+      expect(again.stderr.trim().split('\n')).to.have.length(1)
+      expect(again.stderr).to.match(/^Error: .*compacted/)
+      const r3 = await put('three')
+      const physical = await runCliJson<{compacted: number, physical: boolean}>(['compact', String(r3), '--physical', ...E])
+      expect(physical.result.code, physical.result.stderr).to.equal(0)
+      expect(physical.json).to.deep.include({compacted: r3, physical: true})
+    })
+
+    it('refuses a revision that is not a positive integer before calling the cluster', async () => {
+      for (const bad of ['abc', '0', '-3', '1.5']) {
+        const r = await runCli(['compact', bad, '--endpoints', '127.0.0.1:1'])
+        expect(r.code, bad).to.equal(1)
+        expect(r.stderr.trim(), bad).to.equal(`Error: revision "${bad}" is not a positive integer`)
+      }
     })
   })
 
@@ -422,7 +462,7 @@ describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function ()
 
     it('says when an endpoint is not a client address (a node\'s peer address), for kv and cluster status', async () => {
       const peer = tc.node(1).peer
-      const line = `${peer} does not serve the raftctl client API (The server does not implement the method /raftctl.v1.legacy.KV/Range); ` +
+      const line = `${peer} does not serve the raftctl client API (The server does not implement the method /etcdserverpb.KV/Range); ` +
         'is it a peer address? --endpoints takes the nodes\' client addresses (their --listen-client)'
       const r = await runCli(['kv', 'get', 'k', '--endpoints', peer])
       expect(r.code).to.equal(1)

@@ -1,7 +1,7 @@
 /** The text forms of `raftctl kv txn` compares and operations (src/cli/kv_txn.ts). */
 import {expect} from 'chai'
 import {parseCompare, parseOp, tokenize, TxnSyntaxError} from '../../src/cli/kv_txn.js'
-import {Compare_CompareResult as R, Compare_CompareTarget as T} from '../../src/generated/raftctl/v1/kv.js'
+import {Compare_CompareResult as R, Compare_CompareTarget as T} from '../../src/generated/etcd/etcdserverpb/kv.js'
 
 const b = (s: string): Uint8Array => new TextEncoder().encode(s)
 const EMPTY = new Uint8Array(0)
@@ -27,14 +27,17 @@ describe('kv txn syntax', () => {
   it('parses every compare target and operator', () => {
     expect(parseCompare('value(cfg/a) = blue')).to.deep.equal({result: R.EQUAL, target: T.VALUE, key: b('cfg/a'), rangeEnd: EMPTY, value: b('blue')})
     expect(parseCompare('value("a b") != "x y"')).to.deep.include({result: R.NOT_EQUAL, key: b('a b'), value: b('x y')})
-    expect(parseCompare('version(k) > 2')).to.deep.include({result: R.GREATER, target: T.VERSION, version: 2})
-    expect(parseCompare('ver(k)==0')).to.deep.include({result: R.EQUAL, target: T.VERSION, version: 0})
-    expect(parseCompare('create(k) < 10')).to.deep.include({result: R.LESS, target: T.CREATE, createRevision: 10})
-    expect(parseCompare('c(k) < 10')).to.deep.include({target: T.CREATE, createRevision: 10})
-    expect(parseCompare('mod(k) != 7')).to.deep.include({result: R.NOT_EQUAL, target: T.MOD, modRevision: 7})
-    expect(parseCompare('m(k) = 7')).to.deep.include({target: T.MOD, modRevision: 7})
-    expect(parseCompare('exists(k) = true')).to.deep.include({target: T.EXISTS, exists: true})
-    expect(parseCompare('exists(k) != false')).to.deep.include({result: R.NOT_EQUAL, exists: false})
+    expect(parseCompare('version(k) > 2')).to.deep.include({result: R.GREATER, target: T.VERSION, version: 2n})
+    expect(parseCompare('ver(k)==0')).to.deep.include({result: R.EQUAL, target: T.VERSION, version: 0n})
+    expect(parseCompare('create(k) < 10')).to.deep.include({result: R.LESS, target: T.CREATE, createRevision: 10n})
+    expect(parseCompare('c(k) < 10')).to.deep.include({target: T.CREATE, createRevision: 10n})
+    expect(parseCompare('mod(k) != 7')).to.deep.include({result: R.NOT_EQUAL, target: T.MOD, modRevision: 7n})
+    expect(parseCompare('m(k) = 7')).to.deep.include({target: T.MOD, modRevision: 7n})
+    // etcd has no exists target: exists is version > 0, not existing is version = 0 (etcd's idiom).
+    expect(parseCompare('exists(k) = true')).to.deep.equal({result: R.GREATER, target: T.VERSION, key: b('k'), version: 0n, rangeEnd: EMPTY})
+    expect(parseCompare('exists(k) != false')).to.deep.include({result: R.GREATER, target: T.VERSION, version: 0n})
+    expect(parseCompare('exists(k) = false')).to.deep.include({result: R.EQUAL, target: T.VERSION, version: 0n})
+    expect(parseCompare('exists(k) != true')).to.deep.include({result: R.EQUAL, target: T.VERSION, version: 0n})
   })
 
   it('names what is wrong with a compare', () => {
@@ -50,11 +53,13 @@ describe('kv txn syntax', () => {
   })
 
   it('parses put, get and del operations with their options', () => {
-    expect(parseOp('put k v')).to.deep.equal({requestPut: {key: b('k'), value: b('v'), prevKv: false}})
-    expect(parseOp('put "a key" ""')).to.deep.equal({requestPut: {key: b('a key'), value: EMPTY, prevKv: false}})
-    expect(parseOp('get k')).to.deep.equal({requestRange: {key: b('k'), rangeEnd: EMPTY, limit: 0, revision: 0, serializable: false, keysOnly: false, countOnly: false}})
+    const put = {lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false}
+    const range = {revision: 0, sortOrder: 0, sortTarget: 0, serializable: false, minModRevision: 0, maxModRevision: 0, minCreateRevision: 0, maxCreateRevision: 0}
+    expect(parseOp('put k v')).to.deep.equal({requestPut: {key: b('k'), value: b('v'), ...put}})
+    expect(parseOp('put "a key" ""')).to.deep.equal({requestPut: {key: b('a key'), value: EMPTY, ...put}})
+    expect(parseOp('get k')).to.deep.equal({requestRange: {key: b('k'), rangeEnd: EMPTY, limit: 0, keysOnly: false, countOnly: false, ...range}})
     expect(parseOp('get cfg/ --prefix --limit 5 --keys-only')).to.deep.equal({requestRange: {key: b('cfg/'), rangeEnd: b('cfg0'), limit: 5,
-      revision: 0, serializable: false, keysOnly: true, countOnly: false}})
+      keysOnly: true, countOnly: false, ...range}})
     expect(parseOp('get k --count-only').requestRange).to.deep.include({countOnly: true})
     expect(parseOp('del k')).to.deep.equal({requestDeleteRange: {key: b('k'), rangeEnd: EMPTY, prevKv: false}})
     expect(parseOp('delete k --prefix')).to.deep.equal({requestDeleteRange: {key: b('k'), rangeEnd: b('l'), prevKv: false}})

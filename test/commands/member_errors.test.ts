@@ -166,7 +166,7 @@ describe('raftctl member: errors and refusals', function () {
       [['member', 'add', '7', '--peer-url', '127.0.0.1:1', '--wait', ...E], '--wait and --promote apply to a learner; add --learner'],
       [['member', 'add', '7', '--learner', '--peer-url', '127.0.0.1:1', '--wait', '--wait-timeout', 'soon', ...E],
         '--wait-timeout "soon" is not a duration such as 500ms, 5s or 2m'],
-      [['member', 'update', '1', ...E], 'nothing to update; give --peer-url and/or --client-url'],
+      [['member', 'update', '1', ...E], 'nothing to update; give --peer-url (a node publishes its client URL itself when it starts, from server start --advertise-client)'],
       [['member', 'change', ...E], 'no change given; use --add-voter, --add-learner, --demote or --remove (each may repeat)'],
       [['member', 'change', '--add-learner', '7=127.0.0.1:1', '--remove', '7', ...E], 'node 7 appears more than once; give each node at most one change'],
       [['member', 'change', '--add-voter', '9', ...E], '--add-voter 9: node 9 is not a member; give its peer URL as 9=host:port'],

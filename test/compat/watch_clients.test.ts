@@ -134,6 +134,9 @@ describe('compat: etcdctl and the etcd3 client watch raftctl nodes', function ()
       await client.put('k/0', 'before')
       await waitFor('the first event', () => r.seen.length === 1)
       expect(await cluster.node(leader).stop('SIGKILL')).to.equal(null)
+      // Writes wait for the new leader: one a follower forwarded to the dead leader can only time
+      // out with an unknown outcome (any member proposes, as etcd's do); the watch spans the kill.
+      await cluster.waitLeader([1, 2, 3].filter((id) => id !== leader))
       const writer = cluster.client([1, 2, 3].filter((id) => id !== leader), 15_000)
       for (let i = 1; i <= 5; i++) await writer.put(`k/${i}`, `v${i}`)
       await waitFor('every event', () => r.seen.length === 6, {timeoutMs: 30_000})

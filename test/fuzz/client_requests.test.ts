@@ -1,5 +1,7 @@
-// Fuzzing every request a node serves besides Raft traffic (etcd's KV, Watch, Cluster, Lease and Maintenance, the raftctl
-// extension, the raftctl.v1.legacy KV, Cluster and Maintenance services on the client address and PeerInfo on the peer address, decoded by the
+// Fuzzing every request a node serves besides Raft traffic (etcd's KV, Watch, Cluster, Lease and
+// Maintenance, the raftctl extension, what is left of the raftctl.v1.legacy Cluster
+// (TransferLeader) and Maintenance services on the client address and PeerInfo on the peer
+// address, decoded by the
 // server and validated by src/server/services, membership.ts and src/kv/validate): random bytes,
 // protobuf-shaped bytes and mutations of valid requests are sent as raw bytes to a real
 // single-node `raftctl server start` process. Each call is answered in
@@ -11,8 +13,7 @@ import {join} from 'node:path'
 import {Client, credentials, Metadata, type ServiceError, status} from '@grpc/grpc-js'
 import {expect} from 'chai'
 import fc from 'fast-check'
-import {ClusterService, MemberChangeRequest_Change_Kind as Kind} from '../../src/generated/raftctl/v1/cluster.js'
-import {Compare_CompareResult, Compare_CompareTarget, KVService} from '../../src/generated/raftctl/v1/kv.js'
+import {ClusterService} from '../../src/generated/raftctl/v1/cluster.js'
 import {PeerInfoService} from '../../src/generated/raftctl/v1/internal.js'
 import {MaintenanceService} from '../../src/generated/raftctl/v1/maintenance.js'
 import {ClusterService as EtcdClusterService} from '../../src/generated/etcd/etcdserverpb/cluster.js'
@@ -48,26 +49,10 @@ const op = (o: Record<string, unknown>) => ({requestRange: undefined, requestPut
 
 /** For each method, valid requests to mutate: mostly ones the node refuses, so most mutants are. */
 const SEEDS: Array<[string, Method, Array<object>]> = [
-  ['KV.Range', KVService.range, [{key: b('k')}, {key: b('a'), rangeEnd: b('z'), limit: 2, revision: 1}]],
-  ['KV.Put', KVService.put, [{key: b('fuzz/k'), value: b('v'), prevKv: true}]],
-  ['KV.DeleteRange', KVService.deleteRange, [{key: b('fuzz/'), rangeEnd: b('fuzz0')}]],
-  ['KV.Txn', KVService.txn, [{
-    compare: [{result: Compare_CompareResult.EQUAL, target: Compare_CompareTarget.VERSION, key: b('fuzz/k'), rangeEnd: new Uint8Array(), version: 1}],
-    success: [op({requestPut: {key: b('fuzz/t'), value: b('1'), prevKv: false}})],
-    failure: [op({requestRange: {key: b('fuzz/k'), rangeEnd: new Uint8Array(), limit: 0, revision: 0, serializable: false, keysOnly: false, countOnly: false}})],
-  }]],
   ['Watch.Watch', WatchService.watch, [
     {createRequest: {...WatchCreateRequest.decode(new Uint8Array()), key: b('fuzz/'), rangeEnd: b('fuzz0'), startRevision: 1, prevKv: true}},
     {createRequest: {...WatchCreateRequest.decode(new Uint8Array()), key: b('fuzz/k'), watchId: 3n, filters: [1], fragment: true}},
   ]],
-  ['Cluster.MemberAdd', ClusterService.memberAdd, [{id: 1, name: 'dup', peerUrls: ['127.0.0.1:1'], isLearner: true}]],
-  ['Cluster.MemberPromote', ClusterService.memberPromote, [{id: 7}]],
-  ['Cluster.MemberDemote', ClusterService.memberDemote, [{id: 1}]],
-  ['Cluster.MemberRemove', ClusterService.memberRemove, [{id: 1}]],
-  ['Cluster.MemberUpdate', ClusterService.memberUpdate, [{id: 7, peerUrls: ['127.0.0.1:2']}]],
-  ['Cluster.MemberChange', ClusterService.memberChange, [{changes: [{kind: Kind.REMOVE, id: 1, name: '', peerUrls: [], clientUrls: []}]}]],
-  ['Cluster.LeaveJoint', ClusterService.leaveJoint, [{}]],
-  ['Cluster.MemberList', ClusterService.memberList, [{linearizable: true}]],
   ['Cluster.TransferLeader', ClusterService.transferLeader, [{targetId: 7}]],
   ['Maintenance.Status', MaintenanceService.status, [{}]],
   ['Maintenance.Health', MaintenanceService.health, [{serializable: false}]],
@@ -120,7 +105,7 @@ const NOT_FUZZED: Record<string, string> = {
 
 /** The services the server registers (src/server/server.ts), each with checkedDecoding. */
 const SERVED = [
-  KVService, ClusterService, MaintenanceService, PeerInfoService, EtcdKVService, WatchService, EtcdClusterService, EtcdMaintenanceService,
+  ClusterService, MaintenanceService, PeerInfoService, EtcdKVService, WatchService, EtcdClusterService, EtcdMaintenanceService,
   LeaseService, AuthService, RaftctlService, LockService, ElectionService,
 ]
 
@@ -173,9 +158,10 @@ function rawCall(client: Client, m: Method, bytes: Uint8Array): Promise<Outcome>
 
 /** What a refused request must not change: the keys and revision, and the membership. */
 async function state(client: Client): Promise<string> {
-  const count = await unary(client, KVService.range, valid(KVService.range, {key: b('\0'), rangeEnd: b('\0'), countOnly: true, serializable: true})) as {count: number, header: {revision: number}}
-  const members = await unary(client, ClusterService.memberList, valid(ClusterService.memberList)) as {members: Array<{member: unknown}>, confState: unknown}
-  return JSON.stringify({revision: count.header.revision, keys: count.count, members: members.members.map((x) => x.member), cs: members.confState})
+  const count = await unary(client, EtcdKVService.range, valid(EtcdKVService.range, {key: b('\0'), rangeEnd: b('\0'), countOnly: true, serializable: true})) as {count: number, header: {revision: number}}
+  const members = await unary(client, EtcdClusterService.memberList, valid(EtcdClusterService.memberList)) as {members: Array<{ID: bigint}>}
+  const st = await unary(client, RaftctlService.nodeStatus, valid(RaftctlService.nodeStatus)) as {confState: unknown}
+  return JSON.stringify({revision: count.header.revision, keys: count.count, members: members.members.map((x) => ({...x, ID: String(x.ID)})), cs: st.confState})
 }
 
 function unary(client: Client, m: Method, bytes: Uint8Array): Promise<unknown> {
@@ -220,8 +206,8 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
 
   // Found by this fuzzer: every undecodable request was answered INTERNAL "Error deserializing
   // request" by grpc-js, which says neither what was wrong nor that the client is at fault.
-  const undecodable: Array<[string, Method]> = [['raftctl.v1.legacy.KV/Put', KVService.put], ['etcdserverpb.Watch/Watch', WatchService.watch],
-    ['raftctl.v1.legacy.Cluster/MemberAdd', ClusterService.memberAdd], ['raftctl.v1.legacy.Maintenance/Snapshot', MaintenanceService.snapshot],
+  const undecodable: Array<[string, Method]> = [['etcdserverpb.Watch/Watch', WatchService.watch],
+    ['raftctl.v1.legacy.Cluster/TransferLeader', ClusterService.transferLeader], ['raftctl.v1.legacy.Maintenance/Snapshot', MaintenanceService.snapshot],
     ['etcdserverpb.KV/Txn', EtcdKVService.txn], ['etcdserverpb.Cluster/MemberAdd', EtcdClusterService.memberAdd], ['raftctl.v1.Raftctl/MemberChange', RaftctlService.memberChange],
     ['etcdserverpb.Lease/LeaseGrant', LeaseService.leaseGrant], ['etcdserverpb.Lease/LeaseKeepAlive', LeaseService.leaseKeepAlive],
     ['etcdserverpb.Maintenance/Snapshot', EtcdMaintenanceService.snapshot], ['etcdserverpb.Maintenance/MoveLeader', EtcdMaintenanceService.moveLeader]]
@@ -252,7 +238,7 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
     expect(registered.length).to.be.greaterThan(0)
     for (const r of registered) expect(r, 'a service registered without checkedDecoding answers undecodable requests INTERNAL').to.match(/^checkedDecoding\(/)
     expect(registered.map((r) => r.replace(/^checkedDecoding\((\w+)\)$/, '$1')).sort())
-      .to.deep.equal(['AuthService', 'ClusterService', 'EtcdClusterService', 'EtcdKVService', 'EtcdMaintenanceService', 'KVService', 'LeaseService',
+      .to.deep.equal(['AuthService', 'ClusterService', 'EtcdClusterService', 'EtcdKVService', 'EtcdMaintenanceService', 'LeaseService',
         'MaintenanceService', 'PeerInfoService', 'RaftctlService', 'WatchService'])
   })
 

@@ -99,6 +99,6 @@ describe('integration: a node of another cluster does not serve in this one', fu
     expect(JSON.parse(lines[0]).msg).to.match(new RegExp(`^node 6 belongs to cluster ${other} .*but its peers belong to cluster ${ours} `))
     await cluster.waitLeader(ids)
     const put = await cluster.client(ids).put('foreign/after', 'ok')
-    expect(put.header!.clusterId).to.equal(ours)
+    expect(Number(put.header!.clusterId)).to.equal(ours)
   })
 })

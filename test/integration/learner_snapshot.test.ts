@@ -6,7 +6,7 @@
  * the leader built up to three.)
  */
 import {expect} from 'chai'
-import {MemberStatus_Role} from '../../src/generated/raftctl/v1/cluster.js'
+import {MemberStatus_Role} from '../../src/generated/raftctl/v1/raftctl.js'
 import {ensureBuilt, sleep, stopAll, TestCluster, waitFor} from './harness.js'
 
 describe('integration: a learner catches up from one snapshot', function () {

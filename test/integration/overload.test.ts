@@ -12,7 +12,7 @@ import {Metadata, type ServiceError, status} from '@grpc/grpc-js'
 import {expect} from 'chai'
 import {bytesToString, type RaftctlClient} from '../../src/client/index.js'
 import {DETAIL_KEY, RETRY_SAFE_KEY} from '../../src/raftpb/metadata.js'
-import {KVClient} from '../../src/generated/raftctl/v1/kv.js'
+import {KVClient} from '../../src/generated/etcd/etcdserverpb/kv.js'
 import {ensureBuilt, NodeProc, stopAll, TestCluster} from './harness.js'
 
 const BURST = 2000
@@ -51,7 +51,7 @@ describe('integration: admission control under an overload burst (issue 11 §3)'
   }))
 
   const rawPut = (raw: KVClient, key: string, value: Uint8Array): Promise<ServiceError | null> => new Promise((resolve) => {
-    raw.put({key: Buffer.from(key), value, prevKv: false}, new Metadata(), {deadline: Date.now() + 90_000}, (err) => resolve(err))
+    raw.put({key: Buffer.from(key), value, lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false}, new Metadata(), {deadline: Date.now() + 90_000}, (err) => resolve(err))
   })
 
   before(async function () {

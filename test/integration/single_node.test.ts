@@ -8,8 +8,8 @@ import {existsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {status} from '@grpc/grpc-js'
 import {bytesToString, ClientError, RaftctlClient} from '../../src/client/index.js'
-import {MemberStatus_Role} from '../../src/generated/raftctl/v1/cluster.js'
-import {Compare_CompareResult, Compare_CompareTarget} from '../../src/generated/raftctl/v1/kv.js'
+import {MemberStatus_Role} from '../../src/generated/raftctl/v1/raftctl.js'
+import {Compare_CompareResult, Compare_CompareTarget} from '../../src/generated/etcd/etcdserverpb/kv.js'
 import {StatusResponse_RaftState} from '../../src/generated/raftctl/v1/maintenance.js'
 import {inspectSnapshotFile} from '../../src/kv/index.js'
 import {RAFTCTL_VERSION} from '../../src/server/version.js'
@@ -86,8 +86,11 @@ describe('integration: one node', function () {
     const enc = (t: string): Uint8Array => new TextEncoder().encode(t)
     const txn = (expected: string) => client.txn({
       compare: [{result: Compare_CompareResult.EQUAL, target: Compare_CompareTarget.VALUE, key: enc('greeting'), value: enc(expected), rangeEnd: new Uint8Array(0)}],
-      success: [{requestPut: {key: enc('txn'), value: enc(`saw ${expected}`), prevKv: false}}],
-      failure: [{requestRange: {key: enc('greeting'), rangeEnd: new Uint8Array(0), limit: 0, revision: 0, serializable: false, keysOnly: false, countOnly: false}}],
+      success: [{requestPut: {key: enc('txn'), value: enc(`saw ${expected}`), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false}}],
+      failure: [{requestRange: {
+        key: enc('greeting'), rangeEnd: new Uint8Array(0), limit: 0, revision: 0, sortOrder: 0, sortTarget: 0, serializable: false, keysOnly: false,
+        countOnly: false, minModRevision: 0, maxModRevision: 0, minCreateRevision: 0, maxCreateRevision: 0,
+      }}],
     })
     const won = await txn('hi')
     expect(won.succeeded).to.equal(true)
@@ -112,15 +115,14 @@ describe('integration: one node', function () {
     expect(e.message).to.not.match(/\n/)
   })
 
-  it('answers "already a voter" when promoting a voter', async () => {
-    const r = await client.memberPromote(1)
-    expect(r.message).to.equal('already a voter')
-    expect(r.confState?.voters).to.deep.equal([1])
+  it('refuses to promote a voter as etcd does, saying that it already is one', async () => {
+    await expectError(client.memberPromote(1), status.FAILED_PRECONDITION, /^node 1 is already a voter; there is nothing to promote$/)
+    expect((await client.memberList()).confState?.voters).to.deep.equal([1])
   })
 
   it('refuses to add a voter that would break quorum with the reachable members', async () => {
     const [p] = await freePorts(1)
-    await expectError(client.memberAdd({id: 4, peerUrls: [`127.0.0.1:${p}`]}), status.FAILED_PRECONDITION,
+    await expectError(client.memberAdd({id: 4, peerUrls: [`127.0.0.1:${p}`]}), status.UNAVAILABLE,
       /adding voter 4 would leave 2 voters, which need 2 for a quorum, but only 1 of them are reachable now/)
     const list = await client.memberList()
     expect(list.members.map((m) => m.member?.id)).to.deep.equal([1, 2])
@@ -128,7 +130,7 @@ describe('integration: one node', function () {
 
   it('refuses bad requests with clear errors', async () => {
     await expectError(client.memberAdd({id: 5, peerUrls: ['not a url']}), status.INVALID_ARGUMENT, /is not host:port/)
-    await expectError(client.memberAdd({id: 2, peerUrls: ['127.0.0.1:1'], isLearner: true}), status.ALREADY_EXISTS, /node 2 is already a member/)
+    await expectError(client.memberAdd({id: 2, peerUrls: ['127.0.0.1:1'], isLearner: true}), status.FAILED_PRECONDITION, /node 2 is already a member/)
     await expectError(client.memberRemove(9), status.NOT_FOUND, /node 9 is not a member/)
     await expectError(client.leaveJoint(), status.FAILED_PRECONDITION, /not joint/)
     await expectError(client.memberDemote(1), status.FAILED_PRECONDITION, /only voter/)
@@ -136,15 +138,17 @@ describe('integration: one node', function () {
 
   it('updates the peer URL of a member', async () => {
     const [p] = await freePorts(1)
-    const r = await client.memberUpdate(2, {peerUrls: [`127.0.0.1:${p}`]})
-    expect(r.member?.member?.peerUrls).to.deep.equal([`127.0.0.1:${p}`])
+    await client.memberUpdate(2, [`127.0.0.1:${p}`])
+    const r = await client.memberList()
+    expect(r.members.find((m) => m.member?.id === 2)?.member?.peerUrls).to.deep.equal([`127.0.0.1:${p}`])
     expect(r.confState?.learners).to.deep.equal([2])
-    await expectError(client.memberUpdate(1, {peerUrls: [`127.0.0.1:${p}`]}), status.ALREADY_EXISTS, /already used by node 2/)
-    await expectError(client.memberUpdate(1, {}), status.INVALID_ARGUMENT, /needs new peer URLs or client URLs/)
+    await expectError(client.memberUpdate(1, [`127.0.0.1:${p}`]), status.FAILED_PRECONDITION, /already used by node 2/)
+    await expectError(client.memberUpdate(1, []), status.INVALID_ARGUMENT, /needs at least one peer URL/)
   })
 
   it('removes the learner again', async () => {
-    const r = await client.memberRemove(2)
+    await client.memberRemove(2)
+    const r = await client.memberList()
     expect(r.confState?.learners).to.deep.equal([])
     expect(r.members.map((m) => m.member?.id)).to.deep.equal([1])
   })

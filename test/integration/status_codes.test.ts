@@ -12,7 +12,7 @@ import {expect} from 'chai'
 import {Metadata, type ServiceError, status} from '@grpc/grpc-js'
 import {bytesToString, ClientError, type RaftctlClient, type WatchBatch} from '../../src/client/index.js'
 import {LEADER_HINT_KEY} from '../../src/client/rpc.js'
-import {KVClient} from '../../src/generated/raftctl/v1/kv.js'
+import {ClusterClient} from '../../src/generated/raftctl/v1/cluster.js'
 import {ensureBuilt, stopAll, TestCluster, waitFor} from './harness.js'
 
 async function failure(p: Promise<unknown>): Promise<ClientError> {
@@ -49,11 +49,13 @@ describe('integration: status codes of the client services', function () {
     await stopAll()
   })
 
-  it('answers a write on a follower FAILED_PRECONDITION with the leader\'s client URL in the trailers', async () => {
-    const raw = client.conn.client(KVClient, cluster.node(follower).client)
+  it('answers a leadership transfer sent to a follower FAILED_PRECONDITION with the leader\'s client URL in the trailers', async () => {
+    // The legacy TransferLeader is the last call the leader alone serves (until etcd's MoveLeader
+    // is); etcd's KV writes are proposed on any member.
+    const raw = client.conn.client(ClusterClient, cluster.node(follower).client)
     const err = await new Promise<ServiceError>((resolve, reject) => {
-      raw.put({key: Buffer.from('k'), value: Buffer.from('v'), prevKv: false}, new Metadata(), {deadline: Date.now() + 5000},
-        (e) => (e === null ? reject(new Error('a follower accepted a write')) : resolve(e)))
+      raw.transferLeader({targetId: follower}, new Metadata(), {deadline: Date.now() + 5000},
+        (e) => (e === null ? reject(new Error('a follower accepted a transfer')) : resolve(e)))
     })
     expect(status[err.code]).to.equal('FAILED_PRECONDITION')
     expect(err.details).to.equal(`node ${follower} is not the leader; the leader is node ${leader} at ${cluster.node(leader).client}`)

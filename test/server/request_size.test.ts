@@ -7,7 +7,7 @@
  */
 import {credentials, Server, ServerCredentials, type ServiceError, status, type UntypedServiceImplementation} from '@grpc/grpc-js'
 import {expect} from 'chai'
-import {KVClient, KVService, type PutRequest, type PutResponse} from '../../src/generated/raftctl/v1/kv.js'
+import {KVClient, KVService, type PutRequest, type PutResponse} from '../../src/generated/etcd/etcdserverpb/kv.js'
 import {DETAIL_KEY, RETRY_SAFE_KEY} from '../../src/server/errors.js'
 import type {RaftNode} from '../../src/server/node.js'
 import {checkedDecoding, clientReceiveLimit, type ServiceContext, unary} from '../../src/server/services/common.js'
@@ -32,6 +32,9 @@ async function serve(): Promise<{server: Server, client: KVClient, served: () =>
   return {server, client, served: () => served}
 }
 
+/** etcd's Put of `key` and `value`; its other fields are zero, so they add no bytes. */
+const req = (key: Uint8Array, value: Uint8Array): PutRequest => ({key, value, lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false})
+
 const put = (client: KVClient, req: PutRequest): Promise<ServiceError | null> =>
   new Promise((resolve) => client.put(req, (err) => resolve(err)))
 
@@ -47,9 +50,9 @@ describe('server/services: request size limit (--max-request-bytes)', () => {
   })
 
   it('serves a request of exactly the limit and refuses one byte more with INVALID_ARGUMENT naming both sizes', async () => {
-    expect(await put(s.client, {key: new Uint8Array(), value: valueFor(LIMIT), prevKv: false})).to.equal(null)
+    expect(await put(s.client, req(new Uint8Array(), valueFor(LIMIT)))).to.equal(null)
     expect(s.served()).to.equal(1)
-    const err = await put(s.client, {key: new Uint8Array(), value: valueFor(LIMIT + 1), prevKv: false})
+    const err = await put(s.client, req(new Uint8Array(), valueFor(LIMIT + 1)))
     expect(err?.code).to.equal(status.INVALID_ARGUMENT)
     expect(err?.details).to.equal('etcdserver: request is too large')
     expect(err?.metadata.get(DETAIL_KEY)).to.deep.equal([`the request is ${LIMIT + 1} bytes, more than the ${LIMIT} bytes --max-request-bytes allows`])
@@ -58,12 +61,12 @@ describe('server/services: request size limit (--max-request-bytes)', () => {
   })
 
   it('answers a request beyond the gRPC receive limit with a clear RESOURCE_EXHAUSTED, not a broken connection', async () => {
-    const err = await put(s.client, {key: new Uint8Array(), value: new Uint8Array(clientReceiveLimit(LIMIT) + 1), prevKv: false})
+    const err = await put(s.client, req(new Uint8Array(), new Uint8Array(clientReceiveLimit(LIMIT) + 1)))
     expect(err?.code).to.equal(status.RESOURCE_EXHAUSTED)
     expect(err?.details).to.match(/larger than max/)
     expect(err?.metadata.get(RETRY_SAFE_KEY)).to.deep.equal([])
     // The connection still works.
-    expect(await put(s.client, {key: new Uint8Array([1]), value: new Uint8Array(10), prevKv: false})).to.equal(null)
+    expect(await put(s.client, req(new Uint8Array([1]), new Uint8Array(10)))).to.equal(null)
   })
 
   it('keeps the receive limit above --max-request-bytes', () => {

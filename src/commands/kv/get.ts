@@ -21,7 +21,7 @@ export interface GetResult {
 export default class KvGet extends BaseCommand<typeof KvGet> {
   static override summary = 'Read a key, a prefix, every key from a key on, or the whole key space.'
   static override description = [
-    'Reads the latest committed value (a linearizable read through the leader) unless --serializable,',
+    'Reads the latest committed value (a linearizable read: the answering member confirms it with the leader) unless --serializable,',
     'which lets the member that answers serve its own state (faster, may be stale).',
     'Output (-w): table on a terminal (escaped, long values cut); simple otherwise: a key line and a value line per key,',
     'written as the exact stored bytes; json as etcdctl\'s (keys and values base64); fields.',
@@ -29,7 +29,8 @@ export default class KvGet extends BaseCommand<typeof KvGet> {
     'unless stdout is a terminal), so `kv get KEY --print-value-only > FILE` reproduces a binary value byte for byte.',
     '--json prints raftctl\'s result object instead: keys and values as text, or base64 with keyEncoding/valueEncoding',
     '"base64" when they are not UTF-8. A missing key prints nothing (a sentence in the table format) and exits 0.',
-    '--rev may only name the current revision: raftctl keeps the latest value of each key.',
+    '--rev reads the keys as they were at that revision: every revision is kept until it is compacted (raftctl compact);',
+    'a compacted or future revision is refused, naming the compact or current revision.',
   ].join(' ')
 
   static override examples = [
@@ -39,6 +40,7 @@ export default class KvGet extends BaseCommand<typeof KvGet> {
     '<%= config.bin %> kv get config/m --from-key -w json',
     '<%= config.bin %> kv get blobs/logo --print-value-only > logo.png',
     '<%= config.bin %> kv get config/ --prefix --count-only --json',
+    '<%= config.bin %> kv get config/db-url --rev 42',
   ]
 
   static override args = {
@@ -49,7 +51,7 @@ export default class KvGet extends BaseCommand<typeof KvGet> {
     ...rangeFlags('Read'),
     limit: Flags.integer({char: 'l', summary: 'Return at most this many keys (0: no limit).', default: 0}),
     serializable: Flags.boolean({char: 's', summary: 'Let the answering member serve its own, possibly stale, state.'}),
-    rev: Flags.integer({summary: 'Read at this revision (only the current one is kept; 0 = latest).', default: 0}),
+    rev: Flags.integer({summary: 'Read the keys as they were at this revision (0 = latest).', default: 0}),
     'keys-only': Flags.boolean({summary: 'Print only the keys.'}),
     'count-only': Flags.boolean({summary: 'Print only how many keys match.', exclusive: ['keys-only', 'print-value-only']}),
     'print-value-only': Flags.boolean({summary: 'Print only the values, exactly as stored (simple output).', exclusive: ['keys-only']}),

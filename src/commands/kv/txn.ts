@@ -8,7 +8,7 @@ import {UsageError} from '../../cli/member_args.js'
 import {promptTxn} from '../../cli/kv_txn_prompt.js'
 import {emit, hexFlag, writeOutFlag} from '../../cli/output.js'
 import {isInteractive} from '../../cli/prompt.js'
-import type {ResponseOp} from '../../generated/raftctl/v1/kv.js'
+import type {ResponseOp} from '../../generated/etcd/etcdserverpb/kv.js'
 
 /** The result of one operation of the branch that ran. */
 export type TxnOpResult =

@@ -2,7 +2,7 @@ import {textArg} from '../../cli/args.js'
 import {BaseCommand} from '../../cli/base.js'
 import {withClient} from '../../cli/kv_client.js'
 import {parseNodeId} from '../../cli/member_args.js'
-import {type MembershipJson, membershipToJson} from '../../cli/member_format.js'
+import {type MembershipJson} from '../../cli/member_format.js'
 import {listMembers, requireMember} from '../../cli/member_ops.js'
 
 /** What `raftctl leader transfer` prints with --json. */
@@ -37,7 +37,7 @@ export default class LeaderTransfer extends BaseCommand<typeof LeaderTransfer> {
       requireMember(before, id)
       const previousLeader = before.members.find((m) => m.isLeader)?.id ?? 0
       const res = await c.transferLeader(id)
-      const out = membershipToJson(res)
+      const out = await listMembers(c)
       this.log(previousLeader === res.leader
         ? `Node ${res.leader} already leads; nothing changed.`
         : `Leadership transferred from node ${previousLeader || 'none'} to node ${res.leader}.`)

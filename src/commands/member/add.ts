@@ -5,8 +5,8 @@ import {BaseCommand, parseDuration} from '../../cli/base.js'
 import {parseNodeId, parseUrl, UsageError} from '../../cli/member_args.js'
 import {commandLine} from '../../cli/invocation.js'
 import {withClient} from '../../cli/kv_client.js'
-import {type MemberJson, type MembershipJson, memberToJson, membershipToJson, startArgs} from '../../cli/member_format.js'
-import {type CatchUp, listMembers, quorumWarning, waitCaughtUp} from '../../cli/member_ops.js'
+import {type MemberJson, type MembershipJson, startArgs} from '../../cli/member_format.js'
+import {type CatchUp, listMembers, quorumWarning, requireMember, waitCaughtUp} from '../../cli/member_ops.js'
 import {askYesNo, confirmRisky, isInteractive} from '../../cli/prompt.js'
 
 /** What `raftctl member add` prints with --json. */
@@ -46,8 +46,8 @@ export default class MemberAdd extends BaseCommand<typeof MemberAdd> {
 
   static override flags = {
     'peer-url': Flags.string({summary: 'host:port where the other members reach the new node.', required: true}),
-    'client-url': Flags.string({summary: 'host:port where clients will reach it (also its --listen-client in the start line).'}),
-    name: Flags.string({summary: 'A name for the node (default node<ID>).'}),
+    'client-url': Flags.string({summary: 'host:port where clients will reach it: its --listen-client in the start line (the node publishes it when it starts).'}),
+    name: Flags.string({summary: 'The node\'s --name in the start line (default node<ID>); the node publishes it when it starts.'}),
     'data-dir': Flags.string({summary: 'The data dir to put in the printed start line (default ./raftctl-data-<ID>).'}),
     learner: Flags.boolean({summary: 'Add it as a learner: it catches up without counting toward quorum.'}),
     wait: Flags.boolean({summary: 'With --learner: wait, showing progress, until the learner is ready to promote.'}),
@@ -71,15 +71,13 @@ export default class MemberAdd extends BaseCommand<typeof MemberAdd> {
         await confirmRisky(`adding voter ${id} directly`, `${warning}. Add it as a voter anyway?`, flags.yes)
         if (flags.yes) process.stderr.write(`Warning: ${warning}\n`)
       }
-      const res = await c.memberAdd({
-        id, peerUrls: [peerUrl], clientUrls: clientUrl === undefined ? [] : [clientUrl],
-        name: flags.name ?? '', isLearner: flags.learner, force: flags.force,
-      })
-      const out = membershipToJson(res)
-      const args = startArgs(out.members, id, {dataDir: flags['data-dir'] ?? `./raftctl-data-${id}`, clientUrl})
+      await c.memberAdd({id, peerUrls: [peerUrl], isLearner: flags.learner, force: flags.force})
+      const out = await listMembers(c)
+      const name = flags.name ?? `node${id}`
+      const args = startArgs(out.members, id, {dataDir: flags['data-dir'] ?? `./raftctl-data-${id}`, clientUrl, name})
       const line = commandLine(this.config, args)
-      const added = res.member === undefined ? out.members.find((m) => m.id === id)! : memberToJson(res.member)
-      this.log(`Added node ${id} (${added.name}) as a ${flags.learner ? 'learner' : 'voter'} with peer URL ${peerUrl}.`)
+      const added = requireMember(out, id)
+      this.log(`Added node ${id} (${name}) as a ${flags.learner ? 'learner' : 'voter'} with peer URL ${peerUrl}.`)
       this.log(`Configuration: ${out.config.text}`)
       this.log('Start it with:')
       this.log(`  ${line}`)
@@ -101,9 +99,9 @@ export default class MemberAdd extends BaseCommand<typeof MemberAdd> {
       this.log(`Promote it with: ${commandLine(this.config, ['member', 'promote', String(id)])}`)
       return {...added, catchUp}
     }
-    const p = await c.memberPromote(id)
-    const out = membershipToJson(p)
+    await c.memberPromote(id)
+    const out = await listMembers(c)
     this.log(`Promoted node ${id} to voter. Configuration: ${out.config.text}`)
-    return {...added, ...out, member: p.member === undefined ? added.member : memberToJson(p.member), catchUp, promoted: true}
+    return {...added, ...out, member: requireMember(out, id), catchUp, promoted: true}
   }
 }

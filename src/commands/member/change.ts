@@ -67,7 +67,7 @@ export default class MemberChange extends BaseCommand<typeof MemberChange> {
         this.log(`The configuration is joint; leave it with: ${commandLine(this.config, ['member', 'leave-joint'])}`)
       }
       const startCommands = changes.filter((ch) => ch.peerUrls !== undefined && !known.has(ch.id)).map((ch) => ({
-        id: ch.id, startCommand: commandLine(this.config, startArgs(out.members, ch.id, {dataDir: `./raftctl-data-${ch.id}`})),
+        id: ch.id, startCommand: commandLine(this.config, startArgs(out.members, ch.id, {dataDir: `./raftctl-data-${ch.id}`, name: `node${ch.id}`})),
       }))
       for (const s of startCommands) this.log(`Start node ${s.id} with:\n  ${s.startCommand}`)
       return {...out, changes, transition, startCommands}

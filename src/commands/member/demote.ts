@@ -47,7 +47,7 @@ export default class MemberDemote extends BaseCommand<typeof MemberDemote> {
       }
       const res = await c.memberDemote(id)
       const out = membershipToJson(res)
-      const member = res.member === undefined ? requireMember(out, id) : memberToJson(res.member)
+      const member = requireMember(out, id)
       const demoted = before.role === 'voter'
       this.log(demoted ? `Demoted node ${id} to learner. Configuration: ${out.config.text}`
         : `Node ${id} is not a voter (${before.role}); nothing changed. Configuration: ${out.config.text}`)

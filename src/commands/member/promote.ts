@@ -3,7 +3,7 @@ import {textArg} from '../../cli/args.js'
 import {BaseCommand, parseDuration} from '../../cli/base.js'
 import {withClient} from '../../cli/kv_client.js'
 import {parseNodeId} from '../../cli/member_args.js'
-import {type MemberJson, type MembershipJson, memberToJson, membershipToJson} from '../../cli/member_format.js'
+import type {MemberJson, MembershipJson} from '../../cli/member_format.js'
 import {type CatchUp, listMembers, requireMember, waitCaughtUp} from '../../cli/member_ops.js'
 import {confirmRisky} from '../../cli/prompt.js'
 
@@ -54,10 +54,11 @@ export default class MemberPromote extends BaseCommand<typeof MemberPromote> {
           `Promote node ${id} even if it has not caught up? The quorum may have to wait for it.`, flags.yes)
       }
       const catchUp = flags.wait && before.role !== 'voter' ? await waitCaughtUp(c, id, {waitMs, quiet: this.jsonEnabled()}) : undefined
-      const res = await c.memberPromote(id, {force: flags.force})
-      const out = membershipToJson(res)
-      const member = res.member === undefined ? requireMember(out, id) : memberToJson(res.member)
-      const promoted = res.message === ''
+      // etcd refuses to promote a voter; raftctl's command says that nothing changed instead.
+      const promoted = before.role !== 'voter'
+      if (promoted) await c.memberPromote(id, {force: flags.force})
+      const out = await listMembers(c)
+      const member = requireMember(out, id)
       this.log(promoted ? `Promoted node ${id} to voter. Configuration: ${out.config.text}`
         : `Node ${id} is already a voter; nothing changed. Configuration: ${out.config.text}`)
       return {...out, member, promoted, ...(catchUp === undefined ? {} : {catchUp})}

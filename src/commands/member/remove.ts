@@ -47,7 +47,8 @@ export default class MemberRemove extends BaseCommand<typeof MemberRemove> {
         await confirmRisky(`removing voter ${id}`,
           `Remove voter ${id}? The cluster will have ${list.config.voters.filter((v) => v !== id).length} voter(s).`, flags.yes)
       }
-      const out = membershipToJson(await c.memberRemove(id))
+      await c.memberRemove(id)
+      const out = await listMembers(c)
       this.log(`Removed node ${id} (was ${before.role}). Configuration: ${out.config.text}`)
       return {...out, removed: id, previousRole: before.role}
     })
