@@ -128,13 +128,30 @@ describe('raftctl lease commands against a 3-node cluster', function () {
     const watch = spawnCli(['kv', 'watch', 'services/web/', '--prefix', ...E])
     try {
       await watch.waitOutput('watching', 'stderr')
-      await etcd.put(putRequest(Buffer.from('services/web/host-a'), Buffer.from('10.0.0.5:8080'), BigInt(`0x${id}`)))
+      const put = await runCli(['kv', 'put', 'services/web/host-a', '10.0.0.5:8080', '--lease', id, ...E])
+      expect(put.code, put.stderr).to.equal(0)
       await watch.waitStdout(/^PUT\nservices\/web\/host-a\n10\.0\.0\.5:8080\n/)
       expect((await runCli(['lease', 'revoke', id, ...E])).code).to.equal(0)
       await watch.waitStdout(/\nDELETE\nservices\/web\/host-a\n/)
     } finally {
       await watch.stop('SIGINT')
     }
+  })
+
+  it('attaches a key to a lease with kv put --lease, and refuses a lease that does not exist', async () => {
+    const id = await grant(60)
+    const put = await runCli(['kv', 'put', 'svc/p', 'v', '--lease', id, ...E])
+    expect(put.code, put.stderr).to.equal(0)
+    const ttl = await runCliJson<{keys: string[]}>(['lease', 'timetolive', id, '--keys', ...E])
+    expect(ttl.json.keys).to.deep.equal(['svc/p'])
+    expect((await runCli(['lease', 'revoke', id, ...E])).code).to.equal(0)
+    expect(await has('svc/p')).to.equal(false)
+    const gone = await runCli(['kv', 'put', 'svc/p', 'v', '--lease', id, ...E])
+    expect(gone.code).to.equal(1)
+    expect(errorLine(gone)).to.equal(`Error: lease ${id.replace(/^0+/, '')} does not exist (it was never granted, was revoked or expired)`)
+    expect(await has('svc/p')).to.equal(false)
+    const bad = await runCli(['kv', 'put', 'svc/p', 'v', '--lease', 'nope', ...E])
+    expect(errorLine(bad)).to.match(/^Error: lease id "nope" is not hexadecimal/)
   })
 
   it('refuses bad ids and TTLs with one line', async () => {
