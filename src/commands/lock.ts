@@ -41,7 +41,7 @@ export default class Lock extends BaseCommand<typeof Lock> {
   ].join(' ')
 
   static override examples = [
-    '<%= config.bin %> lock backup -- ./backup.sh --full',
+    '<%= config.bin %> lock backup -- ./backup.sh',
     '<%= config.bin %> lock cron/report --ttl 30 -- sh -c \'make report\'',
     '<%= config.bin %> lock maintenance',
   ]

@@ -9,15 +9,11 @@
  */
 import {Metadata, type ServiceError, status} from '@grpc/grpc-js'
 import {EtcdClient, type EtcdClientOptions, isServiceError} from './etcd.js'
+import {NoEndpointError} from './errors.js'
 
 export interface ConnectOptions extends EtcdClientOptions {
   /** How long to try all endpoints, in milliseconds. */
   readonly timeoutMs: number
-}
-
-/** Raised when no endpoint answered; the message names each endpoint and why. */
-export class NoEndpointError extends Error {
-  readonly code = 'UNAVAILABLE'
 }
 
 /** Statuses that say "this endpoint cannot serve now, try another". */
