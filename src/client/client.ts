@@ -130,10 +130,11 @@ export class RaftctlClient {
 
   // ---- KV (etcd's KV service) ----
 
-  put(key: Bytes, value: Bytes, opts: {prevKv?: boolean} = {}): Promise<PutResponse> {
+  /** Writes a key; with `lease` (an etcd lease id) the key is deleted when that lease ends. */
+  put(key: Bytes, value: Bytes, opts: {prevKv?: boolean, lease?: bigint} = {}): Promise<PutResponse> {
     return this.conn.call(KVClient, {
       what: 'put', method: m((c) => c.put), idempotent: false, check: READ_BACK,
-      request: {key: toBytes(key), value: toBytes(value), lease: 0n, prevKv: opts.prevKv ?? false, ignoreValue: false, ignoreLease: false},
+      request: {key: toBytes(key), value: toBytes(value), lease: opts.lease ?? 0n, prevKv: opts.prevKv ?? false, ignoreValue: false, ignoreLease: false},
     })
   }
 

@@ -24,6 +24,9 @@ export class MutexSessionExpiredError extends withCode(ConcurrencyError, 'MUTEX_
  */
 export class WatchLostError extends withCode(ConcurrencyError, 'WATCH_LOST') {}
 
+/** No endpoint of a list answered (connectEtcd); the message names each one and why. */
+export class NoEndpointError extends withCode(ConcurrencyError, 'NO_ENDPOINT') {}
+
 /** A session that could not start, or an operation on a session that has ended. */
 export class SessionError extends withCode(ConcurrencyError, 'SESSION') {}
 

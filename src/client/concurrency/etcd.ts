@@ -23,7 +23,8 @@ import {
   type RequestOp, type TxnRequest, type TxnResponse,
 } from '../../generated/etcd/etcdserverpb/kv.js'
 import {
-  LeaseClient, type LeaseGrantResponse, type LeaseKeepAliveRequest, type LeaseKeepAliveResponse, type LeaseRevokeResponse,
+  LeaseClient, type LeaseGrantResponse, type LeaseKeepAliveRequest, type LeaseKeepAliveResponse, type LeaseLeasesResponse,
+  type LeaseRevokeResponse, type LeaseTimeToLiveResponse,
 } from '../../generated/etcd/etcdserverpb/lease.js'
 import {WatchClient, type WatchRequest, type WatchResponse} from '../../generated/etcd/etcdserverpb/watch.js'
 import {prefixEnd} from '../keys.js'
@@ -88,6 +89,16 @@ export class EtcdClient {
 
   leaseRevoke(id: bigint, signal?: AbortSignal): Promise<LeaseRevokeResponse> {
     return this.unary(this.leaseClient, this.leaseClient.leaseRevoke, {ID: id}, signal)
+  }
+
+  /** The lease's remaining and granted TTL (-1 remaining when it does not exist), and its keys with `keys`. */
+  leaseTimeToLive(id: bigint, keys: boolean, signal?: AbortSignal): Promise<LeaseTimeToLiveResponse> {
+    return this.unary(this.leaseClient, this.leaseClient.leaseTimeToLive, {ID: id, keys}, signal, true)
+  }
+
+  /** Every lease the cluster holds. */
+  leaseLeases(signal?: AbortSignal): Promise<LeaseLeasesResponse> {
+    return this.unary(this.leaseClient, this.leaseClient.leaseLeases, {}, signal, true)
   }
 
   /** Opens a LeaseKeepAlive stream; the caller writes requests and cancels it when done. */

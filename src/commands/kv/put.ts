@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {textArg} from '../../cli/args.js'
 import {BaseCommand} from '../../cli/base.js'
+import {parseLeaseId} from '../../cli/coord.js'
 import {withClient} from '../../cli/kv_client.js'
 import {type KeyValueJson, kvToJson} from '../../cli/kv_output.js'
 import {UsageError} from '../../cli/member_args.js'
@@ -30,6 +31,7 @@ export default class KvPut extends BaseCommand<typeof KvPut> {
     'echo -n secret | <%= config.bin %> kv put config/token',
     '<%= config.bin %> kv put config/app.yaml --file app.yaml',
     '<%= config.bin %> kv put config/mode blue --prev-kv --json',
+    '<%= config.bin %> kv put services/web/host-a 10.0.0.5:8080 --lease 694d77aa9e38260f',
   ]
 
   static override args = {
@@ -40,13 +42,15 @@ export default class KvPut extends BaseCommand<typeof KvPut> {
   static override flags = {
     file: Flags.string({char: 'f', summary: 'Read the value from this file.'}),
     'prev-kv': Flags.boolean({summary: 'Also print the value the write replaced.'}),
+    lease: Flags.string({summary: 'Attach the key to this lease (its id in hex, as `raftctl lease grant` prints it): the key is deleted when the lease ends.'}),
   }
 
   public async run(): Promise<PutResult> {
     const {args, flags} = await this.parse(KvPut)
     if (args.key === '') throw new UsageError('the key is empty; give a non-empty key')
+    const lease = flags.lease === undefined ? undefined : parseLeaseId(flags.lease)
     const value = await resolvePutValue(args.value, flags.file)
-    const res = await withClient(this.endpoints, this.timeoutMs, (c) => c.put(args.key, value, {prevKv: flags['prev-kv']}))
+    const res = await withClient(this.endpoints, this.timeoutMs, (c) => c.put(args.key, value, {prevKv: flags['prev-kv'], lease}))
     const result: PutResult = {
       key: args.key, revision: res.header?.revision ?? 0,
       ...(res.prevKv === undefined ? {} : {prevKv: kvToJson(res.prevKv)}),
