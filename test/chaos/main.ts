@@ -1,10 +1,12 @@
 /**
- * `npm run chaos -- [flags]` runs a chaos run (run.ts) and checks its history;
- * `npm run chaos -- check <history.json>` checks a history file on its own. See docs/testing.md.
+ * `npm run chaos -- [flags]` runs a chaos run (run.ts) and checks its history and its locks;
+ * `npm run chaos -- check <history.json>` checks a history file on its own, and
+ * `npm run chaos -- check-locks <locks.json>` a lock history. See docs/testing.md.
  *
  * Prints LINEARIZABLE, NOT LINEARIZABLE (with the smallest failing sub-history of each bad key) or
- * UNKNOWN. Exit code: 0 linearizable (and, for a run, every member converged), 1 not linearizable
- * or a run problem, 2 bad usage, 3 unknown (a check bound was reached).
+ * UNKNOWN, and for locks SAFE or UNSAFE (with both records of each violation). Exit code: 0
+ * linearizable and safe (and, for a run, every member converged), 1 not linearizable, unsafe or a
+ * run problem, 2 bad usage, 3 unknown (a check bound was reached).
  */
 import {parseArgs} from 'node:util'
 import {join} from 'node:path'
@@ -72,7 +74,7 @@ function printVerdict(result: CheckResult, ops: readonly HistoryOp[], minimal?: 
 /** Prints the lock-safety verdict with every violation's two records; returns the exit code (0 safe, 1 unsafe). */
 function printLockVerdict(r: LockCheckResult): number {
   for (const v of r.violations) for (const line of formatViolation(v)) console.log(line)
-  console.log(`locks: ${r.acquisitions} acquisitions (${r.tenures} held before their lease's bound) over ${r.locks} locks, ` +
+  console.log(`locks: ${r.acquisitions} acquisitions (${r.tenures} held before their lease's bound) over ${r.locks} lock${r.locks === 1 ? '' : 's'}, ` +
     `${r.verdict === 'safe' ? 'SAFE' : 'UNSAFE'}`)
   return r.verdict === 'safe' ? 0 : 1
 }
