@@ -3,7 +3,8 @@
  *
  * Each client loops until stopped: it opens a Session (a short TTL) on a random member's client
  * port and, while the session lives, takes a random one of a few locks with etcd's Mutex recipe
- * (with a deadline), holds it for a short random time and unlocks it. Every acquisition is
+ * (with a deadline), holds it for a random time (mostly short, sometimes longer than the TTL) and
+ * unlocks it. Every acquisition is
  * recorded: when lock() returned, when the client stopped holding (unlock called, the session
  * reported its loss, or the run ended), and the session's loss if it came first.
  *
@@ -32,8 +33,14 @@ export interface LockWorkloadOptions {
   readonly ttlSeconds: number
   /** Deadline of one lock() (waiting included) and of each recipe call. */
   readonly lockTimeoutMs: number
-  /** Holding time of each acquisition is drawn from [min, max] ms. */
+  /** Holding time of most acquisitions is drawn from [min, max] ms. */
   readonly holdMs: readonly [number, number]
+  /**
+   * A quarter of the acquisitions hold for a time drawn from [min, max] ms instead: as long as
+   * the TTL or longer, so that faults stop keep-alives while a lock is held and the lease, not the
+   * unlock, ends some tenures.
+   */
+  readonly longHoldMs: readonly [number, number]
 }
 
 export const lockName = (i: number): string => `chaos/lock${i}`
@@ -129,7 +136,8 @@ async function acquireOnce(id: number, session: Session, opts: LockWorkloadOptio
     acquiredAt, releasedAt: null, leaseLostAt: null,
   }
   rec.acquisitions.push(r)
-  if (session.ended === undefined) await hold(session, rng.int(opts.holdMs[0], opts.holdMs[1]))
+  const [lo, hi] = rng.chance(0.25) ? opts.longHoldMs : opts.holdMs
+  if (session.ended === undefined) await hold(session, rng.int(lo, hi))
   r.releasedAt = rec.now()
   r.leaseLostAt = session.ended === undefined ? null : rec.lostAt(r.lease)
   if (session.ended !== undefined) return false

@@ -163,8 +163,9 @@ export async function runChaos(opts: ChaosOptions, signal?: AbortSignal): Promis
     const endAt = Date.now() + opts.durationMs
     ctx.stop = () => aborted() || Date.now() >= endAt
     const faults = FAULTS.filter((f) => opts.nemeses.includes(f))
-    const lockLoad = {endpoints: cluster.endpoints, clients: opts.lockClients ?? 0, locks: opts.locks ?? 2,
-      ttlSeconds: opts.lockTtlSeconds ?? 2, lockTimeoutMs: 5000, holdMs: [20, 300] as const}
+    const ttlSeconds = opts.lockTtlSeconds ?? 2
+    const lockLoad = {endpoints: cluster.endpoints, clients: opts.lockClients ?? 0, locks: opts.locks ?? 2, ttlSeconds,
+      lockTimeoutMs: Math.max(5000, 2 * ttlSeconds * 1000), holdMs: [20, 300] as const, longHoldMs: [500, 2 * ttlSeconds * 1000] as const}
     // The lock clients draw from a generator of their own, so adding them leaves the rest of a seed's run as it was.
     await Promise.all([
       runClients(load, rng.fork(), rec, ctx.stop), faultLoop(ctx, faults, rng.fork()),
