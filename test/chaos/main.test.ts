@@ -34,6 +34,30 @@ describe('chaos/main (npm run chaos)', function () {
     expect(r2.stderr.split('\n')[0]).to.equal('Error: --nemesis: unknown nemesis "flood" (known: kill, partition, slow, pause, members, or none)')
     const r3 = await chaos(['--nodes', '0'])
     expect(r3.stderr.split('\n')[0]).to.equal('Error: --nodes must be an integer from 1 to 7 (got "0")')
+    const r4 = await chaos(['--lock-ttl', '500ms'])
+    expect(r4.code).to.equal(2)
+    expect(r4.stderr.split('\n')[0]).to.equal('Error: --lock-ttl must be whole seconds from 1s to 3600s (got "500ms")')
+  })
+
+  it('check-locks: prints both records of an overlap and UNSAFE, exit 1; SAFE and exit 0 without it', async () => {
+    const ns = (t: number): number => t * 1_000_000
+    const lease = (l: string) => ({clientId: 0, lease: l, grantSentAt: 0, ttl: 2, keepAlives: [], lostAt: null, lostReason: null})
+    const held = (clientId: number, l: string, revision: number, from: number, to: number) =>
+      ({clientId, lock: 'L', lease: l, key: `L/${l}`, revision, acquiredAt: ns(from), releasedAt: ns(to), leaseLostAt: null})
+    const f = join(dir, 'locks.json')
+    writeFileSync(f, JSON.stringify({leases: [lease('a'), lease('b')], acquisitions: [held(0, 'a', 5, 10, 30), held(1, 'b', 7, 20, 40)]}))
+    const bad = await chaos(['check-locks', f])
+    expect(bad.code).to.equal(1)
+    expect(bad.stdout.trim().split('\n')).to.deep.equal([
+      'two holders of L at once:',
+      '  client 0: L/a revision 5, held [10.000 ms, 30.000 ms] (ended: released)',
+      '  client 1: L/b revision 7, held [20.000 ms, 40.000 ms] (ended: released)',
+      'locks: 2 acquisitions (2 held before their lease\'s bound) over 1 lock, UNSAFE',
+    ])
+    writeFileSync(f, JSON.stringify({leases: [lease('a'), lease('b')], acquisitions: [held(0, 'a', 5, 10, 30), held(1, 'b', 7, 30, 40)]}))
+    const good = await chaos(['check-locks', f])
+    expect(good.code).to.equal(0)
+    expect(good.stdout.trim()).to.equal('locks: 2 acquisitions (2 held before their lease\'s bound) over 1 lock, SAFE')
   })
 
   it('check: prints LINEARIZABLE and exits 0 for a good history', async () => {

@@ -13,6 +13,8 @@ import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {ensureBuilt, stopAll, waitFor} from '../integration/harness.js'
 import {check, type CheckResult, type Minimised, minimise, partition} from './checker.js'
+import {checkLocks, type LockCheckResult} from './lock_checker.js'
+import {LockRecorder, runLockClients} from './lock_workload.js'
 import {ChaosCluster} from './cluster.js'
 import type {HistoryOp} from './history.js'
 import {readConfig, membersLoop, settleMembership, startMembers} from './members.js'
@@ -33,6 +35,12 @@ export interface ChaosOptions {
   readonly opTimeoutMs?: number
   /** Time budget of the linearizability check (default 120 s). */
   readonly checkTimeoutMs?: number
+  /** Lock clients beside the KV clients (default 0: none; lock_workload.ts). */
+  readonly lockClients?: number
+  /** Lock names they contend on (default 2). */
+  readonly locks?: number
+  /** Their sessions' TTL in seconds (default 2). */
+  readonly lockTtlSeconds?: number
 }
 
 export interface NodeHash {
@@ -56,6 +64,8 @@ export interface ChaosReport {
   readonly minimal: Record<string, Minimised>
   /** What went wrong besides linearizability (no convergence, final reads that never answered). */
   readonly problems: string[]
+  /** The lock-safety verdict (lock_checker.ts), when the run had lock clients. */
+  readonly locks?: LockCheckResult
 }
 
 function counts(ops: readonly HistoryOp[]): ChaosReport['counts'] {
@@ -118,8 +128,13 @@ async function heal(ctx: NemesisContext): Promise<number[]> {
   return settleMembership(ctx, 60_000)
 }
 
-function writeOutput(opts: ChaosOptions, cluster: ChaosCluster, ops: readonly HistoryOp[], timeline: readonly NemesisEvent[]): void {
+function writeOutput(opts: ChaosOptions, cluster: ChaosCluster, ops: readonly HistoryOp[], timeline: readonly NemesisEvent[],
+  locks: LockRecorder): void {
   mkdirSync(join(opts.out, 'logs'), {recursive: true})
+  if ((opts.lockClients ?? 0) > 0) {
+    const lines = (xs: readonly unknown[]): string => xs.map((x) => `    ${JSON.stringify(x)}`).join(',\n')
+    writeFileSync(join(opts.out, 'locks.json'), `{\n  "acquisitions": [\n${lines(locks.acquisitions)}\n  ],\n  "leases": [\n${lines(locks.leases)}\n  ]\n}\n`)
+  }
   writeFileSync(join(opts.out, 'history.json'), `[\n${[...ops].sort((a, b) => a.call - b.call).map((o) => JSON.stringify(o)).join(',\n')}\n]\n`)
   writeFileSync(join(opts.out, 'nemesis.json'), `[\n${timeline.map((e) => JSON.stringify(e)).join(',\n')}\n]\n`)
   for (const n of cluster.nodes.values()) writeFileSync(join(opts.out, 'logs', `node${n.id}.log`), n.log)
@@ -133,6 +148,7 @@ export async function runChaos(opts: ChaosOptions, signal?: AbortSignal): Promis
   const rng = new Rng(opts.seed)
   const t0 = process.hrtime.bigint()
   const rec = new Recorder(t0)
+  const lockRec = new LockRecorder(t0)
   const timeline: NemesisEvent[] = []
   const withMembers = opts.nemeses.includes('members')
   const aborted = (): boolean => signal?.aborted === true
@@ -147,9 +163,14 @@ export async function runChaos(opts: ChaosOptions, signal?: AbortSignal): Promis
     const endAt = Date.now() + opts.durationMs
     ctx.stop = () => aborted() || Date.now() >= endAt
     const faults = FAULTS.filter((f) => opts.nemeses.includes(f))
+    const ttlSeconds = opts.lockTtlSeconds ?? 2
+    const lockLoad = {endpoints: cluster.endpoints, clients: opts.lockClients ?? 0, locks: opts.locks ?? 2, ttlSeconds,
+      lockTimeoutMs: Math.max(5000, 2 * ttlSeconds * 1000), holdMs: [20, 300] as const, longHoldMs: [500, 2 * ttlSeconds * 1000] as const}
+    // The lock clients draw from a generator of their own, so adding them leaves the rest of a seed's run as it was.
     await Promise.all([
       runClients(load, rng.fork(), rec, ctx.stop), faultLoop(ctx, faults, rng.fork()),
       withMembers ? membersLoop(ctx, rng.fork()) : Promise.resolve(),
+      runLockClients(lockLoad, 0, new Rng(opts.seed ^ 0x10c4), lockRec, ctx.stop),
     ])
     if (aborted()) throw new Error('the chaos run was interrupted')
     ctx.stop = aborted
@@ -165,12 +186,12 @@ export async function runChaos(opts: ChaosOptions, signal?: AbortSignal): Promis
     for (const k of result.keys) if (k.verdict === 'not-linearizable') minimal[k.key] = minimise(byKey.get(k.key)!)
     const report: ChaosReport = {
       seed: opts.seed, verdict: result.verdict, check: result, converged: conv.ok, hashes: conv.hashes, counts: counts(rec.ops),
-      nemesisEvents: timeline.length, minimal, problems,
+      nemesisEvents: timeline.length, minimal, problems, locks: lockLoad.clients > 0 ? checkLocks(lockRec) : undefined,
     }
     writeFileSync(join(opts.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`)
     return report
   } finally {
-    writeOutput(opts, cluster, rec.ops, timeline)
+    writeOutput(opts, cluster, rec.ops, timeline, lockRec)
     await cluster.shutdown()
     await stopAll()
   }
