@@ -175,7 +175,7 @@ async function snapshot(ctx: ServiceContext, call: ServerWritableStream<Snapshot
     checkAccepting(ctx)
     requestOf(call)
     if (requestOptions(call.metadata).requireLeader === true && node.leaderId === 0) throw noLeader(node)
-    for await (const c of snapshotChunks(node, {etcdSized: true})) {
+    for await (const c of snapshotChunks(node)) {
       const sent = await writeDrained(call, {header: c.first ? etcdHeader(node, node.kv.revision) : undefined, remainingBytes: c.remaining, blob: c.blob})
       if (!sent) return
     }
