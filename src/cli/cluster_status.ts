@@ -1,10 +1,11 @@
 /**
  * The cluster-wide view behind `raftctl cluster status` and `raftctl cluster health`: the member
  * list (from any endpoint that answers), then one NodeStatus call (raftctl's extension) to every
- * member's client URL and to
- * every --endpoints entry, matched to members by the id each answer carries. A member that does
- * not answer is reported as unreachable, never as an error of the command; only when no endpoint
- * answers at all does gathering fail.
+ * member's client URL and to every --endpoints entry, matched to members by the id each answer
+ * carries. A member that does not answer is reported as unreachable, never as an error of the
+ * command; only when no endpoint answers at all does gathering fail. (`endpoint status` shows
+ * etcd's Status of each --endpoints entry instead; `cluster health` and `endpoint health` share
+ * one health check, src/cli/endpoint.ts.)
  */
 import type {Membership, RaftctlClient} from '../client/index.js'
 import type {ConfState} from '../generated/eraftpb.js'

@@ -1,8 +1,9 @@
 /**
  * RaftctlClient: the typed client of a raftctl cluster, used by the CLI and every test. It speaks
  * etcd's services — KV (get, put, delete, txn, compact), Cluster (add, remove, update, list,
- * promote) and Maintenance (status, hashkv, snapshot, move leader) — plus raftctl's extension service for what etcd lacks (demote, joint changes,
- * leave-joint, replication progress, node status). Every member serves every call (a follower
+ * promote) and Maintenance (status, hashkv, snapshot, move leader) — plus raftctl's extension
+ * service for what etcd lacks (demote, joint changes, leave-joint, replication progress, node
+ * status). Every member serves every call (a follower
  * proposes writes itself and forwards membership calls to the leader), so no call is redirected.
  *
  * Each call runs through ClusterConnection: the last endpoint that answered first, the next
