@@ -1,14 +1,17 @@
 /**
  * The cluster-wide view behind `raftctl cluster status` and `raftctl cluster health`: the member
- * list (from any endpoint that answers), then one Status call to every member's client URL and to
- * every --endpoints entry, matched to members by the id each answer carries. A member that does
- * not answer is reported as unreachable, never as an error of the command; only when no endpoint
- * answers at all does gathering fail.
+ * list (from any endpoint that answers), then one NodeStatus call (raftctl's extension) to every
+ * member's client URL and to every --endpoints entry, matched to members by the id each answer
+ * carries. A member that does not answer is reported as unreachable, never as an error of the
+ * command; only when no endpoint answers at all does gathering fail. (`endpoint status` shows
+ * etcd's Status of each --endpoints entry instead; `cluster health` and `endpoint health` share
+ * one health check, src/cli/endpoint.ts.)
  */
 import type {Membership, RaftctlClient} from '../client/index.js'
-import {MemberStatus_Role as Role} from '../generated/raftctl/v1/cluster.js'
 import type {ConfState} from '../generated/eraftpb.js'
-import {StatusResponse_RaftState as RaftState, type StatusResponse} from '../generated/raftctl/v1/maintenance.js'
+import {
+  MemberStatus_Role as Role, NodeStatusResponse_RaftState as RaftState, type NodeStatusResponse as StatusResponse,
+} from '../generated/raftctl/v1/raftctl.js'
 import {describeError} from './errors.js'
 
 /** One member's row. Numbers are 0 and role/name what the member list says when unreachable. */
@@ -95,7 +98,7 @@ export async function gatherCluster(client: RaftctlClient): Promise<ClusterView>
   const answers = await statuses(client, [...new Set([...urls.values(), ...client.endpoints])])
   const clusterId = list?.header === undefined ? undefined : Number(list.header.clusterId)
   for (const [endpoint, a] of answers) {
-    const other = a instanceof Error ? undefined : a.header?.clusterId
+    const other = a instanceof Error || a.header === undefined ? undefined : Number(a.header.clusterId)
     if (clusterId !== undefined && other !== undefined && other !== clusterId) {
       answers.set(endpoint, new Error(`${endpoint} belongs to cluster ${other}, not to cluster ${clusterId}`))
     }

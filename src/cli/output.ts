@@ -40,8 +40,16 @@ export const hexFlag = {
 export type Chunk = string | Uint8Array
 
 /** The value of one line of the fields format. */
-export type FieldValue = string | number | bigint | boolean | Uint8Array | {readonly bytes: Uint8Array, readonly hex: boolean} | ReadonlyArray<string | number>
+export type FieldValue = string | number | bigint | boolean | Uint8Array | {readonly bytes: Uint8Array, readonly hex: boolean} |
+  ReadonlyArray<string | number> | RawValue
+/** A value printed as it is, unquoted (etcdctl prints Go values such as durations and slices so). */
+export interface RawValue {
+  readonly raw: string
+}
 export type Field = readonly [name: string, value: FieldValue]
+
+/** The empty line etcdctl prints after each endpoint's fields. */
+export const BLANK_FIELD: Field = ['', {raw: ''}]
 
 /** How a command renders its data in each format; only the chosen renderer is called. */
 export interface View<D> {
@@ -117,12 +125,14 @@ export function emit<D>(format: WriteOut, view: View<D>, d: D, write: (chunks: r
 
 /** One line of the fields format: `"Name" : value`, strings quoted with escapes. */
 export function fieldLine([name, value]: Field): string {
+  if (name === '') return '\n'
   return `"${name}" : ${fieldText(value)}\n`
 }
 
 function fieldText(v: FieldValue): string {
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v)
   if (typeof v === 'string' || v instanceof Uint8Array) return `"${printable(v, {quote: true}).text}"`
+  if (typeof v === 'object' && v !== null && 'raw' in v) return v.raw
   if (Array.isArray(v)) return `[${v.map((x) => typeof x === 'number' ? String(x) : `"${printable(x, {quote: true}).text}"`).join(' ')}]`
   const b = v as {bytes: Uint8Array, hex: boolean}
   return `"${b.hex ? hexEscaped(b.bytes).text : printable(b.bytes, {quote: true}).text}"`
@@ -142,6 +152,7 @@ export function etcdJson(v: unknown): unknown {
   if (typeof v === 'bigint') return Number(v)
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')
   if (typeof v === 'bigint') return Number(v)
+  if (typeof v === 'object' && v !== null && 'raw' in v) return v.raw
   if (Array.isArray(v)) return v.map(etcdJson)
   if (v !== null && typeof v === 'object') {
     const out: Record<string, unknown> = {}

@@ -1,8 +1,9 @@
 /**
  * RaftctlClient: the typed client of a raftctl cluster, used by the CLI and every test. It speaks
- * etcd's services — KV (get, put, delete, txn, compact) and Cluster (add, remove, update, list,
- * promote) — plus raftctl's extension service for what etcd lacks (demote, joint changes,
- * leave-joint, replication progress, node status). Every member serves every call (a follower
+ * etcd's services — KV (get, put, delete, txn, compact), Cluster (add, remove, update, list,
+ * promote) and Maintenance (status, hashkv, snapshot, move leader) — plus raftctl's extension
+ * service for what etcd lacks (demote, joint changes, leave-joint, replication progress, node
+ * status). Every member serves every call (a follower
  * proposes writes itself and forwards membership calls to the leader), so no call is redirected.
  *
  * Each call runs through ClusterConnection: the last endpoint that answered first, the next
@@ -15,8 +16,8 @@
  * raftctl's own choices on etcd's MemberAdd and MemberPromote travel as request metadata: the
  * node id to give the new member (`raftctl-member-id`) and `raftctl-force: 1`.
  *
- * Maintenance calls (status, health, snapshot) and the leadership transfer still use the
- * raftctl.v1.legacy Maintenance and Cluster services until etcd's Maintenance service is served.
+ * Maintenance calls (status, hashkv, snapshot, the leadership transfer) are etcd's Maintenance
+ * service; raftctl's own view of a member's Raft state is the extension's NodeStatus.
  */
 import {
   ClusterClient as EtcdClusterClient, type MemberAddResponse, type MemberListResponse, type MemberPromoteResponse,
@@ -28,10 +29,9 @@ import {
 } from '../generated/etcd/etcdserverpb/kv.js'
 import type {KeyValue} from '../generated/etcd/mvccpb/kv.js'
 import {ConfChangeTransition} from '../generated/eraftpb.js'
-import {ClusterClient as LegacyClusterClient, type TransferLeaderResponse} from '../generated/raftctl/v1/cluster.js'
 import {
-  type HealthResponse, MaintenanceClient, type StatusResponse,
-} from '../generated/raftctl/v1/maintenance.js'
+  type HashKVResponse, MaintenanceClient, type MoveLeaderResponse, type StatusResponse,
+} from '../generated/etcd/etcdserverpb/maintenance.js'
 import {
   type LeaveJointResponse, type MemberChangeRequest, MemberChangeRequest_Change_Kind as Kind, type MemberChangeResponse,
   type MemberDemoteResponse, type MemberProgressResponse, type NodeStatusResponse, RaftctlClient as ExtensionClient,
@@ -40,7 +40,7 @@ import {FORCE_KEY, MEMBER_ID_KEY} from '../raftpb/metadata.js'
 import {ClusterConnection} from './connection.js'
 import {type Bytes, keyRange, type KeyRangeOptions, toBytes} from './keys.js'
 import {type Membership, type MembershipChange, membershipChange, statuses, withoutProgress} from './members.js'
-import type {CallSpec, ClientError, UnaryFn} from './rpc.js'
+import type {CallSpec, UnaryFn} from './rpc.js'
 import {type SnapshotDownload, downloadSnapshot} from './snapshot.js'
 import {type WatchOptions, WatchStream} from './watch.js'
 
@@ -241,8 +241,11 @@ export class RaftctlClient {
     return this.extension('member progress', (c) => c.memberProgress, {}, true, undefined, opts.endpoint)
   }
 
-  /** The answering member's Raft status (a given endpoint, or any that answers). */
-  nodeStatus(endpoint?: string): Promise<NodeStatusResponse> {
+  /**
+   * raftctl's status of a member (the extension's NodeStatus): its Raft state, log bounds,
+   * ConfState, peers and problems — of `endpoint`, or of any member that answers.
+   */
+  status(endpoint?: string): Promise<NodeStatusResponse> {
     return this.extension('node status', (c) => c.nodeStatus, {}, true, undefined, endpoint)
   }
 
@@ -253,7 +256,7 @@ export class RaftctlClient {
    */
   async memberList(opts: MemberListOptions = {}): Promise<Membership> {
     const linearized = opts.linearizable === true ? await this.etcdMemberList(opts) : undefined
-    const st = await this.nodeStatus(opts.endpoint)
+    const st = await this.status(opts.endpoint)
     if (st.leader !== 0) {
       const p = await this.memberProgress(opts).catch(() => undefined)
       if (p !== undefined) return {header: p.header, members: statuses(p.members), confState: p.confState, leader: p.leader, fromLeader: true}
@@ -262,43 +265,34 @@ export class RaftctlClient {
     return {header: list.header, members: withoutProgress(list.members, st.confState, st.leader), confState: st.confState, leader: st.leader, fromLeader: false}
   }
 
+  // ---- Maintenance (etcd's Maintenance service) ----
+
   /**
-   * Moves leadership to node `targetId` and waits until it leads; answers the leader afterwards.
-   * (Served by the legacy Cluster service until etcd's Maintenance.MoveLeader is.)
+   * Moves leadership to node `targetId` through etcd's MoveLeader (any member forwards it to the
+   * leader) and answers once the target leads. A refusal carries the leader's reason in
+   * raftctl-detail (the target is not a voter, is not reachable, the transfer did not happen).
    */
-  async transferLeader(targetId: number): Promise<{leader: number}> {
-    const r = await this.conn.call(LegacyClusterClient, {what: 'leader transfer', method: m<LegacyClusterClient, {targetId: number}, TransferLeaderResponse>((c) => c.transferLeader),
-      idempotent: true, request: {targetId}, check: LIST_MEMBERS})
-    return {leader: r.leader}
+  async moveLeader(targetId: number): Promise<MoveLeaderResponse> {
+    return this.conn.call(MaintenanceClient, {what: 'leader transfer', method: m<MaintenanceClient, {targetID: bigint}, MoveLeaderResponse>((c) => c.moveLeader),
+      idempotent: true, request: {targetID: memberId(targetId)}, check: LIST_MEMBERS})
   }
 
-  // ---- Maintenance (one member) ----
-
-  /** One member's status; with `hashKv`, also the hash of its key/value data (reads every key). */
-  status(endpoint = this.endpoints[0], opts: {hashKv?: boolean} = {}): Promise<StatusResponse> {
-    return this.conn.callOne(MaintenanceClient, endpoint,
-      {what: 'status', method: m((c) => c.status), idempotent: true, request: {hashKv: opts.hashKv ?? false}})
-  }
-
-  /** Status of every endpoint; an unreachable one has `error` instead of `status`. */
-  statusAll(): Promise<Array<{endpoint: string, status?: StatusResponse, error?: ClientError}>> {
-    return Promise.all(this.endpoints.map(async (endpoint) => {
-      try {
-        return {endpoint, status: await this.status(endpoint)}
-      } catch (err) {
-        return {endpoint, error: err as ClientError}
-      }
-    }))
-  }
-
-  health(endpoint = this.endpoints[0], opts: {serializable?: boolean} = {}): Promise<HealthResponse> {
-    return this.conn.callOne(MaintenanceClient, endpoint,
-      {what: 'health', method: m((c) => c.health), idempotent: true, request: {serializable: opts.serializable ?? false}})
+  /** etcd's Status of the member at `endpoint` (what etcdctl endpoint status shows). */
+  etcdStatus(endpoint = this.endpoints[0]): Promise<StatusResponse> {
+    return this.conn.callOne(MaintenanceClient, endpoint, {what: 'status', method: m((c) => c.status), idempotent: true, request: {}})
   }
 
   /**
-   * Downloads the member's snapshot file: resolves once the first piece arrived (with what the
-   * snapshot covers and its size); its `chunks` yield the file and check the CRC-32 at the end.
+   * etcd's HashKV of the member at `endpoint`: the hash of its key/value history up to `revision`
+   * (0: its latest); members that hold the same history answer the same hash.
+   */
+  hashKv(endpoint = this.endpoints[0], revision = 0): Promise<HashKVResponse> {
+    return this.conn.callOne(MaintenanceClient, endpoint, {what: 'hashkv', method: m((c) => c.hashKv), idempotent: true, request: {revision}})
+  }
+
+  /**
+   * Downloads the member's snapshot file through etcd's Snapshot: resolves once the first piece
+   * arrived (with the file's size); its `chunks` yield the file and check its length at the end.
    */
   async snapshot(endpoint = this.endpoints[0], opts: {timeoutMs?: number} = {}): Promise<SnapshotDownload> {
     const d = await downloadSnapshot(this.conn.client(MaintenanceClient, endpoint), endpoint, opts.timeoutMs ?? 10 * 60_000)

@@ -126,11 +126,12 @@ export function classifyFailure(err: unknown, idempotent: boolean, endpoint: str
 }
 
 /**
- * etcd's UNAVAILABLE answers that refuse a request after checking it, before anything is
- * proposed: a membership change that would cost the quorum of the reachable members. They are
- * final (repeating would be refused again) and never an unknown outcome.
+ * etcd's UNAVAILABLE answers that are final: a membership change refused because it would cost
+ * the quorum of the reachable members (nothing was proposed; repeating would be refused again),
+ * and a leader transfer the leader gave up on (its reason is in raftctl-detail; repeating it at
+ * once would wait for the same unreachable target). Neither is an unknown outcome.
  */
-const REFUSALS = new Set(['etcdserver: unhealthy cluster'])
+const REFUSALS = new Set(['etcdserver: unhealthy cluster', 'etcdserver: request timed out, leader transfer took too long'])
 
 /** Statuses with which a write may have reached a server and been proposed. */
 const MAY_HAVE_ARRIVED = new Set<status>([status.DEADLINE_EXCEEDED, status.UNAVAILABLE, status.CANCELLED])

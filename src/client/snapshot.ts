@@ -1,24 +1,23 @@
 /**
- * Downloading a member's snapshot file (Maintenance.Snapshot). The first response says what the
- * snapshot covers and how large the file is; `chunks` then yields the file's bytes in order and,
- * at the end, checks that every byte arrived and that the CRC-32 matches the server's. A short,
- * long or altered transfer throws a DATA_LOSS ClientError instead of ending normally, so a
- * caller that writes the file and renames it only after the loop never keeps a bad file.
+ * Downloading a member's snapshot file through etcd's Maintenance.Snapshot. The first response
+ * carries the header and, in `remaining_bytes`, how much follows, so the file's size is known from
+ * the start; `chunks` then yields the file's bytes in order and, at the end, checks that exactly
+ * that many bytes arrived. A short or long transfer throws a DATA_LOSS ClientError instead of
+ * ending normally, so a caller that writes the file and renames it only after the loop never
+ * keeps a truncated file. The content itself is checked by the file's own SHA-256
+ * (kv verifySnapshot), which `raftctl snapshot save` runs before it renames the file.
  */
-import {crc32} from 'node:zlib'
 import {status} from '@grpc/grpc-js'
-import type {SnapshotMetadata} from '../generated/eraftpb.js'
-import type {ResponseHeader} from '../generated/raftctl/v1/kv.js'
-import type {MaintenanceClient, SnapshotResponse} from '../generated/raftctl/v1/maintenance.js'
+import type {ResponseHeader} from '../generated/etcd/etcdserverpb/header.js'
+import type {MaintenanceClient, SnapshotResponse} from '../generated/etcd/etcdserverpb/maintenance.js'
 import {ClientError, toClientError} from './rpc.js'
 
 export interface SnapshotDownload {
   readonly endpoint: string
   readonly header: ResponseHeader | undefined
-  /** Index, term and ConfState the snapshot covers (wire form). */
-  readonly metadata: SnapshotMetadata
+  /** The file's size in bytes. */
   readonly totalSize: number
-  /** The file's bytes; throws DATA_LOSS when the transfer is incomplete or corrupt. */
+  /** The file's bytes; throws DATA_LOSS when the transfer is incomplete. */
   readonly chunks: AsyncGenerator<Uint8Array>
   /** Stops the download. */
   cancel(): void
@@ -35,23 +34,17 @@ export async function downloadSnapshot(client: MaintenanceClient, endpoint: stri
   } catch (err) {
     throw toClientError(err, 'snapshot download', endpoint)
   }
-  if (first.metadata === undefined) {
-    call.cancel()
-    throw new ClientError(status.DATA_LOSS, `the snapshot stream from ${endpoint} does not say what it covers`, endpoint)
-  }
-  const total = first.totalSize
+  const total = first.blob.length + first.remainingBytes
   async function* chunks(): AsyncGenerator<Uint8Array> {
     let received = 0
-    let crc = 0
     let msg: SnapshotResponse | undefined = first
     try {
       while (msg !== undefined) {
         received += msg.blob.length
-        crc = crc32(msg.blob, crc)
         if (msg.blob.length > 0) yield msg.blob
+        if (received > total) throw new ClientError(status.DATA_LOSS, `the snapshot stream from ${endpoint} sent more than the ${total} bytes it announced`, endpoint)
         if (msg.remainingBytes === 0) {
           if (received !== total) throw new ClientError(status.DATA_LOSS, `the snapshot from ${endpoint} has ${received} bytes, not ${total}`, endpoint)
-          if (msg.crc32 !== crc) throw new ClientError(status.DATA_LOSS, `the snapshot from ${endpoint} fails its CRC-32 check`, endpoint)
           return
         }
         const r = await it.next()
@@ -64,5 +57,5 @@ export async function downloadSnapshot(client: MaintenanceClient, endpoint: stri
       call.cancel()
     }
   }
-  return {endpoint, header: first.header, metadata: first.metadata, totalSize: total, chunks: chunks(), cancel: () => call.cancel()}
+  return {endpoint, header: first.header, totalSize: total, chunks: chunks(), cancel: () => call.cancel()}
 }

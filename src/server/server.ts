@@ -2,9 +2,7 @@
  * A running raftctl node: its data dir opened (bootstrap.ts), the RaftNode, and two gRPC
  * servers — the client address (etcd's KV, Watch (over the store's watch hub), Cluster,
  * Maintenance, Lease, Lock and Election, etcd's Auth answering UNIMPLEMENTED, raftctl's extension
- * service Raftctl, and what is left of the raftctl.v1.legacy services until the client moves off
- * them: Cluster's TransferLeader and Maintenance) and the peer address (Peer transport and
- * PeerInfo).
+ * service Raftctl) and the peer address (Peer transport and PeerInfo).
  *
  * Stopping (SIGINT/SIGTERM, or stop()): the node stops accepting client requests (new ones get
  * UNAVAILABLE, safe to retry elsewhere) and ends watch streams; the loop finishes the Ready in
@@ -14,7 +12,6 @@
  * code 1, and so does learning that the node no longer belongs to the cluster (node.ts, leave).
  */
 import {type ChannelOptions, Server, ServerCredentials, setLogger, type UntypedServiceImplementation} from '@grpc/grpc-js'
-import {ClusterService} from '../generated/raftctl/v1/cluster.js'
 import {AuthService} from '../generated/etcd/etcdserverpb/auth.js'
 import {ClusterService as EtcdClusterService} from '../generated/etcd/etcdserverpb/cluster.js'
 import {KVService as EtcdKVService} from '../generated/etcd/etcdserverpb/kv.js'
@@ -23,7 +20,6 @@ import {WatchService} from '../generated/etcd/etcdserverpb/watch.js'
 import {MaintenanceService as EtcdMaintenanceService} from '../generated/etcd/etcdserverpb/maintenance.js'
 import {PeerInfoService} from '../generated/raftctl/v1/internal.js'
 import {RaftctlService} from '../generated/raftctl/v1/raftctl.js'
-import {MaintenanceService} from '../generated/raftctl/v1/maintenance.js'
 import {parseEndpoint} from '../raftpb/address.js'
 import {DEFAULT_LIMITS} from '../transport/index.js'
 import {serverOptions} from '../transport/options.js'
@@ -35,7 +31,6 @@ import {LessorDriver} from './lessor_driver.js'
 import type {NodeLogger} from './logger.js'
 import {RaftNode} from './node.js'
 import {MembershipLostError} from './peer_check.js'
-import {clusterService} from './services/cluster.js'
 import {checkedDecoding, clientReceiveLimit, type ServiceContext} from './services/common.js'
 import {authService} from './services/etcd/auth.js'
 import {etcdClusterService} from './services/etcd/cluster.js'
@@ -47,7 +42,6 @@ import {registerLockService} from './services/etcd/lock.js'
 import {raftctlService} from './services/etcd/raftctl.js'
 import {ownClientFactory, type RecipeServices} from './services/etcd/recipes.js'
 import {nodeWatchService} from './services/etcd/watch.js'
-import {maintenanceService} from './services/maintenance.js'
 import {peerInfoService} from './services/peer_info.js'
 import {RAFTCTL_VERSION} from './version.js'
 
@@ -186,8 +180,6 @@ export async function startServer(cfg: ServerConfig, log: NodeLogger, opts: Star
     clientServer.addService(checkedDecoding(AuthService), authService())
     clientServer.addService(checkedDecoding(RaftctlService), raftctlService(ctx) as unknown as UntypedServiceImplementation)
     recipes.push(registerLockService(clientServer, ownClient), registerElectionService(clientServer, ownClient))
-    clientServer.addService(checkedDecoding(ClusterService), clusterService(ctx) as unknown as UntypedServiceImplementation)
-    clientServer.addService(checkedDecoding(MaintenanceService), maintenanceService(ctx) as unknown as UntypedServiceImplementation)
     node.peerServer.addTo(peerGrpc)
     peerGrpc.addService(checkedDecoding(PeerInfoService), peerInfoService(ctx) as unknown as UntypedServiceImplementation)
     const peerPort = await bind(peerGrpc, cfg.listenPeer, 'peers', '--listen-peer')

@@ -1,14 +1,11 @@
 /**
  * A download of this node's snapshot file (Maintenance.Snapshot): first a snapshot file that
  * covers the applied index is made sure of (one is built when entries were applied since the
- * last), then the file is read in chunks of at most CHUNK_BYTES, each with the bytes still to
- * come and the running CRC-32 of the file so far. The stream writer waits for gRPC to drain, so a
- * slow client holds at most one chunk in memory. etcd's Maintenance.Snapshot streams the file
- * re-emitted in the size etcdctl accepts (kv/snapshot_pad.ts); the legacy service streams it as is.
+ * last), then the file, re-emitted in the size etcdctl accepts (kv/snapshot_pad.ts), is read in
+ * chunks of at most CHUNK_BYTES, each with the bytes still to come. The stream writer waits for
+ * gRPC to drain, so a slow client holds at most one chunk in memory.
  */
-import {createReadStream} from 'node:fs'
 import {stat} from 'node:fs/promises'
-import {crc32} from 'node:zlib'
 import type {ServerWritableStream} from '@grpc/grpc-js'
 import {etcdSizedSnapshot, type SnapshotInfo} from '../kv/index.js'
 import type {RaftNode} from './node.js'
@@ -23,36 +20,25 @@ export interface SnapshotChunk {
   readonly blob: Buffer
   readonly first: boolean
   readonly remaining: number
-  /** The CRC-32 of the file up to and including this chunk. */
-  readonly crc: number
 }
 
 /**
- * The chunks of a snapshot file covering the applied index; see the module comment. With
- * `etcdSized` the file is re-emitted in the size etcdctl snapshot save accepts
- * (kv/snapshot_pad.ts); `size` is then the re-emitted size.
+ * The chunks of a snapshot file covering the applied index, re-emitted in the size etcdctl
+ * snapshot save accepts; `size` is the re-emitted size. See the module comment.
  */
-export async function* snapshotChunks(node: RaftNode, opts: {etcdSized?: boolean} = {}): AsyncGenerator<SnapshotChunk> {
+export async function* snapshotChunks(node: RaftNode): AsyncGenerator<SnapshotChunk> {
   const info = await node.snapshotter.create('snapshot download')
   const {size: fileSize} = await stat(info.path)
-  const input = opts.etcdSized === true ? undefined : createReadStream(info.path, {highWaterMark: CHUNK_BYTES})
-  const source = input === undefined ? await etcdSizedSnapshot(info.path, fileSize)
-    : {size: fileSize, chunks: input as AsyncIterable<Buffer>}
+  const source = await etcdSizedSnapshot(info.path, fileSize)
   const size = source.size
   node.log.info({event: 'snapshot-download', index: info.metadata.index, bytes: size}, 'streaming a snapshot to a client')
   let sent = 0
-  let crc = 0
-  try {
-    for await (const piece of source.chunks) {
-      for (let at = 0; at < piece.length; at += CHUNK_BYTES) {
-        const blob = Buffer.from(piece.buffer, piece.byteOffset + at, Math.min(CHUNK_BYTES, piece.length - at))
-        sent += blob.length
-        crc = crc32(blob, crc)
-        yield {info, size, blob, first: sent === blob.length, remaining: size - sent, crc}
-      }
+  for await (const piece of source.chunks) {
+    for (let at = 0; at < piece.length; at += CHUNK_BYTES) {
+      const blob = Buffer.from(piece.buffer, piece.byteOffset + at, Math.min(CHUNK_BYTES, piece.length - at))
+      sent += blob.length
+      yield {info, size, blob, first: sent === blob.length, remaining: size - sent}
     }
-  } finally {
-    input?.destroy()
   }
   if (sent !== size) throw new Error(`the snapshot file ${info.path} changed while it was streamed`)
 }

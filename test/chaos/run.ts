@@ -1,7 +1,7 @@
 /**
  * One chaos run: a cluster of real nodes behind the fault-injecting proxy, concurrent clients,
  * the chosen nemeses, then healing, final reads, a check that every member holds the same data
- * (the Status kv_hash at the same applied index), and the linearizability check of the history.
+ * (etcd's HashKV at the same applied index), and the linearizability check of the history.
  *
  * Bounds: the load and the nemeses stop after `durationMs`; healing, final reads and convergence
  * are each bounded; the check has its own time budget. Every process is stopped by pid at the
@@ -80,7 +80,7 @@ function counts(ops: readonly HistoryOp[]): ChaosReport['counts'] {
 }
 
 /**
- * Waits until every member answers Status with its kv hash at one applied index, then compares
+ * Waits until every member answers HashKV between two NodeStatus answers at one applied index, then compares
  * the hashes. Returns the last answers and whether they agree.
  */
 async function converge(cluster: ChaosCluster, members: readonly number[], timeoutMs: number): Promise<{ok: boolean, hashes: NodeHash[]}> {
@@ -89,10 +89,16 @@ async function converge(cluster: ChaosCluster, members: readonly number[], timeo
   try {
     await waitFor('every member at the same applied index', async () => {
       hashes = await Promise.all(members.map(async (id) => {
-        const s = await c.status(cluster.node(id).client, {hashKv: true})
-        return {id, appliedIndex: s.kvHashAppliedIndex, revision: s.kvHashRevision, hash: s.kvHash}
+        // etcd's HashKV names the revision it hashed, not the applied index: the hash describes
+        // that index only when the member applied nothing between the two NodeStatus calls.
+        const endpoint = cluster.node(id).client
+        const before = await c.status(endpoint)
+        const h = await c.hashKv(endpoint)
+        const after = await c.status(endpoint)
+        const appliedIndex = before.raftAppliedIndex === after.raftAppliedIndex ? after.raftAppliedIndex : -1
+        return {id, appliedIndex, revision: h.header?.revision ?? 0, hash: String(h.hash)}
       }))
-      return hashes.every((h) => h.appliedIndex === hashes[0].appliedIndex)
+      return hashes[0].appliedIndex >= 0 && hashes.every((h) => h.appliedIndex === hashes[0].appliedIndex)
     }, {timeoutMs, intervalMs: 300})
   } catch {
     return {ok: false, hashes}

@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import {Metadata, type ServiceError, status} from '@grpc/grpc-js'
 import {ClusterClient} from '../../src/generated/etcd/etcdserverpb/cluster.js'
 import {KVClient} from '../../src/generated/etcd/etcdserverpb/kv.js'
-import {MaintenanceClient} from '../../src/generated/raftctl/v1/maintenance.js'
+import {MaintenanceClient} from '../../src/generated/etcd/etcdserverpb/maintenance.js'
 import {ClusterConnection} from '../../src/client/connection.js'
 import {isConnectFailure, isRetrySafe, RETRY_SAFE_KEY} from '../../src/client/rpc.js'
 

@@ -2,7 +2,7 @@
  * A fake raftctl node for client tests: etcd's KV service answering each call with the next
  * scripted answer (then OK), the extension's NodeStatus (reporting the leader this node knows;
  * the client's probe before a write to a new endpoint and after a read that timed out), the
- * legacy Maintenance service's Status and Snapshot, and etcd's Watch answering a create with
+ * etcd's Maintenance Status and Snapshot, and etcd's Watch answering a create with
  * scripted responses, all with this node's cluster id in every header. Real gRPC on 127.0.0.1
  * (fake_server.ts).
  */
@@ -13,7 +13,7 @@ import {LEADER_HINT_KEY, RETRY_SAFE_KEY} from '../../src/raftpb/metadata.js'
 import {KVService} from '../../src/generated/etcd/etcdserverpb/kv.js'
 import {type WatchRequest, type WatchResponse, WatchService} from '../../src/generated/etcd/etcdserverpb/watch.js'
 import {type NodeStatusResponse, RaftctlService} from '../../src/generated/raftctl/v1/raftctl.js'
-import {MaintenanceService, type SnapshotResponse, type StatusResponse} from '../../src/generated/raftctl/v1/maintenance.js'
+import {MaintenanceService, type SnapshotResponse, type StatusResponse} from '../../src/generated/etcd/etcdserverpb/maintenance.js'
 import {FakeGrpcServer} from './fake_server.js'
 
 /**
@@ -35,7 +35,7 @@ export class FakeKv extends FakeGrpcServer {
   /** The KV methods called, in order. */
   readonly calls: string[] = []
   script: Answer[] = []
-  /** Status calls: the extension's NodeStatus and the legacy Maintenance Status. */
+  /** Status calls: the extension's NodeStatus and etcd's Maintenance Status. */
   statusCalls = 0
   /** The leader id Status reports (0: none known). */
   leader = 1
@@ -44,10 +44,6 @@ export class FakeKv extends FakeGrpcServer {
 
   constructor(readonly memberId: number, readonly clusterId = 7) {
     super()
-  }
-
-  get header(): {clusterId: number, memberId: number, revision: number, raftTerm: number} {
-    return {clusterId: this.clusterId, memberId: this.memberId, revision: 1, raftTerm: 1}
   }
 
   /** etcd's header of this node, as the KV answers carry it. */
@@ -71,15 +67,13 @@ export class FakeKv extends FakeGrpcServer {
       status: (_call: unknown, cb: Callback) => {
         this.statusCalls++
         const st: StatusResponse = {
-          header: this.header, id: this.memberId, name: `node${this.memberId}`, version: '0.1.0', raftState: 0, role: 0,
-          leader: this.leader, raftTerm: 1, raftCommitIndex: 1, raftAppliedIndex: 1, raftFirstIndex: 1, raftLastIndex: 1,
-          snapshotIndex: 0, dbSize: 0, confState: undefined, peers: [], errors: [], kvHash: '', kvHashRevision: 0, kvHashAppliedIndex: 0,
+          header: this.etcdHeader, version: '0.1.0', dbSize: 0, leader: BigInt(this.leader), raftIndex: 1, raftTerm: 1, raftAppliedIndex: 1,
+          errors: [], dbSizeInUse: 0, isLearner: false,
         }
         cb(null, st)
       },
       snapshot: (call: ServerWritableStream<unknown, SnapshotResponse>) => {
-        call.write({header: this.header, metadata: {index: 1, term: 1, confState: undefined}, totalSize: 0, remainingBytes: 0,
-          blob: new Uint8Array(0), crc32: 0})
+        call.write({header: this.etcdHeader, remainingBytes: 0, blob: new Uint8Array(0)})
         call.end()
       },
     })

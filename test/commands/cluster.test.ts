@@ -1,5 +1,6 @@
 /**
- * `raftctl cluster status|health` run as child processes against a real 3-node cluster, then
+ * `raftctl cluster status|health` and `raftctl endpoint status|health|hashkv` run as child
+ * processes against a real 3-node cluster, then
  * with one and two members stopped: unreachable members are shown (not an error), health fails
  * only when there is no leader or no quorum, and no endpoint at all is one error line.
  */
@@ -70,6 +71,39 @@ describe('raftctl cluster (status, health) against a 3-node cluster', function (
     expect(r.stdout).to.match(/ID\s*│\s*NAME\s*│\s*ENDPOINT\s*│\s*ROLE\s*│\s*TERM\s*│\s*LEADER\s*│\s*COMMIT\s*│\s*APPLIED\s*│\s*LAG\s*│\s*DB SIZE\s*│\s*REACHABLE/)
     expect(r.stdout).to.match(new RegExp(`│ ${leader}\\s*│ node${leader}\\s*│ 127\\.0\\.0\\.1:\\d+\\s*│ leader\\s*│`))
     expect(r.stdout).to.contain(`leader: ${leader}; 3 of 3 members reachable`)
+  })
+
+  it('endpoint status, health and hashkv: etcdctl\'s lines for every endpoint; an endpoint that does not answer is an error line and exit 1', async () => {
+    const hex = (id: number): string => id.toString(16)
+    const st = await runCli(['endpoint', 'status', ...E])
+    expect(st.code, st.stderr).to.equal(0)
+    const rows = st.stdout.trimEnd().split('\n').map((l) => l.split(', '))
+    expect(rows.map((r) => r[0])).to.deep.equal([1, 2, 3].map((id) => tc.node(id).client))
+    for (const [i, r] of rows.entries()) {
+      expect(r[1]).to.equal(hex(i + 1))
+      expect(r[4], 'IS LEADER').to.equal(String(i + 1 === leader))
+      expect(r.slice(5, 6)).to.deep.equal(['false'])
+      expect(r[3]).to.match(/^\d+(\.\d)? [kMG]?B$/)
+    }
+    const json = JSON.parse((await runCli(['endpoint', 'status', '-w', 'json', ...E])).stdout) as Array<{Endpoint: string, Status: {leader: number, header: {member_id: number}}}>
+    expect(json.map((j) => [j.Endpoint, j.Status.header.member_id, j.Status.leader])).to.deep.equal([1, 2, 3].map((id) => [tc.node(id).client, id, leader]))
+    const h = await runCli(['endpoint', 'health', ...E])
+    expect(h.code, h.stderr).to.equal(0)
+    expect(h.stdout).to.equal('')
+    for (const id of [1, 2, 3]) expect(h.stderr).to.match(new RegExp(`^${tc.node(id).client} is healthy: successfully committed proposal: took = [0-9.]+[µm]?s$`, 'm'))
+    await waitFor('every member to apply the last write', async () => {
+      const hk = await runCli(['endpoint', 'hashkv', ...E])
+      expect(hk.code, hk.stderr).to.equal(0)
+      const hashes = hk.stdout.trimEnd().split('\n').map((l) => l.split(', ')[1])
+      return hashes.length === 3 && new Set(hashes).size === 1
+    }, {timeoutMs: 10_000})
+    const down = await runCli(['endpoint', 'status', '--endpoints', `${tc.node(1).client},127.0.0.1:1`, '--timeout', '1s'])
+    expect(down.code).to.equal(1)
+    expect(down.stdout.trimEnd().split('\n')).to.have.length(1)
+    expect(down.stderr).to.match(/^Failed to get the status of endpoint 127\.0\.0\.1:1 \(.+\)$/m)
+    const sick = await runCli(['endpoint', 'health', '--endpoints', '127.0.0.1:1', '--timeout', '1s'])
+    expect(sick.code).to.equal(1)
+    expect(sick.stderr).to.match(/^127\.0\.0\.1:1 is unhealthy: failed to commit proposal: .+\nError: unhealthy cluster\n$/)
   })
 
   it('health: exit 0 and one line when a leader exists and a quorum answers', async () => {

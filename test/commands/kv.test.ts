@@ -472,7 +472,7 @@ describe('raftctl kv (put, get, del, txn) against a 3-node cluster', function ()
       const s = await runCli(['cluster', 'status', '--endpoints', peer])
       expect(s.code).to.equal(1)
       expect(s.stderr.trim()).to.equal(`Error: no member answers (asked ${peer}): ${peer} does not serve the raftctl client API ` +
-        '(The server does not implement the method /raftctl.v1.legacy.Maintenance/Status); is it a peer address? ' +
+        '(The server does not implement the method /raftctl.v1.Raftctl/NodeStatus); is it a peer address? ' +
         '--endpoints takes the nodes\' client addresses (their --listen-client)')
     })
 

@@ -1,7 +1,7 @@
 // Fuzzing every request a node serves besides Raft traffic (etcd's KV, Watch, Cluster, Lease and
-// Maintenance, the raftctl extension, what is left of the raftctl.v1.legacy Cluster
-// (TransferLeader) and Maintenance services on the client address and PeerInfo on the peer
-// address, decoded by the
+// Maintenance, and the raftctl extension on the client address, PeerInfo on the peer address
+// (the legacy TransferLeader and Maintenance seeds live on as etcd's MoveLeader, Status and
+// Snapshot below), decoded by the
 // server and validated by src/server/services, membership.ts and src/kv/validate): random bytes,
 // protobuf-shaped bytes and mutations of valid requests are sent as raw bytes to a real
 // single-node `raftctl server start` process. Each call is answered in
@@ -13,9 +13,7 @@ import {join} from 'node:path'
 import {Client, credentials, Metadata, type ServiceError, status} from '@grpc/grpc-js'
 import {expect} from 'chai'
 import fc from 'fast-check'
-import {ClusterService} from '../../src/generated/raftctl/v1/cluster.js'
 import {PeerInfoService} from '../../src/generated/raftctl/v1/internal.js'
-import {MaintenanceService} from '../../src/generated/raftctl/v1/maintenance.js'
 import {ClusterService as EtcdClusterService} from '../../src/generated/etcd/etcdserverpb/cluster.js'
 import {
   Compare_CompareResult as EtcdResult, Compare_CompareTarget as EtcdTarget, KVService as EtcdKVService,
@@ -53,9 +51,6 @@ const SEEDS: Array<[string, Method, Array<object>]> = [
     {createRequest: {...WatchCreateRequest.decode(new Uint8Array()), key: b('fuzz/'), rangeEnd: b('fuzz0'), startRevision: 1, prevKv: true}},
     {createRequest: {...WatchCreateRequest.decode(new Uint8Array()), key: b('fuzz/k'), watchId: 3n, filters: [1], fragment: true}},
   ]],
-  ['Cluster.TransferLeader', ClusterService.transferLeader, [{targetId: 7}]],
-  ['Maintenance.Status', MaintenanceService.status, [{}]],
-  ['Maintenance.Health', MaintenanceService.health, [{serializable: false}]],
   ['PeerInfo.Identify', PeerInfoService.identify, [{nodeId: 9}]],
   ['etcd KV.Range', EtcdKVService.range, [rangeReq('k'), rangeReq('a', {rangeEnd: b('z'), limit: 2, revision: 1, sortOrder: 1, sortTarget: 4})]],
   ['etcd KV.Put', EtcdKVService.put, [putReq('fuzz/e', 'v', {prevKv: true}), putReq('fuzz/e', '', {ignoreValue: true})]],
@@ -94,7 +89,6 @@ const SEEDS: Array<[string, Method, Array<object>]> = [
 
 /** Methods served but not fuzzed here, and why. */
 const NOT_FUZZED: Record<string, string> = {
-  '/raftctl.v1.legacy.Maintenance/Snapshot': 'every accepted call writes and streams a snapshot file; its decoding is checked below',
   '/etcdserverpb.Maintenance/Snapshot': 'every accepted call writes and streams a snapshot file; its decoding is checked below',
   ...Object.fromEntries([...Object.values(LockService), ...Object.values(ElectionService)].map((m) =>
     [m.path, 'answers etcd\'s errors as UNKNOWN, as etcd\'s v3lock/v3election servers do, and a Lock or Campaign waits its ' +
@@ -105,7 +99,7 @@ const NOT_FUZZED: Record<string, string> = {
 
 /** The services the server registers (src/server/server.ts), each with checkedDecoding. */
 const SERVED = [
-  ClusterService, MaintenanceService, PeerInfoService, EtcdKVService, WatchService, EtcdClusterService, EtcdMaintenanceService,
+  PeerInfoService, EtcdKVService, WatchService, EtcdClusterService, EtcdMaintenanceService,
   LeaseService, AuthService, RaftctlService, LockService, ElectionService,
 ]
 
@@ -207,7 +201,6 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
   // Found by this fuzzer: every undecodable request was answered INTERNAL "Error deserializing
   // request" by grpc-js, which says neither what was wrong nor that the client is at fault.
   const undecodable: Array<[string, Method]> = [['etcdserverpb.Watch/Watch', WatchService.watch],
-    ['raftctl.v1.legacy.Cluster/TransferLeader', ClusterService.transferLeader], ['raftctl.v1.legacy.Maintenance/Snapshot', MaintenanceService.snapshot],
     ['etcdserverpb.KV/Txn', EtcdKVService.txn], ['etcdserverpb.Cluster/MemberAdd', EtcdClusterService.memberAdd], ['raftctl.v1.Raftctl/MemberChange', RaftctlService.memberChange],
     ['etcdserverpb.Lease/LeaseGrant', LeaseService.leaseGrant], ['etcdserverpb.Lease/LeaseKeepAlive', LeaseService.leaseKeepAlive],
     ['etcdserverpb.Maintenance/Snapshot', EtcdMaintenanceService.snapshot], ['etcdserverpb.Maintenance/MoveLeader', EtcdMaintenanceService.moveLeader]]
@@ -238,8 +231,8 @@ describe(`fuzz: client requests to a real node ${FUZZ_TITLE}`, function () {
     expect(registered.length).to.be.greaterThan(0)
     for (const r of registered) expect(r, 'a service registered without checkedDecoding answers undecodable requests INTERNAL').to.match(/^checkedDecoding\(/)
     expect(registered.map((r) => r.replace(/^checkedDecoding\((\w+)\)$/, '$1')).sort())
-      .to.deep.equal(['AuthService', 'ClusterService', 'EtcdClusterService', 'EtcdKVService', 'EtcdMaintenanceService', 'LeaseService',
-        'MaintenanceService', 'PeerInfoService', 'RaftctlService', 'WatchService'])
+      .to.deep.equal(['AuthService', 'EtcdClusterService', 'EtcdKVService', 'EtcdMaintenanceService', 'LeaseService',
+        'PeerInfoService', 'RaftctlService', 'WatchService'])
   })
 
   for (const [name, m, seeds] of SEEDS) {

@@ -50,7 +50,7 @@ describe('integration: a broken invariant stops the node (issue 11 §2)', functi
       (await client.status(victim.client)).raftAppliedIndex >= (await client.status(cluster.node(leader).client)).raftAppliedIndex)
     const st = await client.status(victim.client)
     const commit = 1_000_000
-    transport = new PeerTransport({clusterId: st.header!.clusterId, nodeId: 3})
+    transport = new PeerTransport({clusterId: Number(st.header!.clusterId), nodeId: 3})
     transport.addPeer(victim.spec.id, victim.peer)
     // Sent again (bounded) in case an election moved the term between the status and the send.
     for (let i = 0; i < 20 && victim.running; i++) {

@@ -36,7 +36,7 @@ describe('integration: a node of another cluster does not serve in this one', fu
     await cluster.waitLeader()
     const client = cluster.client(ids)
     await client.put('foreign/1', 'one')
-    ours = (await client.status()).header!.clusterId
+    ours = Number((await client.status()).header!.clusterId)
     E = ['--endpoints', ids.map((id) => cluster.node(id).client).join(',')]
     backup = join(cluster.root, 'backup.snap')
     const save = await runCli(['snapshot', 'save', backup, ...E])

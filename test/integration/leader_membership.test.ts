@@ -18,7 +18,7 @@
  */
 import {expect} from 'chai'
 import {MemberStatus_Role} from '../../src/generated/raftctl/v1/raftctl.js'
-import {StatusResponse_RaftState} from '../../src/generated/raftctl/v1/maintenance.js'
+import {NodeStatusResponse_RaftState as StatusResponse_RaftState} from '../../src/generated/raftctl/v1/raftctl.js'
 import {bytesToString, type RaftctlClient} from '../../src/client/index.js'
 import {ensureBuilt, sleep, stopAll, TestCluster, waitFor} from './harness.js'
 

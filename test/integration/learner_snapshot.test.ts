@@ -34,7 +34,7 @@ describe('integration: a learner catches up from one snapshot', function () {
     // is empty, can then only catch up from a snapshot, and this one does not name it.
     const dl = await client.snapshot(cluster.node(leader).client)
     for await (const _ of dl.chunks) { /* discarded */ }
-    const before = Number(dl.metadata.index)
+    const before = (await client.status(cluster.node(leader).client)).snapshotIndex
     await waitFor('the leader to compact its log', async () => (await client.status(cluster.node(leader).client)).raftFirstIndex > 2)
 
     let writing = true

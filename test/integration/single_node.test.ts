@@ -8,9 +8,9 @@ import {existsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {status} from '@grpc/grpc-js'
 import {bytesToString, ClientError, RaftctlClient} from '../../src/client/index.js'
-import {MemberStatus_Role} from '../../src/generated/raftctl/v1/raftctl.js'
+import {MemberStatus_Role, NodeStatusResponse_RaftState as StatusResponse_RaftState} from '../../src/generated/raftctl/v1/raftctl.js'
 import {Compare_CompareResult, Compare_CompareTarget} from '../../src/generated/etcd/etcdserverpb/kv.js'
-import {StatusResponse_RaftState} from '../../src/generated/raftctl/v1/maintenance.js'
+import {checkHealth} from '../../src/cli/endpoint.js'
 import {inspectSnapshotFile} from '../../src/kv/index.js'
 import {RAFTCTL_VERSION} from '../../src/server/version.js'
 import {ensureBuilt, freePorts, NodeProc, stopAll, tempDir, waitFor} from './harness.js'
@@ -180,18 +180,26 @@ describe('integration: one node', function () {
     expect(st.raftLastIndex).to.be.at.least(st.raftCommitIndex)
     expect(st.raftFirstIndex).to.be.within(2, st.raftLastIndex + 1)
     expect(st.confState?.voters).to.deep.equal([1])
-    expect(st.header?.clusterId).to.be.greaterThan(0)
-    expect(st.header?.memberId).to.equal(1)
-    expect((await client.health()).healthy).to.equal(true)
+    expect(Number(st.header?.clusterId)).to.be.greaterThan(0)
+    expect(st.header?.memberId).to.equal(1n)
+    const es = await client.etcdStatus()
+    expect(es).to.deep.include({leader: 1n, isLearner: false, version: RAFTCTL_VERSION, errors: []})
+    expect(es.header).to.deep.include({clusterId: st.header!.clusterId, memberId: 1n})
+    expect(es.raftAppliedIndex).to.be.at.least(st.raftAppliedIndex)
+    expect(es.raftIndex).to.be.at.least(es.raftAppliedIndex)
+    expect(es.raftTerm).to.equal(st.raftTerm)
+    const h = await client.hashKv()
+    expect((await client.hashKv(undefined, h.header!.revision)).hash, 'the hash at one revision is the same each time').to.equal(h.hash)
+    expect(await checkHealth(client, client.endpoints[0])).to.deep.include({health: true, error: ''})
     const dl = await client.snapshot()
-    expect(dl.metadata.index).to.be.at.least(st.raftAppliedIndex)
     const parts: Uint8Array[] = []
     for await (const c of dl.chunks) parts.push(c)
     const file = join(cwd, 'backup.snap')
     writeFileSync(file, Buffer.concat(parts))
     const info = await inspectSnapshotFile(file, {keys: 100})
     expect(info.checksumOk).to.equal(true)
-    expect(info.index).to.equal(dl.metadata.index)
+    expect(info.index).to.be.at.least(st.raftAppliedIndex)
+    expect(dl.totalSize).to.equal(Buffer.concat(parts).length)
     expect(info).to.deep.include({compactRevision: 0, keyCount: 2})
     expect(info.records, 'one history record per write since revision 1').to.equal(info.firstKeys.length)
     expect(info.firstKeys[0] && bytesToString(info.firstKeys[0]), 'the history starts with the first put').to.equal('greeting')

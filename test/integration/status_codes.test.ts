@@ -1,18 +1,18 @@
 /**
  * The gRPC status codes of the client services end to end, on a real three-node cluster, for
- * the cases the other integration tests do not reach: a follower's not-leader answer as it is on
- * the wire (FAILED_PRECONDITION with the leader hint), INVALID_ARGUMENT, NOT_FOUND, OUT_OF_RANGE
+ * the cases the other integration tests do not reach: etcd's MoveLeader sent to a follower
+ * (forwarded to the leader, never a not-leader answer), INVALID_ARGUMENT, NOT_FOUND, OUT_OF_RANGE
  * for a future revision and for a Watch no member can start (a read at a past revision is
- * answered from the MVCC history), and for a leader transfer that cannot happen:
- * DEADLINE_EXCEEDED, before the client's own deadline and saying why, for a voter that stopped
- * answering; FAILED_PRECONDITION at once for a voter the leader knows is down. Every message is
- * one line.
+ * answered from the MVCC history), and for a leader transfer that cannot happen: etcd's
+ * transfer timeout (UNAVAILABLE), before the client's own deadline and saying why, for a voter
+ * that stopped answering; FAILED_PRECONDITION at once for a voter the leader knows is down and
+ * for an id that is no member (etcd's bad leader transferee). Every message is one line.
  */
 import {expect} from 'chai'
-import {Metadata, type ServiceError, status} from '@grpc/grpc-js'
+import {Metadata, type ServiceError} from '@grpc/grpc-js'
 import {bytesToString, ClientError, type RaftctlClient, type WatchBatch} from '../../src/client/index.js'
 import {LEADER_HINT_KEY} from '../../src/client/rpc.js'
-import {ClusterClient} from '../../src/generated/raftctl/v1/cluster.js'
+import {MaintenanceClient} from '../../src/generated/etcd/etcdserverpb/maintenance.js'
 import {ensureBuilt, stopAll, TestCluster, waitFor} from './harness.js'
 
 async function failure(p: Promise<unknown>): Promise<ClientError> {
@@ -49,17 +49,18 @@ describe('integration: status codes of the client services', function () {
     await stopAll()
   })
 
-  it('answers a leadership transfer sent to a follower FAILED_PRECONDITION with the leader\'s client URL in the trailers', async () => {
-    // The legacy TransferLeader is the last call the leader alone serves (until etcd's MoveLeader
-    // is); etcd's KV writes are proposed on any member.
-    const raw = client.conn.client(ClusterClient, cluster.node(follower).client)
+  it('carries out a MoveLeader sent to a follower on the leader (forwarded, no not-leader answer or leader hint)', async () => {
+    // MoveLeader is the one maintenance call only the leader can carry out; the follower forwards
+    // it. Sent to the follower, a refusal must be the leader's (here: an id that is no member).
+    const raw = client.conn.client(MaintenanceClient, cluster.node(follower).client)
     const err = await new Promise<ServiceError>((resolve, reject) => {
-      raw.transferLeader({targetId: follower}, new Metadata(), {deadline: Date.now() + 5000},
-        (e) => (e === null ? reject(new Error('a follower accepted a transfer')) : resolve(e)))
+      raw.moveLeader({targetID: 42n}, new Metadata(), {deadline: Date.now() + 5000},
+        (e) => (e === null ? reject(new Error('a transfer to no member was accepted')) : resolve(e)))
     })
-    expect(status[err.code]).to.equal('FAILED_PRECONDITION')
-    expect(err.details).to.equal(`node ${follower} is not the leader; the leader is node ${leader} at ${cluster.node(leader).client}`)
-    expect(err.metadata.get(LEADER_HINT_KEY)).to.deep.equal([cluster.node(leader).client])
+    expect(err.details).to.equal('etcdserver: bad leader transferee')
+    expect(err.metadata.get(LEADER_HINT_KEY), 'no redirect').to.deep.equal([])
+    await cluster.client([follower], 5000).moveLeader(leader)
+    expect((await client.status(cluster.node(follower).client)).leader, 'the leader still leads').to.equal(leader)
   })
 
   it('answers INVALID_ARGUMENT for a malformed request and NOT_FOUND for an unknown member', async () => {
@@ -68,7 +69,9 @@ describe('integration: status codes of the client services', function () {
     const nf = await failure(client.memberPromote(42))
     expect(nf.codeName).to.equal('NOT_FOUND')
     expect(nf.message).to.match(/node 42 is not a member/)
-    expect((await failure(client.transferLeader(42))).codeName).to.equal('NOT_FOUND')
+    const bad = await failure(client.moveLeader(42))
+    expect(bad.codeName, 'etcd\'s bad leader transferee').to.equal('FAILED_PRECONDITION')
+    expect(bad.message).to.equal('node 42 is not a member of the cluster')
   })
 
   it('reads a past revision from the history, and answers OUT_OF_RANGE for a future one', async () => {
@@ -86,19 +89,19 @@ describe('integration: status codes of the client services', function () {
       (await client.get('rev', {endpoint: cluster.node(follower).client, serializable: true}))?.modRevision === second)
   })
 
-  it('answers DEADLINE_EXCEEDED, before the client\'s deadline and saying why, when leadership cannot move to a paused voter', async () => {
+  it('answers etcd\'s transfer timeout, before the client\'s deadline and saying why, when leadership cannot move to a paused voter', async () => {
     const n = cluster.node(follower)
     process.kill(n.proc!.pid!, 'SIGSTOP')
     let err: ClientError
     try {
-      err = await failure(cluster.client([leader], 5000).transferLeader(follower))
+      err = await failure(cluster.client([leader], 5000).moveLeader(follower))
     } finally {
       // Killed, not resumed: resumed, it would act on the MsgTimeoutNow waiting in its socket and
       // start an election long after the transfer was given up. It restarts from disk below.
       process.kill(n.proc!.pid!, 'SIGKILL')
       await n.waitExit()
     }
-    expect(err.codeName).to.equal('DEADLINE_EXCEEDED')
+    expect(err.codeName, 'etcd\'s "leader transfer took too long"').to.equal('UNAVAILABLE')
     expect(err.message).to.match(new RegExp(`^leadership did not move to node ${follower} within \\d+ ms: the leader has not heard ` +
       `from it for an election timeout \\(it is down, paused or cut off\\); node ${leader} still leads$`))
     expect((await client.status(cluster.node(leader).client)).leader, 'the leader keeps leading').to.equal(leader)
@@ -110,8 +113,8 @@ describe('integration: status codes of the client services', function () {
       const list = await client.memberList({endpoint: cluster.node(leader).client})
       return list.members.find((m) => m.member?.id === follower)?.recentActive === false
     }, {timeoutMs: 15_000})
-    const err = await failure(cluster.client([leader], 5000).transferLeader(follower))
-    expect(err.codeName, 'refused before any wait (a transfer that waited ends DEADLINE_EXCEEDED)').to.equal('FAILED_PRECONDITION')
+    const err = await failure(cluster.client([leader], 5000).moveLeader(follower))
+    expect(err.codeName, 'refused before any wait (a transfer that waited ends UNAVAILABLE)').to.equal('FAILED_PRECONDITION')
     expect(err.message).to.equal(`node ${follower} cannot take over leadership: the leader (node ${leader}) cannot reach it now; ` +
       'check that it runs, or choose another voter')
     expect((await client.status(cluster.node(leader).client)).leader, 'the leader keeps leading').to.equal(leader)

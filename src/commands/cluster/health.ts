@@ -1,6 +1,7 @@
 import {BaseCommand} from '../../cli/base.js'
 import {type HealthResult, healthView} from '../../cli/cluster_output.js'
 import {gatherCluster, quorumOf} from '../../cli/cluster_status.js'
+import {checkHealth} from '../../cli/endpoint.js'
 import {withClient} from '../../cli/kv_client.js'
 import {emit, writeOutFlag} from '../../cli/output.js'
 
@@ -9,7 +10,7 @@ export type {HealthResult} from '../../cli/cluster_output.js'
 export default class ClusterHealth extends BaseCommand<typeof ClusterHealth> {
   static override summary = 'Check that the cluster can serve: a leader exists and a quorum of voters answers.'
   static override description = [
-    'Asks every member for its status and the leader to confirm a quorum (a ReadIndex round).',
+    'Asks every member for its status and the leader to confirm a quorum: the linearizable read of `raftctl endpoint health`.',
     'Exits 0 and prints one line when healthy; otherwise exits 1 with a line saying what is wrong',
     '(no leader, the leader does not answer, too few voters answer). In a joint configuration both voter sets need a quorum.',
     'Output (-w): a one-row table on a terminal; simple otherwise (that one line, nothing when unhealthy); fields; json (as --json).',
@@ -56,8 +57,8 @@ async function check(client: Parameters<typeof gatherCluster>[0]): Promise<Healt
   } else if (leaderRow === undefined || !leaderRow.reachable) {
     problems.unshift(`leader ${view.leader} does not answer`)
   } else if (problems.length === 0) {
-    const h = await client.health(leaderRow.endpoint).catch((err: Error) => ({healthy: false, reason: err.message}))
-    if (!h.healthy) problems.push(`leader ${view.leader} cannot confirm a quorum: ${h.reason}`)
+    const h = await checkHealth(client, leaderRow.endpoint)
+    if (!h.health) problems.push(`leader ${view.leader} cannot confirm a quorum: ${h.error}`)
   }
   return {
     healthy: problems.length === 0, leader: view.leader, term: leaderRow?.term ?? 0, voters: cs.voters,

@@ -36,12 +36,13 @@ export default class LeaderTransfer extends BaseCommand<typeof LeaderTransfer> {
       const before = await listMembers(c)
       requireMember(before, id)
       const previousLeader = before.members.find((m) => m.isLeader)?.id ?? 0
-      const res = await c.transferLeader(id)
+      // etcd's MoveLeader answers once the target leads (or refuses with the leader's reason).
+      await c.moveLeader(id)
       const out = await listMembers(c)
-      this.log(previousLeader === res.leader
-        ? `Node ${res.leader} already leads; nothing changed.`
-        : `Leadership transferred from node ${previousLeader || 'none'} to node ${res.leader}.`)
-      return {...out, previousLeader, leader: res.leader}
+      this.log(previousLeader === id
+        ? `Node ${id} already leads; nothing changed.`
+        : `Leadership transferred from node ${previousLeader || 'none'} to node ${id}.`)
+      return {...out, previousLeader, leader: id}
     })
   }
 }

@@ -31,9 +31,9 @@ const MIN_DOWNLOAD_MS = 10 * 60_000
 export default class SnapshotSave extends BaseCommand<typeof SnapshotSave> {
   static override summary = 'Back up the cluster: download a member\'s current snapshot into a file.'
   static override description = [
-    'Streams the snapshot of the first reachable endpoint (it covers that member\'s applied state) with a progress bar,',
-    'checks the transfer\'s CRC-32 and then the file\'s own SHA-256 and structure, and only then renames the',
-    'temporary file to FILE, so FILE is either a complete, verified snapshot or absent.',
+    'Streams the snapshot of the first reachable endpoint (etcd\'s Maintenance Snapshot; it covers that member\'s applied',
+    'state) with a progress bar, checks that every byte announced arrived, then the file\'s own SHA-256 and structure,',
+    'and only then renames the temporary file to FILE, so FILE is either a complete, verified snapshot or absent.',
     'An existing FILE is kept unless --force. Restore it into a new cluster with `raftctl snapshot restore`.',
   ].join(' ')
 

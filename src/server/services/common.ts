@@ -9,7 +9,6 @@ import {
   status, type UntypedHandleCall, type UntypedServiceImplementation,
 } from '@grpc/grpc-js'
 import type {ResponseHeader as EtcdHeader} from '../../generated/etcd/etcdserverpb/header.js'
-import type {ResponseHeader} from '../../generated/raftctl/v1/kv.js'
 import {HAS_LEADER_VALUE, REQUIRE_LEADER_KEY} from '../../raftpb/metadata.js'
 import {invalidArgument, NodeError, requestTooLarge, toServiceError} from '../errors.js'
 import type {LeaderForwarder} from '../forward.js'
@@ -34,11 +33,6 @@ export function timeLeft(call: {getDeadline(): Date | number}): number {
   const at = d instanceof Date ? d.getTime() : d
   if (!Number.isFinite(at)) return DEFAULT_REQUEST_TIMEOUT_MS
   return Math.max(1, Math.min(at - Date.now(), 10 * DEFAULT_REQUEST_TIMEOUT_MS))
-}
-
-/** The header of a response served by this node. */
-export function header(node: RaftNode, revision = node.kv.revision): ResponseHeader {
-  return {clusterId: node.clusterId, memberId: node.id, revision, raftTerm: node.currentTerm}
 }
 
 /**

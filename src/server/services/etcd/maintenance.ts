@@ -17,6 +17,8 @@
  *   size etcdctl checks (kv/snapshot_pad.ts): etcdctl snapshot save writes it to disk; raftctl
  *   snapshot inspect/restore read it, etcdctl snapshot status/restore cannot.
  * - MoveLeader: hands leadership to the target voter and answers once it leads, as etcd does;
+ *   a voter the leader cannot reach now is refused at once (etcd's bad leader transferee, the
+ *   reason in raftctl-detail) instead of after the wait;
  *   a transfer that does not complete in time answers etcd's transfer timeout before the
  *   caller's deadline, with the leader's view of why in raftctl-detail.
  * - Alarm: raftctl raises no alarms (it has no space quota and no corruption check), so the list
@@ -36,7 +38,7 @@ import {
 import {KeyValue} from '../../../generated/etcd/mvccpb/kv.js'
 import {KvError} from '../../../kv/index.js'
 import {etcdError, ETCD_ERRORS, invalidArgument, NodeError, toServiceError} from '../../errors.js'
-import {transferObstacle} from '../../membership.js'
+import {checkTransferTarget, transferObstacle} from '../../membership.js'
 import {membershipView} from '../../membership_view.js'
 import type {RaftNode} from '../../node.js'
 import {dbSize} from '../../node_status.js'
@@ -125,6 +127,12 @@ function moveTarget(node: RaftNode, id: bigint): number {
 async function moveLeader(node: RaftNode, targetId: bigint, ms: number): Promise<MoveLeaderResponse> {
   const target = moveTarget(node, targetId)
   try {
+    // A voter the leader cannot reach now is refused at once rather than after the wait.
+    checkTransferTarget(membershipView(node), target)
+  } catch (err) {
+    throw err instanceof NodeError ? etcdError('badLeaderTransferee', err.message) : err
+  }
+  try {
     await transferLeader(node, target, ms - answerMargin(ms), () => transferObstacle(membershipView(node), target))
   } catch (err) {
     if (err instanceof NodeError && err.grpcCode === status.DEADLINE_EXCEEDED) throw etcdError('leaderTransferTimeout', err.message)
@@ -167,7 +175,7 @@ async function snapshot(ctx: ServiceContext, call: ServerWritableStream<Snapshot
     checkAccepting(ctx)
     requestOf(call)
     if (requestOptions(call.metadata).requireLeader === true && node.leaderId === 0) throw noLeader(node)
-    for await (const c of snapshotChunks(node, {etcdSized: true})) {
+    for await (const c of snapshotChunks(node)) {
       const sent = await writeDrained(call, {header: c.first ? etcdHeader(node, node.kv.revision) : undefined, remainingBytes: c.remaining, blob: c.blob})
       if (!sent) return
     }
