@@ -6,7 +6,8 @@
  */
 import {readFileSync} from 'node:fs'
 import {parseDataDriven, type TestData} from '../harness/datadriven.js'
-import {etcdctl} from './etcd_harness.js'
+import type {TestCluster} from '../integration/harness.js'
+import {etcdctl, startEtcd} from './etcd_harness.js'
 import type {EtcdctlText} from './etcdctl_text.js'
 
 /** The etcdctl arguments of a case and its line limit ("lines=N" as first argument). */
@@ -41,4 +42,30 @@ export async function runCases(path: string, endpoints: readonly string[], text:
     outputs.set(td.pos, normalized + err + exit)
   }
   return outputs
+}
+
+/**
+ * The differential tests' one procedure: `outputs` runs against a fresh single-member etcd 3.4
+ * (stopped afterwards), then against a fresh single-node raftctl started in `cluster` — node 1,
+ * or, with `as`, a node with etcd's member name and a large id (so that its id never matches
+ * another number of the output, as etcd's random ids do not).
+ */
+export async function etcdThenRaftctl<T>(cluster: TestCluster, outputs: (endpoint: string) => Promise<T>,
+  as?: {readonly id: number, readonly name: string}): Promise<{expected: T, actual: T}> {
+  const etcd = await startEtcd()
+  let expected: T
+  try {
+    expected = await outputs(etcd.endpoints()[0])
+  } finally {
+    await etcd.stop()
+  }
+  if (as === undefined) {
+    await cluster.bootstrap(1)
+  } else {
+    const spec = await cluster.spec(as.id)
+    cluster.add(spec, ['--name', as.name, '--initial-cluster', `${as.id}=127.0.0.1:${spec.peerPort}`]).start()
+  }
+  const id = as?.id ?? 1
+  await cluster.waitLeader([id])
+  return {expected, actual: await outputs(cluster.node(id).client)}
 }

@@ -11,8 +11,8 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {expect} from 'chai'
 import {call, etcdClients} from './etcd_grpc.js'
-import {requireEtcd, startEtcd, stopAllEtcd} from './etcd_harness.js'
-import {runCases} from './etcdctl_cases.js'
+import {requireEtcd, stopAllEtcd} from './etcd_harness.js'
+import {etcdThenRaftctl, runCases} from './etcdctl_cases.js'
 import {EtcdctlText} from './etcdctl_text.js'
 import {ensureBuilt, stopAll, TestCluster} from '../integration/harness.js'
 
@@ -60,16 +60,7 @@ describe('compat: etcdctl KV commands, etcd 3.4 and raftctl side by side', funct
   })
 
   it('prints the same output for every put, get, del, txn and compact case of kv.txt', async () => {
-    const etcd = await startEtcd()
-    let expected: Map<string, string>
-    try {
-      expected = await outputs(etcd.endpoints()[0])
-    } finally {
-      await etcd.stop()
-    }
-    await cluster.bootstrap(1)
-    await cluster.waitLeader([1])
-    const actual = await outputs(cluster.node(1).client)
+    const {expected, actual} = await etcdThenRaftctl(cluster, outputs)
     expect(actual.size, 'every case ran').to.equal(expected.size).and.to.be.greaterThan(30)
     for (const [pos, want] of expected) expect(actual.get(pos), `${pos}`).to.equal(want)
   })

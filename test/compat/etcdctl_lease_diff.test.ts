@@ -13,7 +13,8 @@
 import {expect} from 'chai'
 import {Compare_CompareResult as Result, Compare_CompareTarget as Target} from '../../src/generated/etcd/etcdserverpb/kv.js'
 import {call, etcdClients} from './etcd_grpc.js'
-import {etcdctl, requireEtcd, startEtcd, stopAllEtcd} from './etcd_harness.js'
+import {etcdctl, requireEtcd, stopAllEtcd} from './etcd_harness.js'
+import {etcdThenRaftctl} from './etcdctl_cases.js'
 import {ensureBuilt, stopAll, TestCluster} from '../integration/harness.js'
 
 const GRANTED_TTL = 600
@@ -137,16 +138,7 @@ describe('compat: etcdctl lease commands, etcd 3.4 and raftctl side by side', fu
   })
 
   it('prints the same output for every lease case', async () => {
-    const etcd = await startEtcd()
-    let expected: string[]
-    try {
-      expected = await outputs(etcd.endpoints()[0])
-    } finally {
-      await etcd.stop()
-    }
-    await cluster.bootstrap(1)
-    await cluster.waitLeader([1])
-    const actual = await outputs(cluster.node(1).client)
+    const {expected, actual} = await etcdThenRaftctl(cluster, outputs)
     expect(actual.length).to.equal(expected.length).and.to.equal(CASES.length + 4)
     for (let i = 0; i < expected.length; i++) expect(actual[i], `case ${i + 1}`).to.equal(expected[i])
     expect(remaining.length).to.be.greaterThan(8)

@@ -19,8 +19,8 @@ import {fileURLToPath} from 'node:url'
 import {expect} from 'chai'
 import {inspectSnapshotFile} from '../../src/kv/index.js'
 import {call, etcdClients, putReq} from './etcd_grpc.js'
-import {etcdctl, requireEtcd, startEtcd, stopAllEtcd} from './etcd_harness.js'
-import {runCases} from './etcdctl_cases.js'
+import {etcdctl, requireEtcd, stopAllEtcd} from './etcd_harness.js'
+import {etcdThenRaftctl, runCases} from './etcdctl_cases.js'
 import {EtcdctlText, parseTable, renderTable} from './etcdctl_text.js'
 import {ensureBuilt, stopAll, TestCluster, waitFor} from '../integration/harness.js'
 
@@ -84,19 +84,9 @@ describe('compat: etcdctl maintenance commands against raftctl', function () {
   })
 
   it('prints what etcd 3.4 prints for every case of maintenance.txt, modulo ids, version, sizes, term and hash', async () => {
-    const etcd = await startEtcd()
-    let expected: Map<string, string>
-    try {
-      expected = await outputs(etcd.endpoints()[0])
-    } finally {
-      await etcd.stop()
-    }
     const cluster = new TestCluster()
     try {
-      const spec = await cluster.spec(NODE_ID)
-      cluster.add(spec, ['--name', 'e1', '--initial-cluster', `${NODE_ID}=127.0.0.1:${spec.peerPort}`]).start()
-      await cluster.waitLeader([NODE_ID])
-      const actual = await outputs(cluster.node(NODE_ID).client)
+      const {expected, actual} = await etcdThenRaftctl(cluster, outputs, {id: NODE_ID, name: 'e1'})
       expect(actual.size, 'every case ran').to.equal(expected.size).and.to.be.greaterThan(10)
       for (const [pos, want] of expected) expect(actual.get(pos), `${pos}`).to.equal(want)
     } finally {

@@ -17,8 +17,8 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {expect} from 'chai'
 import {call, etcdClients} from './etcd_grpc.js'
-import {requireEtcd, startEtcd, stopAllEtcd} from './etcd_harness.js'
-import {runCases} from './etcdctl_cases.js'
+import {requireEtcd, stopAllEtcd} from './etcd_harness.js'
+import {etcdThenRaftctl, runCases} from './etcdctl_cases.js'
 import {EtcdctlText} from './etcdctl_text.js'
 import {ensureBuilt, stopAll, TestCluster} from '../integration/harness.js'
 
@@ -67,17 +67,7 @@ describe('compat: etcdctl member commands, etcd 3.4 and raftctl side by side', f
   })
 
   it('prints the same output for every member case of cluster.txt', async () => {
-    const etcd = await startEtcd()
-    let expected: Map<string, string>
-    try {
-      expected = await outputs(etcd.endpoints()[0])
-    } finally {
-      await etcd.stop()
-    }
-    const spec = await cluster.spec(RAFTCTL_ID)
-    cluster.add(spec, ['--name', 'e1', '--initial-cluster', `${RAFTCTL_ID}=127.0.0.1:${spec.peerPort}`]).start()
-    await cluster.waitLeader([RAFTCTL_ID])
-    const actual = await outputs(cluster.node(RAFTCTL_ID).client)
+    const {expected, actual} = await etcdThenRaftctl(cluster, outputs, {id: RAFTCTL_ID, name: 'e1'})
     expect(readFileSync(FILE, 'utf8').split('\n')[DIFFERENT.line - 1], 'the deliberately different case').to.equal(DIFFERENT.command)
     const key = `${FILE}:${DIFFERENT.line}`
     expect(expected.get(key), 'etcd lists the updated learner as a voter').to.match(/^\| <ID:m1> \|.* false \|$/m)
