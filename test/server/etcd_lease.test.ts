@@ -146,6 +146,16 @@ describe('server: etcd Lease on a 3-node cluster, through a follower\'s endpoint
       return new Set(all).size === 1 ? all : undefined
     }, {timeoutMs: 10_000})
     expect(states, 'every member holds the same keys at the same revision').to.have.length(3)
+    const rev = (JSON.parse(states![0]) as [number])[0]
+    const hashes = await Promise.all([1, 2, 3].map(async (id) => {
+      const m = etcdClients(cluster.node(id).client)
+      try {
+        return (await call(m.maintenance, m.maintenance.hashKv, {revision: rev})).hash
+      } finally {
+        m.close()
+      }
+    }))
+    expect(new Set(hashes).size, `HashKV at revision ${rev} on every member: ${hashes.join(', ')}`).to.equal(1)
   })
 
   it('serves the etcd3 client\'s lease API: grant with keep-alive, put with the lease, revoke', async () => {
