@@ -37,6 +37,10 @@ describe('chaos/main (npm run chaos)', function () {
     const r4 = await chaos(['--lock-ttl', '500ms'])
     expect(r4.code).to.equal(2)
     expect(r4.stderr.split('\n')[0]).to.equal('Error: --lock-ttl must be whole seconds from 1s to 3600s (got "500ms")')
+    // A plain number is seconds: 86401 is a second over the 24 h bound (as milliseconds it would start a run).
+    const r5 = await chaos(['--duration', '86401'])
+    expect(r5.code).to.equal(2)
+    expect(r5.stderr.split('\n')[0]).to.equal('Error: --duration must be between 1ms and 24h (got "86401")')
   })
 
   it('check-locks: prints both records of an overlap and UNSAFE, exit 1; SAFE and exit 0 without it', async () => {

@@ -24,11 +24,14 @@ const USAGE = `usage: npm run chaos -- [--nodes 3] [--duration 30s] [--clients 4
 
 class UsageError extends Error {}
 
-/** Parses "500ms", "30s", "10m" (or plain milliseconds). */
+/**
+ * Parses "500ms", "30s", "10m", or a plain number of seconds ("--duration 120" is two minutes: a
+ * run is measured in seconds, as the run's first line prints it).
+ */
 export function parseDuration(flag: string, v: string): number {
   const m = /^(\d+)(ms|s|m)?$/.exec(v)
   if (m === null) throw new UsageError(`${flag} must be a duration such as 30s, 10m or 500ms (got "${v}")`)
-  const ms = Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1)
+  const ms = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000)
   if (ms <= 0 || ms > 24 * 3_600_000) throw new UsageError(`${flag} must be between 1ms and 24h (got "${v}")`)
   return ms
 }
